@@ -1,0 +1,27 @@
+"""Shared test helpers: the one path helper for the real Hauts-de-France data.
+
+The real files live beside the checkout in ``../shared/data`` (or wherever
+``ZAN_SHARED_DATA`` points). On a user's machine they are absent and the tests
+that need them are skipped with a clear reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ZAN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared_path(*parts: str) -> Path:
+    """Return a path under the shared real-data folder, or skip the test.
+
+    Examples: ``shared_path("hdf", "admin", "communes_hdf_cog2026.csv")``.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (set ZAN_SHARED_DATA to its folder)")
+    return path

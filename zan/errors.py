@@ -1,0 +1,187 @@
+"""The exception tree of zan.
+
+Every error zan raises on purpose derives from :class:`ZanError`, so a caller can
+catch them all at once; each also derives from the matching built-in exception,
+so ``except ValueError`` keeps working for code that does not know zan::
+
+    ZanError(Exception)
+    ├── DataError(ZanError, ValueError)            an input file or table is wrong
+    │   ├── SchemaError(DataError)                 columns missing, mistyped or duplicated
+    │   │   └── ValidationError(SchemaError)       several problems collected at once (lazy)
+    │   ├── CRSError(DataError)                    missing or unsuitable coordinate system
+    │   ├── GeometryError(DataError)               unreadable or unusable geometries
+    │   ├── MembershipError(DataError)             commune → territory links inconsistent
+    │   └── PeriodError(DataError)                 years asked for are not in the data
+    ├── ScenarioError(ZanError, ValueError)        a scenario file or parameter is wrong
+    │   └── InfeasibleError(ScenarioError)         floors/caps cannot meet the envelope
+    ├── LedgerError(ZanError)                      the land account refuses an operation
+    │   └── IntegrityError(LedgerError)            stored entries fail verification
+    ├── DownloadError(ZanError, OSError)           fetching official data failed
+    └── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
+
+Messages follow one grammar: *where* (file, column, row or key), *what* is wrong
+(with the value found), and *how to fix it*, e.g.::
+
+    conso.csv: column 'idcom' not found (columns: idcomtxt, naf09art10, ...);
+    pass code_column= to name the commune code column
+
+The CLI turns any :class:`ZanError` into a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ZanError",
+    "DataError",
+    "SchemaError",
+    "ValidationError",
+    "CRSError",
+    "GeometryError",
+    "MembershipError",
+    "PeriodError",
+    "ScenarioError",
+    "InfeasibleError",
+    "LedgerError",
+    "IntegrityError",
+    "DownloadError",
+    "MissingDependencyError",
+    "Problem",
+]
+
+
+class ZanError(Exception):
+    """Base class of every error raised by zan on purpose."""
+
+
+class DataError(ZanError, ValueError):
+    """An input file or table cannot be used as it is."""
+
+
+class SchemaError(DataError):
+    """A table lacks a column, has a column of the wrong type, or duplicate keys."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating an input.
+
+    Parameters
+    ----------
+    source : str
+        File name or table name.
+    message : str
+        What is wrong, with the offending value.
+    column : str or None
+        Column concerned, when there is one.
+    row : str or None
+        Row (line number or code) concerned, when there is one.
+    fix : str or None
+        How to fix it.
+    """
+
+    source: str
+    message: str
+    column: str | None = None
+    row: str | None = None
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        text = f"{where}: {self.message}"
+        if self.fix:
+            text += f"; {self.fix}"
+        return text
+
+
+class ValidationError(SchemaError):
+    """Several problems found at once by a lazy validation.
+
+    Parameters
+    ----------
+    problems : iterable of Problem
+        Every problem found; the message lists them all.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        n = len(self.problems)
+        lines = [f"{n} problem{'s' if n > 1 else ''} found:"]
+        lines += [f"  - {p}" for p in self.problems[:50]]
+        if n > 50:
+            lines.append(f"  ... and {n - 50} more")
+        super().__init__("\n".join(lines))
+
+
+class CRSError(DataError):
+    """A layer has no coordinate reference system, or one unsuitable for areas."""
+
+
+class GeometryError(DataError):
+    """Geometries cannot be read or used (empty, wrong type, not repairable)."""
+
+
+class MembershipError(DataError):
+    """Communes are missing from, or counted twice in, a territorial level."""
+
+
+class PeriodError(DataError):
+    """A period asks for years that the data does not hold."""
+
+
+class ScenarioError(ZanError, ValueError):
+    """A scenario file or an allocation parameter is invalid."""
+
+
+class InfeasibleError(ScenarioError):
+    """Floors and caps cannot be met together with the envelope."""
+
+
+class LedgerError(ZanError):
+    """The land account refuses an operation."""
+
+
+class IntegrityError(LedgerError):
+    """Stored ledger entries fail verification (tampering or corruption)."""
+
+
+class DownloadError(ZanError, OSError):
+    """Official data could not be fetched or failed its checksum."""
+
+
+class MissingDependencyError(ZanError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+
+def require(module: str, extra: str, feature: str):
+    """Import an optional dependency or raise :class:`MissingDependencyError`.
+
+    Parameters
+    ----------
+    module : str
+        Module to import, e.g. ``"mapclassify"``.
+    extra : str
+        Name of the zan extra that installs it, e.g. ``"maps"``.
+    feature : str
+        What needs it, for the message.
+
+    Returns
+    -------
+    module
+        The imported module.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{feature} needs the optional package {module!r}; "
+            f"install it with: pip install 'zan[{extra}]'"
+        ) from exc
