@@ -1,0 +1,922 @@
+"""The Cerema ENAF consumption file ("consommation d'espaces", fichiers fonciers).
+
+Two layouts are read (DOMAIN.md §3):
+
+- the **wide** file published by the Cerema, one row per commune: ``idcom``,
+  ``idcomtxt``, identifier columns (``iddep``, ``idreg``, ``epciYY``, ``scot``...),
+  annual flows ``nafYYartZZ`` (ZZ = YY + 1: the consumption of calendar year 20YY,
+  in m²), their split by destination ``artYY{act,hab,mix,rou,fer,inc}ZZ``, then
+  multi-year totals (``naf09art23``, ``naf11art21``), stocks and
+  socio-demographic columns. Each release adds one year;
+- the **long** layout served by the Cerema API ``/indicateurs/conso_espace``:
+  one row per commune and year (``annee``), total ``naf_arti_m2`` and destinations
+  ``conso_act_m2``, ``conso_hab_m2``, ``conso_mix_m2``, ``conso_inc_m2`` and
+  ``conso_infra_m2`` (road and rail as one figure, destination
+  ``"infrastructures"``).
+
+Both give a :class:`Consumption`, whose ``flows`` is a tidy table (``code``,
+``year``, ``destination``, ``m2``) as set out in docs/ARCHITECTURE.md. Nothing is
+invented: an empty cell is unknown (no row in ``flows``), a missing destination
+is listed in ``missing_destinations``, and anything inferred is written in
+``notes``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, PeriodError, Problem, SchemaError, ValidationError
+from ._files import _parse_numbers, find_column, read_table, row_label
+from .cog import align as _align_values
+from .cog import normalize_codes
+
+__all__ = ["DESTINATIONS", "Consumption", "read_consumption"]
+
+#: Destinations of the Cerema file, in its column order (suffixes act, hab, mix, rou, fer, inc).
+DESTINATIONS: tuple[str, ...] = ("activite", "habitat", "mixte", "routes", "ferroviaire", "inconnu")
+#: Road and rail as one figure (Cerema API ``conso_infra``).
+INFRASTRUCTURES = "infrastructures"
+_ORDER: tuple[str, ...] = (*DESTINATIONS, INFRASTRUCTURES)
+_SUFFIXES = {
+    "act": "activite",
+    "hab": "habitat",
+    "mix": "mixte",
+    "rou": "routes",
+    "fer": "ferroviaire",
+    "inc": "inconnu",
+}
+_API_SUFFIXES = {**_SUFFIXES, "infra": INFRASTRUCTURES}
+
+_NAF_RE = re.compile(r"^naf(\d\d)art(\d\d)$", re.IGNORECASE)
+_ART_RE = re.compile(r"^art(\d\d)(act|hab|mix|rou|fer|inc)(\d\d)$", re.IGNORECASE)
+_API_TOTAL = ("naf_arti_m2", "naf_arti")
+_API_DEST_RE = re.compile(r"^conso_(act|hab|mix|inc|infra|rou|fer)(?:_m2)?$", re.IGNORECASE)
+#: Per-commune numeric indicators of the wide file (kept in ``communes`` as numbers).
+_INDICATOR_RE = re.compile(r"^(pop|men|emp|menhab|surfcom|artcom)\d+$", re.IGNORECASE)
+#: Tolerance when checking that destinations add up to the total (m²).
+TOLERANCE_M2 = 1.0
+_MAX_LISTED = 10
+
+
+def _years_text(years: Iterable[int]) -> str:
+    """``[2009, 2010, 2011, 2015]`` → ``"2009-2011, 2015"``."""
+    years = sorted(set(years))
+    if not years:
+        return "none"
+    runs, start, prev = [], years[0], years[0]
+    for y in years[1:]:
+        if y != prev + 1:
+            runs.append((start, prev))
+            start = y
+        prev = y
+    runs.append((start, prev))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _listed(items: list[str], n: int = _MAX_LISTED, *, total: int | None = None) -> str:
+    more = (len(items) if total is None else total) - n
+    return ", ".join(items[:n]) + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True, eq=False)
+class Consumption:
+    """ENAF consumption per commune and year, read from a Cerema file.
+
+    Attributes
+    ----------
+    flows : pandas.DataFrame
+        Tidy table: ``code`` (str), ``year`` (int, calendar year of the flow),
+        ``destination`` (``"total"``, then those of :data:`DESTINATIONS` or
+        ``"infrastructures"``), ``m2`` (float). A cell left empty in the file is
+        unknown and has no row (it is never read as zero).
+    communes : pandas.DataFrame
+        Indexed by ``code``: ``nom`` and the file's other per-commune columns
+        (``iddep``, ``idreg``, ``epciYY``, ``scot``... as text; ``popYY``,
+        ``menYY``, ``empYY``, ``surfcomYYYY``, multi-year totals as numbers).
+    years : tuple of int
+        Years with at least one flow.
+    destinations : tuple of str
+        Destinations available for every year, in :data:`DESTINATIONS` order,
+        then ``"infrastructures"`` (API layout).
+    missing_destinations : tuple of str
+        Destinations absent from the file (or from some of its years).
+    source : str
+        The file read.
+    notes : tuple of str
+        Everything inferred while reading (padded codes, totals computed from
+        destinations, lower bounds, alignment...).
+    """
+
+    flows: pd.DataFrame
+    communes: pd.DataFrame
+    years: tuple[int, ...]
+    destinations: tuple[str, ...]
+    missing_destinations: tuple[str, ...] = ()
+    source: str = "consumption"
+    notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        missing = (
+            f"; missing: {', '.join(self.missing_destinations)}"
+            if self.missing_destinations
+            else ""
+        )
+        notes = (
+            f"; {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" if self.notes else ""
+        )
+        return (
+            f"<Consumption: {len(self.communes):,} communes, {_years_text(self.years)}, "
+            f"destinations: {', '.join(self.destinations) or 'none'}{missing}{notes}; "
+            f"source: {self.source}>"
+        )
+
+    # -- periods --------------------------------------------------------------------------
+    def check_period(self, start: int, end: int) -> None:
+        """Raise :class:`~zan.errors.PeriodError` unless every year start..end is in the file.
+
+        Parameters
+        ----------
+        start, end : int
+            Inclusive calendar years, e.g. 2011 and 2020 for the ten reference years.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+        >>> conso.check_period(2011, 2020)
+        >>> conso.check_period(2011, 2040)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        zan.errors.PeriodError: ...conso_enaf_2009_2023.csv: period 2011-2040 is not covered...
+        """
+        try:
+            start, end = int(start), int(end)
+        except (TypeError, ValueError):
+            raise PeriodError(
+                f"{self.source}: period {start!r}-{end!r} is not a pair of years; "
+                "pass e.g. 2011, 2020"
+            ) from None
+        if start > end:
+            raise PeriodError(
+                f"{self.source}: period {start}-{end} starts after it ends; "
+                "pass the first year first"
+            )
+        absent = sorted(set(range(start, end + 1)) - set(self.years))
+        if absent:
+            raise PeriodError(
+                f"{self.source}: period {start}-{end} is not covered: the file holds the flows of "
+                f"{_years_text(self.years)} (missing {_years_text(absent)}); choose years within "
+                "those, or use a more recent vintage of the file"
+            )
+
+    def _period_years(self, period: tuple[int, int] | None) -> list[int]:
+        if period is None:
+            return list(self.years)
+        start, end = period
+        self.check_period(start, end)
+        return list(range(int(start), int(end) + 1))
+
+    # -- views ----------------------------------------------------------------------------
+    def total(self, period: tuple[int, int] | None = None) -> pd.DataFrame:
+        """Total consumption per commune and year, in m².
+
+        Parameters
+        ----------
+        period : tuple of int, optional
+            Inclusive (start, end) years; all years by default.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``code``, one column per year; NaN where the file gives no total.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+        >>> list(conso.total((2011, 2020)).columns) == list(range(2011, 2021))
+        True
+        """
+        years = self._period_years(period)
+        tot = self.flows[self.flows["destination"] == "total"]
+        wide = tot.pivot(index="code", columns="year", values="m2")
+        wide = wide.reindex(index=self.communes.index, columns=years)
+        wide.index.name, wide.columns.name = "code", "year"
+        return wide
+
+    def by_destination(self, period: tuple[int, int] | None = None) -> pd.DataFrame:
+        """Consumption per commune and destination, summed over a period, in m².
+
+        Parameters
+        ----------
+        period : tuple of int, optional
+            Inclusive (start, end) years; all years by default.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``code``: one column per destination found in the file, then
+            ``total``. NaN when any year of the period is unknown for that
+            commune and destination.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+        >>> d = conso.by_destination((2011, 2020))
+        >>> bool(((d[list(conso.destinations)].sum(axis=1) - d["total"]).abs() <= 10).all())
+        True
+        """
+        years = self._period_years(period)
+        flows = self.flows[self.flows["year"].isin(years)]
+        per_year = flows.pivot(index=["code", "destination"], columns="year", values="m2")
+        per_year = per_year.reindex(columns=years)
+        summed = per_year.sum(axis=1, skipna=False).unstack("destination")
+        present = set(self.flows["destination"])
+        cols = [d for d in _ORDER if d in present] + ["total"]
+        out = summed.reindex(index=self.communes.index, columns=cols)
+        out.index.name, out.columns.name = "code", None
+        return out
+
+    def period_total(self, start: int, end: int) -> pd.Series:
+        """Total consumption per commune over the inclusive years start..end, in m².
+
+        Parameters
+        ----------
+        start, end : int
+            Inclusive calendar years (2011, 2020 = the ten reference years).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by ``code``, named ``"m2"``; NaN when a year's total is unknown.
+
+        Raises
+        ------
+        PeriodError
+            When the file lacks some of the years.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+        >>> ref = conso.period_total(2011, 2020)
+        >>> bool(ref.sum() == conso.total((2011, 2020)).to_numpy().sum())
+        True
+        """
+        self.check_period(start, end)
+        return self.total((start, end)).sum(axis=1, skipna=False).rename("m2")
+
+    def select(self, codes: Iterable[str]) -> Consumption:
+        """Keep only some communes, in the order given.
+
+        Parameters
+        ----------
+        codes : iterable of str
+            Commune codes, all present in the file.
+
+        Returns
+        -------
+        Consumption
+
+        Raises
+        ------
+        DataError
+            When some codes are not in the file; the message lists them.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+        >>> first = conso.communes.index[:2]
+        >>> list(conso.select(first).communes.index) == list(first)
+        True
+        """
+        wanted = pd.Index([str(c) for c in codes]).unique()
+        absent = wanted.difference(self.communes.index)
+        if len(absent):
+            raise DataError(
+                f"{self.source}: {len(absent)} commune code(s) not in the file: "
+                f"{_listed(list(absent))}; check the codes or align the file on their COG first"
+            )
+        flows = self.flows[self.flows["code"].isin(wanted)]
+        order = pd.Series(np.arange(len(wanted)), index=wanted)
+        flows = (
+            flows.assign(_o=order.reindex(flows["code"]).to_numpy())
+            .sort_values(["_o", "year"], kind="stable")
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
+        return replace(self, flows=flows, communes=self.communes.loc[wanted])
+
+    def align(
+        self,
+        passage: pd.DataFrame,
+        *,
+        target_codes: Iterable[str] | None = None,
+        split_weights: pd.Series | None = None,
+    ) -> tuple[Consumption, pd.Series]:
+        """Move the file onto another COG: merged communes summed, split ones shared.
+
+        Parameters
+        ----------
+        passage : pandas.DataFrame
+            Table de passage read by :func:`zan.io.cog.read_passage`.
+        target_codes : iterable of str, optional
+            Codes of the target geography (see :func:`zan.io.cog.align`).
+        split_weights : pandas.Series, optional
+            Weights of the new communes (e.g. areas) to share split communes.
+
+        Returns
+        -------
+        consumption : Consumption
+            Flows and numeric commune indicators moved to the new codes (totals
+            conserved); text columns taken from the commune that keeps the code (or
+            the largest share); names from the table's ``nom_to`` where it has them.
+        status : pandas.Series
+            Per new code: ``unchanged``, ``merged``, ``split``, ``recoded`` or ``missing``.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> from zan.io._files import read_layer
+        >>> from zan.io.cog import read_passage
+        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))  # COG 2023
+        >>> passage = read_passage(get_path("passage_cog2023_cog2024.csv"))
+        >>> communes = read_layer(get_path("communes.gpkg")).set_index("code_insee")  # COG 2024
+        >>> aligned, status = conso.align(
+        ...     passage, target_codes=communes.index, split_weights=communes.area)
+        >>> len(conso.communes), len(aligned.communes), int((status == "split").sum())
+        (446, 445, 2)
+        >>> before, after = conso.period_total(2011, 2020), aligned.period_total(2011, 2020)
+        >>> bool(abs(before.sum() - after.sum()) < 1e-6)
+        True
+        """
+        wide = self.flows.pivot(index="code", columns=["year", "destination"], values="m2")
+        wide = wide.reindex(self.communes.index)
+        res = _align_values(
+            wide,
+            passage,
+            target_codes=target_codes,
+            split_weights=split_weights,
+            source=self.source,
+        )
+        vals = res.values.dropna(how="all")
+        flows = _tidy(
+            vals.index.to_numpy(),
+            vals.to_numpy(dtype="float64"),
+            vals.columns.get_level_values(0).astype("int64").tolist(),
+            vals.columns.get_level_values(1).tolist(),
+        )
+        flows = _sort_flows(flows)
+
+        communes = self._align_communes(res, passage, vals.index, split_weights)
+        counts = res.status.value_counts()
+        summary = ", ".join(
+            f"{int(counts[s])} {s}"
+            for s in ("merged", "split", "recoded", "missing")
+            if s in counts
+        )
+        note = (
+            f"aligned on a new COG with {passage.attrs.get('source', 'a table de passage')}: "
+            f"{summary or 'no change'} (merges summed, splits shared pro rata)"
+        )
+        notes = (*self.notes, *passage.attrs.get("notes", ()), note)
+        out = replace(self, flows=flows, communes=communes, notes=notes)
+        return out, res.status
+
+    def _align_communes(
+        self, res, passage: pd.DataFrame, codes: pd.Index, split_weights: pd.Series | None
+    ) -> pd.DataFrame:
+        communes = self.communes
+        numeric = [c for c in communes.columns if pd.api.types.is_numeric_dtype(communes[c].dtype)]
+        # One representative old commune per new code: the one keeping the code, else the
+        # largest share.
+        mapping = res.mapping.assign(_self=res.mapping["code_from"] == res.mapping["code_to"])
+        rep = mapping.sort_values(["code_to", "_self", "share"], ascending=[True, False, False])
+        rep = rep.drop_duplicates("code_to").set_index("code_to")["code_from"].reindex(codes)
+        text = communes.drop(columns=numeric).reindex(rep.to_numpy())
+        text.index = codes
+        if numeric:
+            num = _align_values(
+                communes[numeric], passage, split_weights=split_weights, source=self.source
+            ).values.reindex(codes)
+            out = pd.concat([text, num], axis=1)[list(communes.columns)]
+        else:
+            out = text
+        if "nom_to" in passage.columns and "nom" in out.columns:
+            names = passage.drop_duplicates("code_to").set_index("code_to")["nom_to"]
+            changed = (
+                out.index.isin(names.index)
+                & (res.status.reindex(out.index) != "unchanged").to_numpy()
+            )
+            out.loc[changed, "nom"] = names.reindex(out.index[changed]).to_numpy()
+        out.index.name = "code"
+        return out
+
+
+def _sort_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Sort by code, year, then destination ("total" first, then the Cerema order)."""
+    rank = pd.Categorical(flows["destination"], categories=("total", *_ORDER)).codes
+    order = np.lexsort((rank, flows["year"].to_numpy(), flows["code"].to_numpy(dtype=object)))
+    return flows.iloc[order].reset_index(drop=True)
+
+
+def _tidy(
+    codes: np.ndarray, matrix: np.ndarray, years: list[int], dests: list[str]
+) -> pd.DataFrame:
+    """Commune × (year, destination) matrix → tidy flows without the unknown cells."""
+    n, k = matrix.shape
+    m2 = matrix.ravel()
+    keep = ~np.isnan(m2)
+    return pd.DataFrame(
+        {
+            "code": np.repeat(codes.astype(object), k)[keep],
+            "year": np.tile(np.asarray(years, dtype="int64"), n)[keep],
+            "destination": np.tile(np.asarray(dests, dtype=object), n)[keep],
+            "m2": m2[keep],
+        }
+    )
+
+
+def _codes_and_checks(
+    df: pd.DataFrame, code_col: str, source: str, problems: list[Problem], notes: list[str]
+) -> pd.Series:
+    codes, p, n = normalize_codes(df[code_col], source=source, column=code_col)
+    problems += p
+    notes += n
+    return pd.Series(codes.to_numpy(), index=df.index)
+
+
+def _duplicates(keys: pd.DataFrame, source: str, column: str, what: str) -> Problem | None:
+    dup = keys.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return None
+    lines = pd.Series(row_label(keys.index[dup]), index=keys.index[dup])
+    label = (
+        keys[dup].astype(str).agg(" ".join, axis=1) if keys.shape[1] > 1 else keys[dup].iloc[:, 0]
+    )
+    grouped = lines.groupby(label.to_numpy(), sort=True).agg(", ".join)
+    shown = [f"{k} ({v})" for k, v in grouped.items()]
+    return Problem(
+        source,
+        f"{len(grouped)} duplicate {what}(s): {_listed(shown)}",
+        column=column,
+        fix="keep one row per " + what,
+    )
+
+
+def _sum_check(
+    total: np.ndarray,
+    parts: np.ndarray,
+    complete: bool,
+    *,
+    index: pd.Index,
+    codes: pd.Series,
+    source: str,
+    column: str,
+) -> Problem | None:
+    """Destinations must add up to the total (complete), or not exceed it (partial)."""
+    with np.errstate(invalid="ignore"):
+        s = np.nansum(parts, axis=1)
+        known = ~np.isnan(total) & ~np.all(np.isnan(parts), axis=1)
+        if complete:
+            known &= ~np.any(np.isnan(parts), axis=1)
+            bad = known & (np.abs(s - total) > TOLERANCE_M2)
+        else:
+            bad = known & (s > total + TOLERANCE_M2)
+    if not bad.any():
+        return None
+    first = np.flatnonzero(bad)[:_MAX_LISTED]
+    shown = [
+        f"{lab} ({c}: destinations {a:,.0f} m² vs total {b:,.0f} m²)"
+        for lab, c, a, b in zip(
+            row_label(index[first]), codes.iloc[first], s[first], total[first], strict=True
+        )
+    ]
+    verb = "do not add up to" if complete else "exceed"
+    return Problem(
+        source,
+        f"{int(bad.sum())} row(s) whose destinations {verb} the total "
+        f"(tolerance {TOLERANCE_M2:g} m²): {_listed(shown, total=int(bad.sum()))}",
+        column=column,
+        fix="check the file against the Cerema release (destinations add up to the total)",
+    )
+
+
+def _numeric_indicators(
+    df: pd.DataFrame, columns: list[str], source: str, notes: list[str]
+) -> pd.DataFrame:
+    """Convert indicator columns to numbers where every value parses; note the others."""
+    if not columns:
+        return df
+    converted, bad_type, _ = _parse_numbers(df, columns, source=source)
+    failed = {p.column for p in bad_type}
+    ok = [c for c in columns if c not in failed]
+    if failed:
+        notes.append(
+            f"{source}: column(s) {', '.join(sorted(failed))} kept as text "
+            "(some values are not numbers)"
+        )
+    return df.assign(**{c: converted[c] for c in ok})
+
+
+def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
+    problems: list[Problem] = []
+    notes: list[str] = []
+    codes = _codes_and_checks(df, code_col, source, problems, notes)
+
+    totals: dict[int, str] = {}
+    parts: dict[tuple[int, str], str] = {}
+    multi: list[str] = []
+    for col in df.columns:
+        name = str(col).strip()
+        m = _NAF_RE.match(name)
+        if m:
+            yy, zz = int(m.group(1)), int(m.group(2))
+            if zz == yy + 1:
+                totals[2000 + yy] = col
+            else:
+                multi.append(col)
+            continue
+        m = _ART_RE.match(name)
+        if m:
+            yy, zz = int(m.group(1)), int(m.group(3))
+            if zz == yy + 1:
+                parts[(2000 + yy, _SUFFIXES[m.group(2).lower()])] = col
+            else:
+                multi.append(col)
+    years = sorted(set(totals) | {y for y, _ in parts})
+    flow_cols = [*totals.values(), *parts.values()]
+
+    dup = _duplicates(codes.to_frame("code"), source, code_col, "commune code")
+    if dup is not None:
+        problems.append(dup)
+    num, bad_type, bad_sign = _parse_numbers(df, flow_cols, source=source, allow_negative=False)
+    problems += bad_type + bad_sign
+
+    present = {d: [y for y in years if (y, d) in parts] for d in DESTINATIONS}
+    destinations = tuple(d for d in DESTINATIONS if len(present[d]) == len(years))
+    missing = tuple(d for d in DESTINATIONS if len(present[d]) < len(years))
+    for d in missing:
+        if present[d]:
+            absent = sorted(set(years) - set(present[d]))
+            notes.append(f"{source}: destination {d!r} has no column for {_years_text(absent)}")
+    if missing and not any(present[d] for d in DESTINATIONS):
+        notes.append(f"{source}: no destination columns (artYY...ZZ): only totals are known")
+
+    blocks: list[np.ndarray] = []
+    block_years: list[int] = []
+    block_dests: list[str] = []
+    for year in years:
+        cols = {d: parts[(year, d)] for d in DESTINATIONS if (year, d) in parts}
+        dmat = (
+            num[list(cols.values())].to_numpy(dtype="float64") if cols else np.empty((len(df), 0))
+        )
+        complete = len(cols) == len(DESTINATIONS)
+        tag = f"{year % 100:02d}art{(year + 1) % 100:02d}"
+        if year in totals:
+            tot = num[totals[year]].to_numpy(dtype="float64")
+            if cols:
+                pb = _sum_check(
+                    tot,
+                    dmat,
+                    complete,
+                    index=df.index,
+                    codes=codes,
+                    source=source,
+                    column=totals[year],
+                )
+                if pb is not None:
+                    problems.append(pb)
+        elif complete:
+            tot = dmat.sum(axis=1)  # NaN when a destination is unknown
+            notes.append(
+                f"{source}: no naf{tag} column: the {year} total is the sum of the six destinations"
+            )
+        else:
+            tot = np.full(len(df), np.nan)
+            notes.append(
+                f"{source}: no naf{tag} column and only {len(cols)} of 6 destinations for {year}: "
+                "the total of that year is unknown"
+            )
+        blocks.append(tot[:, None])
+        block_years.append(year)
+        block_dests.append("total")
+        if cols:
+            blocks.append(dmat)
+            block_years += [year] * len(cols)
+            block_dests += list(cols)
+
+    if problems:
+        raise ValidationError(problems)
+
+    empty = int(num[flow_cols].isna().to_numpy().sum()) if flow_cols else 0
+    if empty:
+        notes.append(
+            f"{source}: {empty} empty flow cell(s) left out as unknown (not counted as zero)"
+        )
+    _check_multi_year(num, multi, totals, source, notes)
+
+    matrix = np.hstack(blocks) if blocks else np.empty((len(df), 0))
+    order = np.argsort(codes.to_numpy(dtype=object), kind="stable")  # blocks are already year-major
+    flows = _tidy(codes.to_numpy()[order], matrix[order], block_years, block_dests)
+
+    name_col = find_column(
+        df, ["idcomtxt", "nom", "libcom", "libgeo"], source=source, what="name", required=False
+    )
+    keep = [c for c in df.columns if c not in set(flow_cols) | {code_col, name_col}]
+    communes = df[keep].copy()
+    indicators = [c for c in keep if _INDICATOR_RE.match(str(c)) or c in multi]
+    communes = _numeric_indicators(communes, indicators, source, notes)
+    if name_col is None:
+        notes.append(f"{source}: no idcomtxt column: communes are named by their code")
+        names = codes
+    else:
+        names = df[name_col].astype(str)
+    communes.insert(0, "nom", names.to_numpy())
+    communes.index = pd.Index(codes.to_numpy(), name="code")
+    return Consumption(
+        flows=flows,
+        communes=communes,
+        years=tuple(years),
+        destinations=destinations,
+        missing_destinations=missing,
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def _check_multi_year(
+    num: pd.DataFrame, multi: list[str], totals: dict[int, str], source: str, notes: list[str]
+) -> None:
+    """Compare multi-year totals (naf09art23...) with the sum of the annual flows; note gaps."""
+    for col in multi:
+        m = _NAF_RE.match(str(col).strip())
+        if not m:
+            continue
+        first, end = 2000 + int(m.group(1)), 2000 + int(m.group(2))
+        span = range(first, end)
+        if not all(y in totals for y in span):
+            continue
+        given = pd.to_numeric(
+            pd.Series(num[col], dtype="string").str.replace(",", ".", regex=False), errors="coerce"
+        ).to_numpy(dtype="float64", na_value=np.nan)
+        summed = num[[totals[y] for y in span]].to_numpy(dtype="float64").sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            off = np.abs(given - summed) > TOLERANCE_M2
+        if off.any():
+            notes.append(
+                f"{source}: column {col!r} differs from the sum of the annual flows "
+                f"{first}-{end - 1} for {int(off.sum())} commune(s) (first at "
+                f"{row_label(num.index[off])[0]}); the annual flows are used"
+            )
+
+
+def _spans(codes: np.ndarray, years: np.ndarray, sel: np.ndarray) -> str:
+    """``"59009 (2009-2023), 62041 (2010)"`` for the selected rows (first communes only)."""
+    frame = pd.DataFrame({"code": codes[sel], "year": years[sel]})
+    uniq = pd.unique(frame["code"])
+    head = frame[frame["code"].isin(uniq[:_MAX_LISTED])]
+    spans = head.groupby("code", sort=False)["year"].agg(_years_text)
+    return _listed([f"{c} ({y})" for c, y in spans.items()], total=len(uniq))
+
+
+def _api_years(df: pd.DataFrame, year_col: str, source: str, problems: list[Problem]) -> np.ndarray:
+    """Calendar years of the API rows as int64 (0 where invalid, with a problem recorded)."""
+    parsed, _, _ = _parse_numbers(df, [year_col], source=source)
+    years = parsed[year_col].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(years) | (years != np.round(years)) | (years < 1900) | (years > 2100)
+    if bad.any():
+        first = np.flatnonzero(bad)[:_MAX_LISTED]
+        shown = [
+            f"{lab} ({v!r})"
+            for lab, v in zip(row_label(df.index[first]), df[year_col].iloc[first], strict=True)
+        ]
+        problems.append(
+            Problem(
+                source,
+                f"{int(bad.sum())} invalid year(s): {_listed(shown, total=int(bad.sum()))}",
+                column=year_col,
+                fix="write the calendar year of each flow, e.g. 2021",
+            )
+        )
+    return np.where(bad, 0, np.nan_to_num(years)).astype("int64")
+
+
+def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
+    problems: list[Problem] = []
+    notes: list[str] = []
+    codes = _codes_and_checks(df, code_col, source, problems, notes)
+    year_col = find_column(df, ["annee", "année", "year"], source=source, what="year")
+    total_col = find_column(df, _API_TOTAL, source=source, what="total", required=False)
+    found: dict[str, str] = {}
+    for col in df.columns:
+        m = _API_DEST_RE.match(str(col).strip())
+        if m:
+            found.setdefault(_API_SUFFIXES[m.group(1).lower()], col)
+    dest_cols = {d: found[d] for d in _ORDER if d in found}
+    flow_cols = ([total_col] if total_col else []) + list(dest_cols.values())
+
+    years = _api_years(df, year_col, source, problems)
+    keys = pd.DataFrame({"code": codes, "year": years}, index=df.index)
+    dup = _duplicates(keys, source, f"{code_col}, {year_col}", "commune and year")
+    if dup is not None:
+        problems.append(dup)
+    num, bad_type, bad_sign = _parse_numbers(df, flow_cols, source=source, allow_negative=False)
+    problems += bad_type + bad_sign
+
+    n = len(df)
+    dmat = num[list(dest_cols.values())].to_numpy(dtype="float64").reshape(n, len(dest_cols))
+    given = num[total_col].to_numpy(dtype="float64") if total_col else np.full(n, np.nan)
+    # Road and rail come as one figure (infrastructures) or, exceptionally, as two.
+    split_infra = {"routes", "ferroviaire"} <= set(dest_cols)
+    full = {"activite", "habitat", "mixte", "inconnu"} <= set(dest_cols) and (
+        INFRASTRUCTURES in dest_cols or split_infra
+    )
+    no_part = np.isnan(dmat).all(axis=1)
+    some_part_unknown = np.isnan(dmat).any(axis=1) | (not full)
+    if total_col:
+        complete = ~some_part_unknown
+        for rows, is_complete in ((complete, True), (~complete, False)):
+            pb = _sum_check(
+                np.where(rows, given, np.nan),
+                dmat,
+                is_complete,
+                index=df.index,
+                codes=codes,
+                source=source,
+                column=total_col,
+            )
+            if pb is not None:
+                problems.append(pb)
+    if problems:
+        raise ValidationError(problems)
+
+    # Total per row: naf_arti_m2 when given, else the sum of the known destinations.
+    from_parts = np.isnan(given) & ~no_part
+    with np.errstate(invalid="ignore"):
+        total = np.where(from_parts, np.nansum(dmat, axis=1), given)
+    available = [d for d, c in dest_cols.items() if num[c].notna().any()]
+    expected = (*DESTINATIONS[:3], DESTINATIONS[5], INFRASTRUCTURES)
+    missing = [d for d in expected if d not in available]
+    if split_infra and INFRASTRUCTURES in missing:
+        missing.remove(INFRASTRUCTURES)
+    codes_arr = codes.to_numpy()
+    total_name = total_col or "naf_arti_m2"
+    lower = from_parts & some_part_unknown
+    if lower.any():
+        unknown = [
+            d for d in expected if d not in dest_cols or num.loc[lower, dest_cols[d]].isna().any()
+        ]
+        unknown_txt = ", ".join(
+            "infrastructures (routes and ferroviaire)" if d == INFRASTRUCTURES else d
+            for d in unknown
+        )
+        notes.append(
+            f"{source}: no {total_name} for {_spans(codes_arr, years, lower)}: the total is the "
+            f"sum of the known destinations, a lower bound since {unknown_txt} are unknown"
+        )
+    exact = from_parts & ~some_part_unknown
+    if exact.any():
+        notes.append(
+            f"{source}: no {total_name} for {_spans(codes_arr, years, exact)}: "
+            "the total is the sum of the destinations"
+        )
+    only_total = ~np.isnan(given) & no_part
+    if only_total.any() and dest_cols:
+        notes.append(
+            f"{source}: no destination figures for {_spans(codes_arr, years, only_total)}: "
+            "only the total is known"
+        )
+    nothing = np.isnan(total)
+    if nothing.any():
+        notes.append(
+            f"{source}: {int(nothing.sum())} row(s) with neither total nor destinations "
+            f"(first at {row_label(df.index[nothing])[0]}) left out as unknown"
+        )
+
+    matrix = np.column_stack([total, dmat])
+    dests = ["total", *dest_cols]
+    k = matrix.shape[1]
+    m2 = matrix.ravel()
+    keep = ~np.isnan(m2)
+    flows = pd.DataFrame(
+        {
+            "code": np.repeat(codes_arr.astype(object), k)[keep],
+            "year": np.repeat(years, k)[keep],
+            "destination": np.tile(np.asarray(dests, dtype=object), n)[keep],
+            "m2": m2[keep],
+        }
+    )
+
+    name_col = find_column(
+        df, ["idcomtxt", "nom", "libcom"], source=source, what="name", required=False
+    )
+    other = [c for c in df.columns if c not in {*flow_cols, code_col, year_col, name_col}]
+    # One row per commune: the first non-empty value of each identifier column.
+    communes = df[other].groupby(codes_arr, sort=True).first()
+    if name_col is not None:
+        names = df[name_col].astype(str).groupby(codes_arr, sort=True).first()
+    else:
+        notes.append(f"{source}: no idcomtxt column: communes are named by their code")
+        names = pd.Series(communes.index, index=communes.index)
+    communes.insert(0, "nom", names.reindex(communes.index).to_numpy())
+    communes.index = pd.Index(communes.index.astype(str), name="code")
+    return Consumption(
+        flows=_sort_flows(flows),
+        communes=communes,
+        years=tuple(sorted(set(years.tolist()))),
+        destinations=tuple(d for d in _ORDER if d in available),
+        missing_destinations=tuple(missing),
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def read_consumption(path: str | Path, *, code_column: str | None = None) -> Consumption:
+    """Read a Cerema ENAF consumption file (wide release file or API export).
+
+    The layout is detected from the columns: annual flows ``nafYYartZZ`` (ZZ = YY + 1,
+    year = 2000 + YY) and destinations ``artYY{act,hab,mix,rou,fer,inc}ZZ`` for the
+    wide file, whatever its last year (2021, 2022, 2023, 2024...); ``annee`` with
+    ``naf_arti_m2`` / ``conso_*_m2`` for the API. Multi-year columns
+    (``naf09art23``, ``naf11art21``) are not annual flows and are never counted as
+    such; they are kept in ``communes``. Flows are in m² (DOMAIN.md §3).
+
+    Every problem is collected before raising: malformed or duplicate codes,
+    non-numeric or negative flows, destinations that do not add up to the total
+    (beyond 1 m²).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        CSV (``,`` or ``;``, UTF-8 with or without BOM, or Latin-1), optionally
+        gzip-compressed, or ``.xlsx``.
+    code_column : str, optional
+        Commune code column when it is not ``idcom``.
+
+    Returns
+    -------
+    Consumption
+
+    Raises
+    ------
+    SchemaError
+        When the code column is missing (the message lists the columns and says to
+        pass ``code_column=``) or no consumption column is found.
+    ValidationError
+        Lists every problem found in the rows (a :class:`~zan.errors.SchemaError`,
+        itself a :class:`~zan.errors.DataError`), each with its column and file line.
+    DataError
+        When the file cannot be read (missing, empty, header only...).
+
+    Examples
+    --------
+    >>> from zan.datasets import get_path
+    >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+    >>> conso.years[0], conso.years[-1]
+    (2009, 2022)
+    >>> conso.destinations
+    ('activite', 'habitat', 'mixte', 'routes', 'ferroviaire', 'inconnu')
+    >>> sorted(conso.flows.columns)
+    ['code', 'destination', 'm2', 'year']
+    """
+    df = read_table(path, what="consumption")
+    source = df.attrs["source"]
+    names = [str(c).strip() for c in df.columns]
+    wide = any(
+        (m := _NAF_RE.match(c)) and int(m.group(2)) == int(m.group(1)) + 1 for c in names
+    ) or any((m := _ART_RE.match(c)) and int(m.group(3)) == int(m.group(1)) + 1 for c in names)
+    api = (
+        not wide
+        and find_column(df, ["annee", "année", "year"], source=source, what="year", required=False)
+        is not None
+        and (
+            any(_API_DEST_RE.match(c) for c in names) or any(c.lower() in _API_TOTAL for c in names)
+        )
+    )
+    if not wide and not api:
+        shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+        raise SchemaError(
+            f"{source}: no consumption columns found (columns: {shown}); expected annual flows "
+            "nafYYartZZ (Cerema file, e.g. naf11art12) or annee with naf_arti_m2 / conso_*_m2 "
+            "(Cerema API export)"
+        )
+    code_col = find_column(
+        df,
+        [code_column] if code_column else ["idcom"],
+        source=source,
+        what="commune code",
+        argument="code_column",
+    )
+    if wide:
+        return _read_wide(df, source, code_col)
+    return _read_api(df, source, code_col)
