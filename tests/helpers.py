@@ -23,5 +23,31 @@ def shared_path(*parts: str) -> Path:
     """
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real data not available: {path} (set ZAN_SHARED_DATA to its folder)")
+        reason = f"real data not available: {path} (set ZAN_SHARED_DATA to its folder)"
+        if os.environ.get("ZAN_REQUIRE_REALDATA"):
+            pytest.fail(reason + "; ZAN_REQUIRE_REALDATA is set, so it must be there")
+        pytest.skip(reason)
+    return path
+
+
+def chromium_path() -> str:
+    """Return the path of Debian's Chromium for browser tests, or skip the test.
+
+    With ``ZAN_REQUIRE_BROWSER`` set (as in CI), a missing browser fails instead.
+    """
+    import shutil
+
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    reason = None
+    if path is None:
+        reason = "Chromium not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            reason = "playwright not installed (pip install 'zan[test]')"
+    if reason:
+        if os.environ.get("ZAN_REQUIRE_BROWSER"):
+            pytest.fail(reason + "; ZAN_REQUIRE_BROWSER is set, so it must be there")
+        pytest.skip(reason)
     return path

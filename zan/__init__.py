@@ -1,26 +1,84 @@
 """zan: zéro artificialisation nette, the land account of a French region.
 
-Load the official layers, measure ENAF consumption and artificialisation per
-commune, EPCI, SCoT and region, share the regional envelope across territories
-under configurable rules, and render it as maps and reports.
+Load the official layers, measure ENAF consumption per commune, EPCI, SCoT and
+region, follow each territory's 2021-2030 trajectory, and render it as maps.
+
+The data flows one way: ``io`` (read and validate) → ``territory`` (hierarchy and
+aggregation) → ``measure`` (consumption, trajectory) → ``maps``. See
+``docs/ARCHITECTURE.md``.
+
+Examples
+--------
+>>> import zan
+>>> territories = zan.Territories.demo()
+>>> conso = zan.read_consumption(zan.get_path("conso_enaf_2009_2023.csv"))
+>>> conso, status = conso.align(zan.read_passage(zan.get_path("passage_cog2023_cog2024.csv")),
+...                             target_codes=territories.communes.index,
+...                             split_weights=territories.communes["area_ha"])
+>>> traj = zan.trajectory(conso, territories, level="epci")
+>>> len(traj) == len(territories.codes("epci"))
+True
 """
 
 from __future__ import annotations
 
 from . import errors
+from ._show_versions import show_versions
 from .crs import LAMBERT93, to_projected
 from .datasets import get_path
-from .errors import DataError, ScenarioError, ZanError
+from .errors import (
+    CRSError,
+    DataError,
+    GeometryError,
+    MembershipError,
+    PeriodError,
+    SchemaError,
+    ScenarioError,
+    ValidationError,
+    ZanError,
+)
+from .io import (
+    AlignResult,
+    Consumption,
+    align,
+    read_communes,
+    read_consumption,
+    read_membership,
+    read_passage,
+)
+from .measure.consumption import STATUS_LABELS, consumption, trajectory
+from .territory import Territories
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
     "errors",
+    "show_versions",
+    # data
     "LAMBERT93",
     "to_projected",
     "get_path",
+    "read_communes",
+    "read_membership",
+    "read_consumption",
+    "read_passage",
+    "align",
+    "AlignResult",
+    "Consumption",
+    "Territories",
+    # measure
+    "consumption",
+    "trajectory",
+    "STATUS_LABELS",
+    # errors
     "ZanError",
     "DataError",
+    "SchemaError",
+    "ValidationError",
+    "CRSError",
+    "GeometryError",
+    "MembershipError",
+    "PeriodError",
     "ScenarioError",
 ]

@@ -88,9 +88,9 @@ def to_projected(
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point
-    >>> g = gpd.GeoDataFrame(geometry=[Point(2.35, 48.85)], crs="EPSG:4326")
-    >>> round(to_projected(g, "demo").geometry.x.iloc[0])
-    652469
+    >>> g = gpd.GeoDataFrame(geometry=[Point(3.0, 46.5)], crs="EPSG:4326")
+    >>> [round(c) for c in to_projected(g, "demo").geometry.iloc[0].coords[0]]
+    [700000, 6600000]
     """
     ensure_crs(gdf, source)
     if target is None:

@@ -1,0 +1,127 @@
+"""The command line, driven with click's test runner."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from zan.cli import main
+from zan.datasets import get_path
+
+CONSO = str(get_path("conso_enaf_2009_2023.csv"))
+COMMUNES = str(get_path("communes.gpkg"))
+MEMBERSHIP = str(get_path("communes.csv"))
+PASSAGE = str(get_path("passage_cog2023_cog2024.csv"))
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_consumption_by_epci_from_the_file_own_columns(runner, tmp_path):
+    out = tmp_path / "epci.csv"
+    res = runner.invoke(main, ["consumption", CONSO, "--by", "epci", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out, dtype={"code": str})
+    assert list(table.columns[:3]) == ["code", "nom", "total_ha"]
+    assert {"habitat_ha", "activite_ha", "routes_ha"} <= set(table.columns)
+    communes = pd.read_csv(CONSO, dtype={"idcom": str})
+    ten = [f"naf{y:02d}art{y + 1:02d}" for y in range(11, 21)]
+    assert table["total_ha"].sum() == pytest.approx(communes[ten].to_numpy().sum() / 1e4, abs=1e-3)
+    # 4 decimals in the CSV
+    line = out.read_text().splitlines()[1]
+    assert len(line.split(",")[2].split(".")[1]) == 4
+
+
+def test_consumption_single_commune_hand_computed(runner, tmp_path):
+    out = tmp_path / "c.csv"
+    res = runner.invoke(main, ["consumption", CONSO, "--period", "2015-2016", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out, dtype={"code": str}).set_index("code")
+    raw = pd.read_csv(CONSO, dtype={"idcom": str}).set_index("idcom")
+    code = raw.index[10]
+    expected = (raw.loc[code, "naf15art16"] + raw.loc[code, "naf16art17"]) / 1e4
+    assert table.loc[code, "total_ha"] == pytest.approx(expected, abs=5e-5)
+
+
+def test_trajectory_with_territories_membership_and_passage(runner, tmp_path):
+    out = tmp_path / "t.csv"
+    res = runner.invoke(main, [
+        "trajectory", CONSO, "--territories", COMMUNES, "--membership", MEMBERSHIP,
+        "--passage", PASSAGE, "--by", "scot", "--reduction", "0.6", "--out", str(out),
+    ])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out, dtype={"code": str}).set_index("code")
+    assert list(t.columns) == [
+        "nom", "reference_ha", "allowed_ha", "consumed_since_2021_ha", "annual_rate_since_2021_ha",
+        "projected_2030_ha", "used_pct", "projected_pct", "status",
+    ]
+    assert (t["allowed_ha"] - t["reference_ha"] * 0.4).abs().max() < 1e-3
+    assert "hors_scot" in t.index
+
+
+def test_membership_without_geometry(runner, tmp_path):
+    raw = pd.read_csv(CONSO, dtype=str)
+    table = pd.DataFrame({"code_insee": raw["idcom"], "epci_siren": raw["epci23"],
+                          "epci_nom": raw["epci23txt"], "departement": raw["iddep"], "region": "99"})
+    table.to_csv(tmp_path / "m.csv", index=False)
+    res = runner.invoke(main, ["consumption", CONSO, "--membership", str(tmp_path / "m.csv"),
+                               "--by", "departement", "--out", str(tmp_path / "d.csv")])
+    assert res.exit_code == 0, res.output
+    by_dep = pd.read_csv(tmp_path / "d.csv", dtype={"code": str}).set_index("code")
+    assert sorted(by_dep.index) == ["96", "98", "99"]
+
+
+def test_split_without_areas_is_a_clear_error(runner):
+    res = runner.invoke(main, ["consumption", CONSO, "--membership", MEMBERSHIP, "--passage", PASSAGE,
+                               "--by", "departement"])
+    assert res.exit_code == 2
+    assert "98095" in res.output and "split" in res.output
+
+
+def test_unaligned_geography_is_a_clear_error(runner):
+    res = runner.invoke(main, ["consumption", CONSO, "--membership", MEMBERSHIP, "--by", "epci"])
+    assert res.exit_code == 2
+    assert "Error:" in res.output and "--passage" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_period_outside_the_file(runner):
+    res = runner.invoke(main, ["consumption", CONSO, "--period", "2001-2005"])
+    assert res.exit_code == 2
+    assert "conso_enaf_2009_2023.csv" in res.output and "2009" in res.output
+
+
+def test_debug_shows_the_exception(runner):
+    res = runner.invoke(main, ["--debug", "consumption", CONSO, "--period", "2001-2005"])
+    assert res.exit_code != 0 and res.exception is not None
+
+
+def test_bad_reduction_exit_2(runner):
+    res = runner.invoke(main, ["trajectory", CONSO, "--by", "departement", "--reduction", "1.5"])
+    assert res.exit_code == 2 and "'reduction' must be between 0 and 1" in res.output
+
+
+def test_demo_writes_tables_and_map(runner, tmp_path):
+    res = runner.invoke(main, ["demo", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in (tmp_path / "d").iterdir()}
+    assert {"carte.html", "trajectoire_epci.csv", "consommation_epci_2011_2020.csv",
+            "alignement_cog.csv"} <= names
+    status = pd.read_csv(tmp_path / "d" / "alignement_cog.csv", dtype={"code": str}).set_index("code")
+    assert set(status["statut"]) == {"unchanged", "merged", "split"}
+    html = (tmp_path / "d" / "carte.html").read_text()
+    assert "Enveloppe 2021-2030" in html
+    # offline: no external script, stylesheet or tile layer
+    assert not re.search(r"<script[^>]*\ssrc=", html)
+    assert not re.search(r"<link[^>]*href=[\"']?https?:", html)
+    assert "tile.openstreetmap" not in html
+
+
+def test_versions(runner):
+    res = runner.invoke(main, ["versions"])
+    assert res.exit_code == 0 and "shapely" in res.output

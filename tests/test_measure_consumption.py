@@ -1,0 +1,164 @@
+"""Consumption per territory and the 2021-2030 trajectory, on hand-computable files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zan.errors import DataError, PeriodError, ScenarioError
+from zan.io.consumption import read_consumption
+from zan.measure.consumption import consumption, parse_period, trajectory
+
+HA = 10_000
+DEST = ("act", "hab", "mix", "rou", "fer", "inc")
+
+
+def write_cerema(path, rows: dict[str, dict[int, int]], *, last_year: int = 2023, deps=None) -> str:
+    """A Cerema-layout file: rows maps commune → {year: total m2}; the total goes
+    60 % habitat, 40 % activité (integers), other destinations zero."""
+    cols = ["idcom", "idcomtxt", "idreg", "iddep", "epci23", "epci23txt", "scot"]
+    years = range(2009, last_year + 1)
+    for y in years:
+        yy, zz = f"{y - 2000:02d}", f"{y - 1999:02d}"
+        cols += [f"naf{yy}art{zz}"] + [f"art{yy}{d}{zz}" for d in DEST]
+    cols += [f"naf09art{last_year - 2000:02d}", "naf11art21"]  # multi-year totals: must not be counted
+    lines = [",".join(cols)]
+    for i, (code, flows) in enumerate(rows.items()):
+        dep = (deps or {}).get(code, code[:2])
+        cells = [code, f"Commune {code}", "99", dep, "200000001" if i < 2 else "200000002",
+                 "CC Un" if i < 2 else "CC Deux", "SCoT A" if i == 0 else ""]
+        for y in years:
+            total = flows.get(y, 0)
+            hab = total * 6 // 10
+            cells += [str(total), str(total - hab), str(hab), "0", "0", "0", "0"]
+        cells += ["999999999", "888888888"]
+        lines.append(",".join(cells))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def cerema(tmp_path):
+    rows = {
+        # 10 ha a year 2011-2020 (100 ha ref), 10 ha/yr since 2021 → projected 100 > 50: will exceed
+        "96001": {**{y: 10 * HA for y in range(2011, 2021)}, 2010: 500 * HA, 2021: 10 * HA,
+                  2022: 10 * HA, 2023: 10 * HA},
+        # 5 ha/yr ref (50 ha), 30 ha consumed since 2021 > 25 allowed: exceeded
+        "96002": {**{y: 5 * HA for y in range(2011, 2021)}, 2021: 30 * HA},
+        # 2 ha/yr ref (20 ha), 1 ha since 2021: on track
+        "98003": {**{y: 2 * HA for y in range(2011, 2021)}, 2022: 1 * HA, 2009: 7 * HA},
+    }
+    return read_consumption(write_cerema(tmp_path / "conso.csv", rows))
+
+
+def test_reference_uses_exactly_ten_flows(cerema):
+    ref = consumption(cerema, level="commune", period=(2011, 2020))
+    # 2010 (500 ha) and 2021 must not be counted, nor the multi-year columns
+    assert ref.loc["96001", "total_ha"] == pytest.approx(100.0)
+    assert ref.loc["96002", "total_ha"] == pytest.approx(50.0)
+    assert ref.loc["98003", "total_ha"] == pytest.approx(20.0)
+
+
+def test_destinations_add_up_and_are_in_hectares(cerema):
+    ref = consumption(cerema, period="2011-2020")
+    assert ref.loc["96001", "habitat_ha"] == pytest.approx(60.0)
+    assert ref.loc["96001", "activite_ha"] == pytest.approx(40.0)
+    dest_cols = [c for c in ref.columns if c.endswith("_ha") and c != "total_ha"]
+    assert np.allclose(ref[dest_cols].sum(axis=1), ref["total_ha"])
+
+
+def test_single_year_period(cerema):
+    assert consumption(cerema, period="2022").loc["98003", "total_ha"] == pytest.approx(1.0)
+
+
+def test_period_outside_file_names_file_and_years(cerema):
+    with pytest.raises(PeriodError, match=r"conso\.csv.*2009.*2023"):
+        consumption(cerema, period="2005-2012")
+
+
+@pytest.mark.parametrize("bad", ["2011-", "abc", "2020-2011"])
+def test_bad_period_text(bad):
+    with pytest.raises(PeriodError, match="period"):
+        parse_period(bad)
+
+
+def test_own_groupings_conserve_totals_exactly(cerema):
+    communes = consumption(cerema, period=(2009, 2023))
+    for level in ("epci", "departement", "region", "scot"):
+        table = consumption(cerema, level=level, period=(2009, 2023))
+        assert table["total_ha"].sum() == communes["total_ha"].sum()
+    dep = consumption(cerema, level="departement")
+    assert dep.loc["96", "total_ha"] == pytest.approx(150.0)
+    scot = consumption(cerema, level="scot")
+    assert set(scot.index) == {"SCoT A", "hors_scot"}
+    assert scot.loc["hors_scot", "nom"] == "Hors SCoT"
+
+
+def test_membership_table_grouping_and_missing_commune(cerema):
+    membership = pd.DataFrame(
+        {"epci": ["A", "A", "B"], "epci_nom": ["CC A", "CC A", "CC B"]},
+        index=pd.Index(["96001", "96002", "98003"], name="code"),
+    )
+    table = consumption(cerema, membership, level="epci")
+    assert table.loc["A", "total_ha"] == pytest.approx(150.0)
+    assert table.loc["A", "nom"] == "CC A"
+    bigger = pd.concat([membership, pd.DataFrame({"epci": ["B"], "epci_nom": ["CC B"]},
+                                                 index=pd.Index(["98004"], name="code"))])
+    with pytest.raises(DataError, match=r"98004.*missing='zero'"):
+        consumption(cerema, bigger, level="epci")
+    zero = consumption(cerema, bigger, level="epci", missing="zero")
+    assert zero.loc["B", "total_ha"] == pytest.approx(20.0)
+
+
+def test_commune_not_in_membership_is_an_error(cerema):
+    membership = pd.DataFrame({"epci": ["A", "A"], "epci_nom": ["x", "x"]},
+                              index=pd.Index(["96001", "96002"], name="code"))
+    with pytest.raises(DataError, match="98003"):
+        consumption(cerema, membership, level="epci")
+
+
+def test_trajectory_hand_computed(cerema):
+    t = trajectory(cerema, level="commune", reduction=0.5)
+    a = t.loc["96001"]
+    assert a["reference_ha"] == pytest.approx(100.0)
+    assert a["allowed_ha"] == pytest.approx(50.0)
+    assert a["consumed_since_2021_ha"] == pytest.approx(30.0)
+    assert a["annual_rate_since_2021_ha"] == pytest.approx(10.0)
+    assert a["projected_2030_ha"] == pytest.approx(100.0)
+    assert a["used_pct"] == pytest.approx(60.0)
+    assert a["projected_pct"] == pytest.approx(200.0)
+    assert t["status"].to_dict() == {"96001": "will_exceed", "96002": "exceeded", "98003": "on_track"}
+
+
+def test_trajectory_reduction_parameter(cerema):
+    t = trajectory(cerema, level="commune", reduction=0.8)
+    assert t.loc["96001", "allowed_ha"] == pytest.approx(20.0)
+    assert t.loc["96001", "status"] == "exceeded"
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_trajectory_bad_reduction(cerema, bad):
+    with pytest.raises(ScenarioError, match="'reduction' must be between 0 and 1"):
+        trajectory(cerema, reduction=bad)
+
+
+def test_trajectory_needs_years_after_2021(tmp_path):
+    conso = read_consumption(write_cerema(tmp_path / "old.csv", {"96001": {2015: HA}}, last_year=2020))
+    with pytest.raises(PeriodError, match="ends in 2020"):
+        trajectory(conso, level="commune")
+
+
+def test_unknown_year_is_never_counted_as_zero(tmp_path):
+    path = write_cerema(tmp_path / "gap.csv", {"96001": {y: HA for y in range(2009, 2024)},
+                                               "96002": {y: HA for y in range(2009, 2024)}})
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw.loc[raw["idcom"] == "96001", ["naf15art16"] + [f"art15{d}16" for d in DEST]] = ""
+    raw.to_csv(path, index=False)
+    conso = read_consumption(path)
+    with pytest.raises(DataError, match=r"gap\.csv.*unknown.*96001"):
+        consumption(conso, period="2011-2020")
+    # outside the gap the commune counts normally
+    assert consumption(conso, period="2016-2020").loc["96001", "total_ha"] == pytest.approx(5.0)
+    ignored = consumption(conso, period="2011-2020", missing="ignore")
+    assert list(ignored.index) == ["96002"]

@@ -1,0 +1,39 @@
+"""The wheel holds every subpackage, the package data and the demo data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_subpackage_is_listed():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "zan").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found <= set(config["packages"]), sorted(found - set(config["packages"]))
+
+
+@pytest.mark.slow
+def test_wheel_ships_demo_and_package_data(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("zan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    demo = {p.name for p in (ROOT / "data" / "demo").iterdir() if p.is_file()}
+    assert {f"zan/_data/demo/{n}" for n in demo} <= names
+    for sub in ("maps/static", "nomenclature", "profiles"):
+        shipped = {p.name for p in (ROOT / "zan" / sub).iterdir() if p.is_file() and p.suffix != ".py"}
+        assert {f"zan/{sub}/{n}" for n in shipped} <= names, sub

@@ -1,0 +1,213 @@
+"""The ``zan`` command: a thin mirror of the library.
+
+Each command parses its options, calls one or two library functions, and writes
+their result. Errors raised by zan (:class:`zan.errors.ZanError`) are printed as
+one line and exit with status 2; ``zan --debug ...`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from . import __version__
+from .errors import ZanError
+
+LEVELS = ["commune", "epci", "scot", "departement", "region"]
+
+
+class _ZanGroup(click.Group):
+    """Click group that turns zan's own errors into a clear message and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ZanError as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_ZanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zan")
+@click.option("--debug", is_flag=True, help="Show the full traceback of errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """zan: measure ENAF consumption and share the regional ZAN envelope."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _print_table(df: pd.DataFrame, *, max_rows: int = 25) -> None:
+    with pd.option_context(
+        "display.max_rows", max_rows, "display.width", 160, "display.float_format", "{:,.2f}".format
+    ):
+        click.echo(df.to_string(max_rows=max_rows))
+
+
+def _load_grouping(territories: str | None, membership: str | None, code_column: str | None):
+    """Territories (with geometry) or a membership table, or None."""
+    from .io.territories import read_membership
+    from .territory import Territories
+
+    if territories:
+        return Territories.from_files(territories, membership, code_column=code_column)
+    if membership:
+        return read_membership(membership, code_column=code_column)
+    return None
+
+
+def _load_consumption(file: str, passage: str | None, grouping):
+    from .io.cog import read_passage
+    from .io.consumption import read_consumption
+
+    conso = read_consumption(file)
+    if passage:
+        target = (
+            grouping.communes.index
+            if hasattr(grouping, "communes")
+            else (grouping.index if grouping is not None else None)
+        )
+        weights = grouping.communes["area_ha"] if hasattr(grouping, "communes") else None
+        conso, _status = conso.align(
+            read_passage(passage), target_codes=target, split_weights=weights
+        )
+    return conso
+
+
+_grouping_options = [
+    click.option(
+        "--by",
+        "level",
+        default="commune",
+        show_default=True,
+        help=f"Territorial level: {', '.join(LEVELS)} (or any level of the membership table).",
+    ),
+    click.option(
+        "--territories",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Commune layer (GeoJSON, GeoPackage, Shapefile, GeoParquet).",
+    ),
+    click.option(
+        "--membership",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Commune → EPCI → SCoT table (CSV). Without it, --by epci/scot use the file's own columns.",
+    ),
+    click.option(
+        "--code-column",
+        help="Commune code column of the territories/membership (detected by default).",
+    ),
+    click.option(
+        "--passage",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Table de passage to align the file's communes on the territories' geography.",
+    ),
+    click.option(
+        "--missing",
+        type=click.Choice(["raise", "zero", "ignore"]),
+        default="raise",
+        show_default=True,
+        help="Communes of the territories absent from the file: error, zero, or leave out.",
+    ),
+    click.option(
+        "--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file."
+    ),
+]
+
+
+def _with_options(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+@main.command("consumption")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--period",
+    default="2011-2020",
+    show_default=True,
+    help="Inclusive calendar years, e.g. 2011-2020 or 2022.",
+)
+@_with_options(_grouping_options)
+def consumption_cmd(
+    file, period, level, territories, membership, code_column, passage, missing, out
+):
+    """ENAF consumption per territory over a period, in hectares, by destination."""
+    from .measure.consumption import consumption
+    from ._write import write_csv
+
+    grouping = _load_grouping(territories, membership, code_column)
+    conso = _load_consumption(file, passage, grouping)
+    table = consumption(conso, grouping, level=level, period=period, missing=missing)
+    _print_table(table)
+    if out:
+        write_csv(table, out)
+        click.echo(f"written: {out}")
+
+
+@main.command("trajectory")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--reduction",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Reduction against 2011-2020 (0.5 = −50 %).",
+)
+@_with_options(_grouping_options)
+def trajectory_cmd(
+    file, reduction, level, territories, membership, code_column, passage, missing, out
+):
+    """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
+    from .measure.consumption import trajectory
+    from ._write import write_csv
+
+    grouping = _load_grouping(territories, membership, code_column)
+    conso = _load_consumption(file, passage, grouping)
+    table = trajectory(conso, grouping, level=level, reduction=reduction, missing=missing)
+    _print_table(table)
+    if out:
+        write_csv(table, out)
+        click.echo(f"written: {out}")
+
+
+@main.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="zan-demo",
+    show_default=True,
+    help="Folder for the tables and the map.",
+)
+def demo_cmd(out):
+    """Run the main job on the embedded demo region (synthetic "Région Démo")."""
+    from .demo import run_demo
+
+    result = run_demo(out)
+    _print_table(
+        result.trajectory[["nom", "reference_ha", "allowed_ha", "consumed_since_2021_ha", "status"]]
+    )
+    click.echo("")
+    for path in result.outputs:
+        click.echo(f"written: {path}")
+
+
+@main.command("versions")
+def versions_cmd():
+    """Print the versions of zan and its dependencies."""
+    from ._show_versions import show_versions
+
+    show_versions()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The main job on the embedded demo region, end to end.
+
+``zan demo`` (and :func:`run_demo`) loads the synthetic "Région Démo", aligns its
+consumption file (COG 2023) on the commune geography of the layer (COG 2024),
+measures consumption per commune and EPCI over the reference period 2011-2020,
+computes the 2021-2030 trajectory per EPCI, and writes the tables and a map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ._write import write_csv
+from .datasets import get_path
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`run_demo` computed and wrote.
+
+    Attributes
+    ----------
+    territories : Territories
+        The demo region.
+    alignment : pandas.Series
+        COG alignment status per commune (unchanged / merged / split / missing).
+    consumption_communes, consumption_epci : pandas.DataFrame
+        ENAF consumption 2011-2020 per commune and per EPCI, in hectares.
+    trajectory : pandas.DataFrame
+        The 2021-2030 trajectory per EPCI.
+    outputs : tuple of pathlib.Path
+        The files written.
+    """
+
+    territories: object
+    alignment: pd.Series
+    consumption_communes: pd.DataFrame
+    consumption_epci: pd.DataFrame
+    trajectory: pd.DataFrame
+    outputs: tuple[Path, ...]
+
+
+def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoResult:
+    """Run the main job on the demo region and write its outputs into ``out``.
+
+    Parameters
+    ----------
+    out : path-like, default "zan-demo"
+        Output folder (created if needed).
+    reduction : float, default 0.5
+        Reduction of the 2021-2030 envelope against 2011-2020.
+
+    Returns
+    -------
+    DemoResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> result = run_demo(tempfile.mkdtemp())
+    >>> sorted(p.name for p in result.outputs)[:2]
+    ['alignement_cog.csv', 'carte.html']
+    >>> bool(abs(result.consumption_epci["total_ha"].sum()
+    ...          - result.consumption_communes["total_ha"].sum()) < 1e-6)
+    True
+    """
+    from .io.cog import read_passage
+    from .io.consumption import read_consumption
+    from .maps import choropleth, save
+    from .measure.consumption import consumption, trajectory
+    from .territory import Territories
+
+    out = Path(out)
+    territories = Territories.demo()
+    communes = territories.communes
+    conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+    passage = read_passage(get_path("passage_cog2023_cog2024.csv"))
+    conso, status = conso.align(
+        passage, target_codes=communes.index, split_weights=communes["area_ha"]
+    )
+
+    by_commune = consumption(conso, territories, level="commune")
+    by_epci = consumption(conso, territories, level="epci")
+    traj = trajectory(conso, territories, level="epci", reduction=reduction)
+
+    outputs = [
+        write_csv(status.rename("statut").to_frame(), out / "alignement_cog.csv"),
+        write_csv(by_commune, out / "consommation_communes_2011_2020.csv"),
+        write_csv(by_epci, out / "consommation_epci_2011_2020.csv"),
+        write_csv(traj, out / "trajectoire_epci.csv"),
+    ]
+    epci = territories.geometries("epci")
+    fmap = choropleth(
+        territories.geometries("epci"),
+        "allowed_ha",
+        values=traj,
+        title=f"Enveloppe 2021-2030 autorisée par EPCI (−{reduction:.0%})",
+        credit="Sources : données synthétiques « Région Démo » ; calcul zan",
+        outlines={"Départements": territories.geometries("departement")},
+    )
+    outputs.append(save(fmap, out / "carte.html"))
+    return DemoResult(
+        territories=territories,
+        alignment=status,
+        consumption_communes=by_commune,
+        consumption_epci=by_epci,
+        trajectory=traj,
+        outputs=tuple(sorted(outputs)),
+    )

@@ -1,0 +1,21 @@
+"""Readers of the official layers, one module per source.
+
+- :mod:`zan.io.territories`: commune layers and membership tables;
+- :mod:`zan.io.consumption`: the Cerema ENAF consumption file;
+- :mod:`zan.io.cog`: tables de passage and COG alignment.
+"""
+
+from .cog import AlignResult, align, read_passage
+from .consumption import DESTINATIONS, Consumption, read_consumption
+from .territories import read_communes, read_membership
+
+__all__ = [
+    "AlignResult",
+    "Consumption",
+    "DESTINATIONS",
+    "align",
+    "read_communes",
+    "read_consumption",
+    "read_membership",
+    "read_passage",
+]
