@@ -129,55 +129,43 @@ def _with_options(options):
     return decorate
 
 
-@main.command("consumption")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--period",
-    default="2011-2020",
-    show_default=True,
-    help="Inclusive calendar years, e.g. 2011-2020 or 2022.",
-)
-@_with_options(_grouping_options)
-def consumption_cmd(
-    file, period, level, territories, membership, code_column, passage, missing, out
-):
-    """ENAF consumption per territory over a period, in hectares, by destination."""
-    from .measure.consumption import consumption
+def _measure(measure, file, territories, membership, code_column, passage, out, **kwargs) -> None:
+    """Load the grouping and the file, run one measure, print and write its table."""
     from ._write import write_csv
 
     grouping = _load_grouping(territories, membership, code_column)
     conso = _load_consumption(file, passage, grouping)
-    table = consumption(conso, grouping, level=level, period=period, missing=missing)
+    table = measure(conso, grouping, **kwargs)
     _print_table(table)
     if out:
         write_csv(table, out)
         click.echo(f"written: {out}")
+
+
+@main.command("consumption")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", default="2011-2020", show_default=True,
+              help="Inclusive calendar years, e.g. 2011-2020 or 2022.")
+@_with_options(_grouping_options)
+def consumption_cmd(file, period, level, territories, membership, code_column, passage, missing, out):
+    """ENAF consumption per territory over a period, in hectares, by destination."""
+    from .measure.consumption import consumption
+
+    _measure(consumption, file, territories, membership, code_column, passage, out,
+             level=level, period=period, missing=missing)
 
 
 @main.command("trajectory")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--reduction",
-    type=float,
-    default=0.5,
-    show_default=True,
-    help="Reduction against 2011-2020 (0.5 = −50 %).",
-)
+@click.option("--reduction", type=float, default=0.5, show_default=True,
+              help="Reduction against 2011-2020 (0.5 = −50 %).")
 @_with_options(_grouping_options)
-def trajectory_cmd(
-    file, reduction, level, territories, membership, code_column, passage, missing, out
-):
+def trajectory_cmd(file, reduction, level, territories, membership, code_column, passage, missing, out):
     """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
     from .measure.consumption import trajectory
-    from ._write import write_csv
 
-    grouping = _load_grouping(territories, membership, code_column)
-    conso = _load_consumption(file, passage, grouping)
-    table = trajectory(conso, grouping, level=level, reduction=reduction, missing=missing)
-    _print_table(table)
-    if out:
-        write_csv(table, out)
-        click.echo(f"written: {out}")
+    _measure(trajectory, file, territories, membership, code_column, passage, out,
+             level=level, reduction=reduction, missing=missing)
 
 
 @main.command("demo")
