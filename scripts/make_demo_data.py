@@ -1590,6 +1590,30 @@ with the same `code_2024`; a split has two rows with the same `code_2023`.
 
 To put the consumption file on the COG 2024 communes: sum the merged communes; share
 the split commune's figures between its two successors in proportion to their areas.
+
+## Land cover, parcels and raster
+
+Written by `scripts/make_demo_landcover.py` (called by `make_demo_data.py`), all synthetic:
+
+### `ocsge_demo_2018.gpkg`, `ocsge_demo_2021.gpkg`
+OCS GE-like land cover and use, layer `occupation_du_sol`, **EPSG:2154**, over a window
+around three communes: couverture `code_cs` (`CS1.1.1.1` ...) and usage `code_us`
+(`US1.1` ...) — upper-case column names (`CODE_CS`, `CODE_US`) in 2018, lower-case in
+2021, as real deliveries vary. Small sheds (< 50 m²), houses, and 4 m / 7 m wide roads
+exercise the thresholds of décret 2023-1096.
+
+### `ocsge_demo_difference_2018_2021.gpkg`
+The OCS GE "difference" product between the two vintages, on the polygons that changed:
+`cs_avant`, `cs_apres`, `us_avant`, `us_apres`.
+
+### `cadastre-<insee>-parcelles.json.gz`
+Etalab-style cadastral parcels of three communes, GeoJSON in **EPSG:4326**, gzip;
+properties `id` (14 characters: commune + prefix + section + number), `commune`,
+`prefixe`, `section`, `numero`, `contenance` (m²), `arpente`, `created`, `updated`.
+
+### `corine_demo.tif`
+A Corine Land Cover-like raster: GeoTIFF, 100 m pixels, **EPSG:2154**, codes 111-523
+(1xx = artificial surfaces), nodata 0 outside the region.
 """
 
 
@@ -1651,6 +1675,17 @@ def write_all(region: DemoRegion, out: Path) -> list[Path]:
     return [w(region, out) for w in writers]
 
 
+def write_landcover(region: DemoRegion, out: Path) -> list[Path]:
+    """Write the land-cover, parcel and raster demo files (``make_demo_landcover.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        from make_demo_landcover import write_landcover_demo
+    finally:
+        sys.path.pop(0)
+    communes = gpd.read_file(out / "communes.gpkg", layer="communes")  # as users will read it
+    return write_landcover_demo(out, communes, SEED)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point: generate the demo data into ``--out``."""
     default = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -1660,6 +1695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     region = build_region()
     check_region(region)
     paths = write_all(region, args.out)
+    paths += write_landcover(region, args.out)
     size = sum(p.stat().st_size for p in paths)
     print(f"wrote {len(paths)} files, {size / 1e6:.2f} MB, into {args.out}")
     for key, value in summary(region).items():

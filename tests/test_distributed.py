@@ -1,0 +1,42 @@
+"""The dask path gives the same results as the single-process path."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from zan.errors import DataError
+from zan.io.cache import write_cache
+
+pytest.importorskip("dask_geopandas")
+pytest.importorskip("distributed")
+
+
+def test_unclassified_landcover_is_refused(tmp_path):
+    from zan.measure.distributed import parcel_landcover_distributed
+
+    lc = gpd.GeoDataFrame({"code_cs": ["CS1.1.1.1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:2154")
+    with pytest.raises(DataError, match="classify"):
+        parcel_landcover_distributed(tmp_path, lc)
+
+
+@pytest.mark.slow
+def test_dask_equals_single_process(tmp_path):
+    from zan.datasets import demo_dir, get_path
+    from zan.io.cadastre import read_parcels
+    from zan.io.ocsge import read_ocsge
+    from zan.measure.artificialisation import classify
+    from zan.measure.distributed import parcel_landcover_distributed
+    from zan.measure.parcels import enaf_by_commune, parcel_landcover
+
+    lc = classify(read_ocsge(get_path("ocsge_demo_2018.gpkg")))
+    parcels = read_parcels(sorted(demo_dir().glob("cadastre-*-parcelles.json.gz")))
+    single = parcel_landcover(parcels, lc)
+    write_cache(parcels, tmp_path / "parcels", partitions=3)
+    write_cache(lc.layer, tmp_path / "landcover.parquet")
+    dist = parcel_landcover_distributed(tmp_path / "parcels", tmp_path / "landcover.parquet",
+                                        n_workers=2)
+    pd.testing.assert_frame_equal(single, dist, check_exact=True)
+    pd.testing.assert_frame_equal(enaf_by_commune(single), enaf_by_commune(dist), check_exact=True)

@@ -1,0 +1,130 @@
+"""Class areas of classified rasters per territory."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from pyproj import CRS, Geod
+from affine import Affine
+from shapely.geometry import box
+
+from zan.errors import CRSError, DataError
+from zan.io.raster import open_raster, read_legend
+from zan.measure.raster import geographic_row_areas, raster_class_areas
+
+L93 = "EPSG:2154"
+
+
+def _tif(path, data, *, crs=L93, x0=0.0, y1=400.0, px=100.0, nodata=0):
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0],
+                       count=1, dtype=data.dtype, crs=crs, nodata=nodata,
+                       transform=Affine(px, 0, x0, 0, -px, y1)) as ds:
+        ds.write(data, 1)
+    return path
+
+
+def _data():
+    # 4 x 4 pixels of 100 m: left half 111 (artificial), right half 211, one nodata pixel
+    d = np.array([[111, 111, 211, 211]] * 4, dtype="uint16")
+    d[0, 3] = 0
+    return d
+
+
+def _zones(crs=L93):
+    z = gpd.GeoDataFrame({"nom": ["Ouest", "Est"]}, geometry=[box(0, 0, 160, 400), box(160, 0, 400, 400)],
+                         index=pd.Index(["a", "b"], name="code"), crs=L93)
+    return z.to_crs(crs)
+
+
+def test_exact_class_areas_and_artificial_share(tmp_path):
+    path = _tif(tmp_path / "c.tif", _data())
+    st = raster_class_areas(path, _zones(), legend="corine")
+    # zone a holds the pixel centres x=50 and x=150 (class 111), zone b x=250 and x=350
+    assert st.by_class.loc["a", 111] == pytest.approx(8.0)
+    assert st.by_class.loc["b", 111] == pytest.approx(0.0)
+    assert st.by_class.loc["b", 211] == pytest.approx(7.0)
+    t = st.table
+    assert t.loc["b", "nodata_ha"] == pytest.approx(1.0)
+    assert t.loc["a", "artificial_pct"] == pytest.approx(100.0)
+    assert t.loc["b", "artificial_pct"] == pytest.approx(0.0)
+    assert t["raster_ha"].sum() == pytest.approx(16.0)  # conservation: every pixel once
+    assert t.loc["a", "area_ha"] == pytest.approx(6.4)
+    assert t["outside_extent_ha"].sum() == pytest.approx(0.0)
+    assert st.labels[111] == "Tissu urbain continu"
+
+
+def test_zones_in_another_crs_are_reprojected_with_a_note(tmp_path):
+    path = _tif(tmp_path / "c.tif", _data())
+    st = raster_class_areas(path, _zones("EPSG:4326"), legend="corine")
+    assert any("reprojected" in n for n in st.notes)
+    assert st.table["classified_ha"].sum() == pytest.approx(15.0)
+
+
+def test_raster_without_crs_is_refused_unless_given(tmp_path):
+    path = tmp_path / "nocrs.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8",
+                       transform=Affine(100, 0, 0, 0, -100, 400)) as ds:
+        ds.write(np.ones((4, 4), dtype="uint8"), 1)
+    with pytest.raises(CRSError, match="crs='EPSG:2154'"):
+        open_raster(path)
+    src = open_raster(path, crs=L93)
+    assert src.pixel_area_m2 == 10_000 and src.notes
+    st = raster_class_areas(src, _zones())
+    assert st.by_class[1].sum() == pytest.approx(16.0)
+    assert st.table["artificial_ha"].isna().all()
+
+
+def test_float_raster_and_no_overlap_are_clear_errors(tmp_path):
+    f = _tif(tmp_path / "f.tif", np.zeros((4, 4), dtype="float32"))
+    with pytest.raises(DataError, match="not integer classes"):
+        open_raster(f)
+    path = _tif(tmp_path / "c.tif", _data())
+    far = gpd.GeoDataFrame(geometry=[box(1e5, 1e5, 1e5 + 10, 1e5 + 10)],
+                           index=pd.Index(["x"], name="code"), crs=L93)
+    with pytest.raises(DataError, match="no territory overlaps the raster"):
+        raster_class_areas(path, far)
+
+
+def test_legend_csv_and_artificial_override(tmp_path):
+    leg = tmp_path / "legend.csv"
+    leg.write_text("value,libelle,artificiel\n111,Urbain,1\n211,Champs,0\n", encoding="utf-8")
+    assert read_legend(leg).loc[211, "libelle"] == "Champs"
+    path = _tif(tmp_path / "c.tif", _data())
+    st = raster_class_areas(path, _zones(), legend=leg, artificial=[211])
+    assert st.table.loc["b", "artificial_ha"] == pytest.approx(7.0)
+    assert st.table.loc["a", "artificial_ha"] == pytest.approx(0.0)
+
+
+def test_geographic_pixel_areas_match_pyproj():
+    t = Affine(0.01, 0, 2.0, 0, -0.01, 50.0)
+    areas = geographic_row_areas(t, 3, CRS("EPSG:4326"))
+    geod = Geod(ellps="WGS84")
+    for row in range(3):
+        lat1, lat0 = 50.0 - 0.01 * row, 50.0 - 0.01 * (row + 1)
+        a, _ = geod.polygon_area_perimeter([2.0, 2.01, 2.01, 2.0], [lat0, lat0, lat1, lat1])
+        assert areas[row] == pytest.approx(abs(a), rel=1e-6)
+
+
+def test_geographic_raster_conserves_area(tmp_path):
+    d = np.full((10, 10), 112, dtype="uint16")
+    path = _tif(tmp_path / "g.tif", d, crs="EPSG:4326", x0=2.0, y1=50.1, px=0.01)
+    zone = gpd.GeoDataFrame(geometry=[box(2.0, 50.0, 2.1, 50.1)], index=pd.Index(["z"], name="code"),
+                            crs="EPSG:4326")
+    st = raster_class_areas(path, zone, legend="corine")
+    expected = geographic_row_areas(open_raster(path).transform, 10, CRS("EPSG:4326")).sum() * 10
+    assert st.table["classified_ha"].iloc[0] * 1e4 == pytest.approx(expected, rel=1e-9)
+    assert st.pixel_area_m2 is None
+
+
+def test_demo_corine_by_departement_equals_sum_of_communes():
+    from zan.datasets import get_path
+    from zan.territory import Territories
+
+    t = Territories.demo()
+    dep = raster_class_areas(get_path("corine_demo.tif"), t, level="departement", legend="corine")
+    com = raster_class_areas(get_path("corine_demo.tif"), t, level="commune", legend="corine")
+    assert dep.table["classified_ha"].sum() == pytest.approx(com.table["classified_ha"].sum(), abs=1e-6)
+    assert (dep.table["artificial_pct"] > 0).all()

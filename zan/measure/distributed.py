@@ -1,0 +1,212 @@
+"""The parcel × OCS GE measurement on dask: many cores, or a cluster, for France.
+
+The single-process path (:func:`zan.measure.parcels.parcel_landcover`) handles a
+region on one machine. For the whole of France (about 100 million parcels) the
+same function runs here on each partition of a **spatially partitioned
+GeoParquet** of parcels (:func:`zan.io.cache.write_cache` with ``partitions=``),
+read with dask-geopandas, on a ``dask.distributed`` cluster: a local one by
+default, or an existing one given by its scheduler address
+(``"tcp://host:8786"``). Each task reads, from a GeoParquet cache of the
+classified land cover, only the polygons within its partition's bounding box.
+
+Results are **identical** to the single-process path: each parcel is measured by
+the same code on the same land-cover polygons, and its pieces are summed in a
+fixed order. ``docs/DISTRIBUTED.md`` explains how to run it on a real cluster.
+
+Needs the ``dask`` extra: ``pip install 'zan[dask]'`` (dask, distributed,
+dask-geopandas).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..errors import DataError, require
+from ..io.cache import cache_partitions, read_cache
+from .parcels import PARCEL_MEASURE_COLUMNS, parcel_landcover
+
+__all__ = ["parcel_landcover_distributed", "dask_client"]
+
+
+@contextlib.contextmanager
+def dask_client(
+    scheduler: Any = None, *, n_workers: int = 2, threads_per_worker: int = 1
+) -> Iterator[Any]:
+    """A ``dask.distributed`` client: to an existing scheduler, or to a new local cluster.
+
+    Parameters
+    ----------
+    scheduler : str, distributed.Client or None
+        ``"tcp://host:port"`` of a running scheduler, a client (used as is), or
+        None to start a ``LocalCluster`` (closed on exit).
+    n_workers : int, default 2
+        Worker processes of the local cluster.
+    threads_per_worker : int, default 1
+        Threads per local worker (GEOS work holds the GIL only partly: processes scale best).
+
+    Yields
+    ------
+    distributed.Client
+    """
+    distributed = require("distributed", "dask", "the distributed measurement")
+    if scheduler is not None and not isinstance(scheduler, str):
+        yield scheduler
+        return
+    if isinstance(scheduler, str):
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise DataError(
+                f"cannot reach the dask scheduler at {scheduler!r} ({exc}); check the address "
+                "(tcp://host:8786) and that `dask scheduler` runs there"
+            ) from None
+        with client:
+            yield client
+        return
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def _measure_partition(
+    parcels: gpd.GeoDataFrame, landcover: Any, classify_kwargs: dict[str, Any]
+) -> pd.DataFrame:
+    """Measure one partition of parcels (runs on a worker)."""
+    if len(parcels) == 0:
+        return _empty_result()
+    bounds = tuple(parcels.total_bounds)
+    if isinstance(landcover, (str, Path)):
+        layer = read_cache(landcover, bbox=bounds)
+    else:
+        layer = landcover
+        hits = np.sort(layer.sindex.query(shapely.box(*bounds), predicate="intersects"))
+        layer = layer.iloc[hits]
+    if len(layer) == 0:
+        layer = landcover.iloc[:0] if isinstance(landcover, gpd.GeoDataFrame) else layer
+    return parcel_landcover(parcels, layer, **classify_kwargs)
+
+
+def _empty_result() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype="float64") for c in PARCEL_MEASURE_COLUMNS})
+    out["commune"] = out["commune"].astype("str")
+    out.index = pd.Index([], name="id", dtype="str")
+    return out
+
+
+def parcel_landcover_distributed(
+    parcels: str | Path,
+    landcover: str | Path | gpd.GeoDataFrame,
+    *,
+    scheduler: Any = None,
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`zan.measure.parcels.parcel_landcover` on dask, partition by partition.
+
+    Parameters
+    ----------
+    parcels : str or pathlib.Path
+        A spatially partitioned GeoParquet of parcels (a folder written by
+        :func:`zan.io.cache.write_cache` with ``partitions=``; any GeoParquet
+        dataset readable by ``dask_geopandas.read_parquet`` works), indexed by
+        parcel id, with a ``commune`` column, in the land cover's CRS.
+    landcover : str, pathlib.Path or geopandas.GeoDataFrame
+        The **classified** land cover (the ``layer`` of
+        :func:`zan.measure.artificialisation.classify`, with its boolean
+        ``artificialised`` column): a GeoParquet cache path that every worker
+        can read (each task reads its bounding box), or a GeoDataFrame (sent
+        once to every worker).
+    scheduler : str, distributed.Client or None
+        ``"tcp://host:8786"`` to use a running cluster, a client, or None for a
+        ``LocalCluster`` of ``n_workers`` processes.
+    n_workers, threads_per_worker : int
+        Size of the local cluster.
+    progress : bool, default False
+        Show a tqdm progress bar over the partitions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Exactly what :func:`zan.measure.parcels.parcel_landcover` returns for
+        the same parcels (sorted by id).
+
+    Raises
+    ------
+    MissingDependencyError
+        When dask, distributed or dask-geopandas is not installed.
+    DataError
+        When the land cover is not classified, or the scheduler cannot be reached.
+    """
+    dask_geopandas = require("dask_geopandas", "dask", "the distributed measurement")
+    distributed = require("distributed", "dask", "the distributed measurement")
+    import dask
+    from tqdm.auto import tqdm
+
+    if isinstance(landcover, gpd.GeoDataFrame):
+        if "artificialised" not in landcover.columns:
+            raise DataError(
+                "landcover: no 'artificialised' column; classify it first "
+                "(zan.measure.artificialisation.classify(lc).layer)"
+            )
+    else:
+        p = Path(landcover)
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(cache_partitions(p)[0]).names
+        if "artificialised" not in names:
+            raise DataError(
+                f"{p}: no 'artificialised' column in the land-cover cache; write the classified "
+                "layer: write_cache(classify(read_ocsge(...)).layer, path)"
+            )
+    with warnings.catch_warnings():
+        # dask-geopandas 0.5 calls reset_index(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message="The inplace keyword",
+            category=getattr(pd.errors, "Pandas4Warning", FutureWarning),
+        )
+        ddf = dask_geopandas.read_parquet(str(parcels))
+        parts = ddf.to_delayed()
+    with dask_client(scheduler, n_workers=n_workers, threads_per_worker=threads_per_worker) as client:
+        lc_arg: Any = landcover
+        if isinstance(landcover, gpd.GeoDataFrame):
+            lc_arg = client.scatter(landcover, broadcast=True)
+        else:
+            lc_arg = str(landcover)
+        tasks = [dask.delayed(_measure_partition)(part, lc_arg, {}) for part in parts]
+        futures = client.compute(tasks)
+        bar = tqdm(total=len(futures), desc="partitions", unit="part", disable=not progress,
+                   leave=False)
+        for _ in distributed.as_completed(futures):
+            bar.update(1)
+        bar.close()
+        results = client.gather(futures)
+    results = [r for r in results if len(r)]
+    if not results:
+        return _empty_result()
+    out = pd.concat(results)
+    if out.index.has_duplicates:
+        dup = out.index[out.index.duplicated()].unique()[:5]
+        raise DataError(
+            f"{parcels}: parcels {', '.join(map(str, dup))} appear in several partitions; "
+            "write the parcels once (write_cache(parcels, path, partitions=N))"
+        )
+    return out.sort_index(kind="stable")
