@@ -125,3 +125,32 @@ def test_demo_writes_tables_and_map(runner, tmp_path):
 def test_versions(runner):
     res = runner.invoke(main, ["versions"])
     assert res.exit_code == 0 and "shapely" in res.output
+
+
+def test_map_any_table_on_territories(runner, tmp_path):
+    values = tmp_path / "v.csv"
+    values.write_text("code_insee;part_ha\n96001;1,5\n96002;3\n96003;7\n", encoding="utf-8")
+    out = tmp_path / "carte.html"
+    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
+                               "--column", "part_ha", "--out", str(out), "--png", str(tmp_path / "c.png"),
+                               "--scheme", "user", "--bins", "2,5,10", "--title", "Essai"])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and (tmp_path / "c.png").stat().st_size > 1000
+    assert "Essai" in out.read_text(encoding="utf-8")
+
+
+def test_map_unknown_column_is_exit_2(runner, tmp_path):
+    values = tmp_path / "v.csv"
+    values.write_text("code,x\n96001,1\n", encoding="utf-8")
+    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
+                               "--column", "envelope_ha", "--out", str(tmp_path / "c.html")])
+    assert res.exit_code == 2 and "envelope_ha" in res.output
+    assert not (tmp_path / "c.html").exists()
+
+
+def test_map_bad_bins(runner, tmp_path):
+    values = tmp_path / "v.csv"
+    values.write_text("code,x\n96001,1\n", encoding="utf-8")
+    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
+                               "--column", "x", "--bins", "a,b"])
+    assert res.exit_code == 2 and "--bins" in res.output

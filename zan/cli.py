@@ -310,6 +310,43 @@ def raster_stats_cmd(raster, territories, membership, code_column, level, quiet,
     _write_table(stats.table, out)
 
 
+@main.command("map")
+@click.option("--territories", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).")
+@click.option("--values", type=click.Path(exists=True, dir_okay=False), required=True,
+              help="Table (CSV or XLSX) with a code column and the column to map.")
+@click.option("--column", required=True, help="Column to map (e.g. envelope_ha, reduction_pct, status).")
+@click.option("--out", type=click.Path(dir_okay=False), default="carte.html", show_default=True,
+              help="HTML page to write (offline).")
+@click.option("--code-column", help="Code column of the layer (detected among code, code_insee, INSEE_COM, siren...).")
+@click.option("--values-code-column", help="Code column of the table (detected by default).")
+@click.option("--layer", help="Layer name inside a GeoPackage.")
+@click.option("--png", type=click.Path(dir_okay=False), help="Also write a static map (PNG, PDF or SVG).")
+@click.option("--title", help="Title shown on the map.")
+@click.option("--credit", default="Calcul zan", show_default=True, help="Source line.")
+@click.option("--scheme", type=click.Choice(["quantiles", "natural_breaks", "equal_interval", "user"]),
+              default="quantiles", show_default=True, help="Classification scheme.")
+@click.option("-k", "--classes", "k", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option("--bins", help="Upper class bounds for --scheme user, comma-separated (e.g. 10,50,100).")
+@click.option("--tiles", help="Background tiles when online (e.g. OpenStreetMap); none by default.")
+@click.option("--conference", is_flag=True, help="Projector mode: large legend and labels, fullscreen.")
+def map_cmd(territories, values, column, out, code_column, values_code_column, layer, png, title, credit,
+            scheme, k, bins, tiles, conference):
+    """Render any table on territories as an offline interactive map."""
+    from .maps import map_files
+
+    try:
+        edges = [float(b) for b in bins.split(",")] if bins else None
+    except ValueError:
+        raise click.BadParameter(f"{bins!r}: write numbers separated by commas, e.g. 10,50,100",
+                                 param_hint="--bins") from None
+    written = map_files(territories, values, column, out, code_column=code_column,
+                        values_code_column=values_code_column, png=png, title=title, credit=credit,
+                        scheme=scheme, k=k, bins=edges, tiles=tiles, conference=conference, layer=layer)
+    for path in written:
+        click.echo(f"written: {path}")
+
+
 @main.command("versions")
 def versions_cmd():
     """Print the versions of zan and its dependencies."""

@@ -1,0 +1,1 @@
+"""Helpers to drive Debian's Chromium with Playwright in the map tests."""

@@ -1,0 +1,128 @@
+"""Interactive maps for planners and governance conferences.
+
+Every map is a :class:`folium.Map` that works offline (Leaflet and zan's small
+decoder are inlined, no CDN, no tiles unless asked), stays light (coverage
+simplification in Lambert-93 and a compact geometry encoding), explains itself
+in French (legend with units, tooltips, allocation breakdown in popups) and
+escapes every text that comes from data.
+
+=====================  ==========================================================
+:func:`choropleth`     any indicator per territory, in classes (mapclassify)
+:func:`status_map`     trajectory status (on track / will exceed / exceeded)
+:func:`scenario_layers` several scenarios on one map, differences B − A
+:func:`side_by_side`   two scenarios on synchronised maps
+:func:`atlas`          several maps in one offline page with a menu
+:func:`to_png`         static map for reports (matplotlib)
+:func:`save`           atomic write of a map or page
+:func:`map_files`      a table file on a territory file (``zan map``)
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ._base import ZanMap, index_by_code, save
+from ._classify import SCHEMES, classify
+from ._text import credit_line, format_number
+from .atlas import atlas
+from .choropleth import choropleth, default_cmap, regional_rate
+from .compare import scenario_layers, side_by_side
+from .files import map_files
+from .png import to_png
+from .status import STATUS_COLOURS, status_map
+
+__all__ = [
+    "SCHEMES",
+    "STATUS_COLOURS",
+    "ZanMap",
+    "allocation_map",
+    "atlas",
+    "choropleth",
+    "classify",
+    "credit_line",
+    "default_cmap",
+    "format_number",
+    "index_by_code",
+    "map_files",
+    "regional_rate",
+    "save",
+    "scenario_layers",
+    "side_by_side",
+    "status_map",
+    "to_png",
+    "trajectory_map",
+]
+
+
+def allocation_map(
+    allocation: Any,
+    gdf: gpd.GeoDataFrame,
+    *,
+    column: str = "envelope_ha",
+    explain: bool = False,
+    **kwargs: Any,
+) -> ZanMap:
+    """Map an allocation (``zan.allocate.Allocation`` or its ``table``).
+
+    The popup of each territory shows the breakdown: reference consumption,
+    each criterion's contribution, floor and cap, bound applied, garantie
+    communale; with ``explain=True`` also the text of ``allocation.explain(code)``.
+
+    Parameters
+    ----------
+    allocation : Allocation or DataFrame
+        An object with a ``table`` attribute indexed by code, or that table.
+    gdf : geopandas.GeoDataFrame
+        Territories of the allocation's level, indexed by code.
+    column : str, default "envelope_ha"
+        Column mapped (``reduction_pct`` for the rates).
+    explain : bool, default False
+        Add ``allocation.explain(code)`` to each popup (one call per territory).
+    **kwargs
+        :func:`choropleth` options.
+
+    Returns
+    -------
+    ZanMap
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(
+    ...     {"nom": ["Amont", "Aval"]},
+    ...     geometry=[box(650000, 6900000, 660000, 6910000), box(660000, 6900000, 670000, 6910000)],
+    ...     index=pd.Index(["59001", "59002"], name="code"), crs="EPSG:2154")
+    >>> t = pd.DataFrame({"reference_ha": [20.0, 40.0], "envelope_ha": [10.0, 15.0],
+    ...                   "floor_ha": [1.0, 1.0], "bound": ["none", "none"]}, index=g.index)
+    >>> "Détail du calcul" in allocation_map(t, g, k=2).get_root().render()
+    True
+    """
+    table = getattr(allocation, "table", allocation)
+    popup = kwargs.pop("popup", None)
+    if explain and hasattr(allocation, "explain"):
+        popup = pd.Series({code: str(allocation.explain(code)) for code in table.index})
+    return choropleth(gdf, column, values=table, popup=popup, **kwargs)
+
+
+def trajectory_map(
+    table: pd.DataFrame, gdf: gpd.GeoDataFrame, *, column: str = "status", **kwargs: Any
+) -> ZanMap:
+    """Map a trajectory table (``zan.trajectory``): the status, or any of its columns.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(
+    ...     {"nom": ["Amont"]}, geometry=[box(650000, 6900000, 660000, 6910000)],
+    ...     index=pd.Index(["59001"], name="code"), crs="EPSG:2154")
+    >>> t = pd.DataFrame({"status": ["will_exceed"], "used_pct": [80.0]}, index=g.index)
+    >>> "Dépassement prévu" in trajectory_map(t, g).get_root().render()
+    True
+    """
+    if column == "status":
+        return status_map(gdf, values=table, **kwargs)
+    return choropleth(gdf, column, values=table, **kwargs)

@@ -1,0 +1,183 @@
+"""Static maps (matplotlib) for reports: same classes, colours and French legend."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..crs import LAMBERT93
+from ..errors import DataError, SchemaError, require
+from ._base import join_values, numeric
+from ._classify import NA_COLOUR, Classes, classify
+from ._geometry import _projected
+from ._text import NOT_AVAILABLE, STATUS_LABELS, decimals_of, format_number, label_of, unit_of
+from .choropleth import default_cmap, regional_rate
+
+__all__ = ["to_png"]
+
+
+def _status_classes(frame: pd.DataFrame, column: str) -> Classes:
+    """Trajectory statuses as classes (colours and labels of :func:`status_map`)."""
+    from .status import STATUS_COLOURS
+
+    status = frame[column].astype("string")
+    known = list(STATUS_COLOURS)
+    bad = status.notna() & ~status.isin(known)
+    if bad.any():
+        first = bad.idxmax()
+        raise SchemaError(
+            f"values, column {column!r}, row {first}: unknown status {status[first]!r}; "
+            f"valid statuses: {', '.join(known)}"
+        )
+    codes = pd.Categorical(status, categories=known).codes.astype(np.int64)
+    return Classes(
+        codes,
+        [0.0, 1.0, 2.0],
+        [0.0, 1.0, 2.0],
+        [STATUS_COLOURS[s] for s in known],
+        [STATUS_LABELS[s] for s in known],
+    )
+
+
+def to_png(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    path: str | os.PathLike,
+    *,
+    values: pd.DataFrame | pd.Series | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    bins: Sequence[float] | None = None,
+    cmap: str | Sequence[str] | None = None,
+    center: float | None = None,
+    title: str | None = None,
+    credit: str | None = "Calcul zan",
+    legend_title: str | None = None,
+    unit: str | None = None,
+    outlines: Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame] | None = None,
+    figsize: tuple[float, float] = (8.0, 8.0),
+    dpi: int = 150,
+) -> Path:
+    """Write a static choropleth (PNG, or PDF/SVG by the file's suffix) for reports.
+
+    Drawn in Lambert-93 (or the layer's projected CRS) with the classes, colours
+    and French legend of :func:`zan.maps.choropleth`. The file is written
+    atomically.
+
+    Parameters
+    ----------
+    gdf, column, values, scheme, k, bins, cmap, center, title, credit, legend_title, unit
+        As in :func:`zan.maps.choropleth`; ``column="status"`` draws the trajectory
+        statuses with the colours of :func:`zan.maps.status_map`.
+    path : str or path-like
+        Output file; its suffix (``.png``, ``.pdf``, ``.svg``) sets the format.
+    outlines : GeoDataFrame, list or dict of GeoDataFrame, optional
+        Upper-level borders drawn on top.
+    figsize : (float, float), default (8, 8)
+        Figure size in inches.
+    dpi : int, default 150
+        Resolution of raster output.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame(
+    ...     {"nom": ["Amont", "Aval"], "envelope_ha": [12.5, 30.0]},
+    ...     geometry=[box(650000, 6900000, 660000, 6910000), box(660000, 6900000, 670000, 6910000)],
+    ...     index=pd.Index(["59001", "59002"], name="code"), crs="EPSG:2154")
+    >>> out = to_png(g, "envelope_ha", pathlib.Path(tempfile.mkdtemp()) / "carte.png", k=2)
+    >>> out.read_bytes()[:4]
+    b'\\x89PNG'
+    """
+    require("matplotlib", "maps", "static maps (to_png)")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    path = Path(path)
+    if not path.parent.exists():
+        raise DataError(f"{path}: folder {path.parent} does not exist; create it first")
+    frame = join_values(gdf, values, [column])
+    if column == "status":
+        classes = _status_classes(frame, column)
+        legend_title = legend_title or "Trajectoire 2021-2030"
+    else:
+        y = numeric(frame, column)
+        decimals = decimals_of(column, y)
+        cmap = cmap if cmap is not None else default_cmap(column)
+        if center is None and "reduction" in column and cmap == default_cmap("reduction_pct"):
+            rate = regional_rate(frame)
+            center = rate if rate is not None else float(np.nanmedian(y))
+        classes = classify(
+            y,
+            scheme=scheme,
+            k=k,
+            bins=bins,
+            cmap=cmap,
+            center=center,
+            decimals=decimals,
+            source=column,
+        )
+    projected = _projected(frame, "territories")
+    colours = np.array(classes.colours + [NA_COLOUR], dtype=object)[classes.yb]
+    fig, ax = plt.subplots(figsize=figsize)
+    try:
+        projected.plot(ax=ax, color=list(colours), edgecolor="white", linewidth=0.2)
+        if outlines is not None:
+            items = (
+                outlines.values()
+                if isinstance(outlines, Mapping)
+                else ([outlines] if isinstance(outlines, gpd.GeoDataFrame) else outlines)
+            )
+            for level, outline in enumerate(items):
+                crs = projected.crs or LAMBERT93
+                outline.to_crs(crs).boundary.plot(
+                    ax=ax, color="#333333", linewidth=0.8 + 0.6 * level
+                )
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        handles = [
+            Patch(facecolor=c, edgecolor="#888888", label=lab)
+            for c, lab in zip(classes.colours, classes.labels, strict=True)
+        ]
+        if (classes.yb < 0).any():
+            handles.append(Patch(facecolor=NA_COLOUR, edgecolor="#888888", label=NOT_AVAILABLE))
+        u = unit if unit is not None else ("" if column == "status" else unit_of(column))
+        head = (legend_title or label_of(column)) + (f" ({u})" if u else "")
+        ax.legend(
+            handles=handles,
+            title=head,
+            loc="lower left",
+            frameon=True,
+            fontsize=8,
+            title_fontsize=9,
+        )
+        if title:
+            ax.set_title(title, fontsize=13, fontweight="bold")
+        if credit:
+            fig.text(0.99, 0.01, credit, ha="right", va="bottom", fontsize=7, color="#444444")
+        if center is not None:
+            fig.text(
+                0.01, 0.01, f"Centre : {format_number(center, 1)} %", fontsize=7, color="#444444"
+            )
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        plt.close(fig)
+    return path
