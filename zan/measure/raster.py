@@ -1,12 +1,15 @@
 """Area per class of a classified raster, per territory (zonal class statistics).
 
-The territories are rasterized once on the raster's grid (by pixel centre, so
-that each pixel belongs to exactly one territory), strip by strip to bound
-memory; each strip's pixels are counted with one integer ``numpy.bincount``
-over (territory × class). Counts are exact integers, turned into areas by the
-pixel's exact area in the raster's CRS: ``|a·e − b·d|`` for a projected CRS,
-the ellipsoidal area of each row's pixels for a geographic one. Sums over
-territories therefore equal the total counted area exactly.
+The territories are rasterized once on the raster's grid, by pixel centre (so
+that each pixel belongs to exactly one territory, with GDAL's rule: the same
+pixels as ``rasterio.features.rasterize``), as row spans computed from the
+polygon edges rather than painted pixel by pixel. Blocks of rows (about a
+million pixels, to stay in the processor's cache) are then read and counted
+with one integer ``numpy.bincount`` over (territory × class). Counts are exact
+integers, turned into areas by the pixel's exact area in the raster's CRS:
+``|a·e − b·d|`` for a projected CRS, the ellipsoidal area of each row's pixels
+for a geographic one. Sums over territories therefore equal the total counted
+area exactly.
 """
 
 from __future__ import annotations
@@ -110,6 +113,428 @@ def _strip_rows(width: int, target_pixels: int) -> int:
     return max(1, target_pixels // max(width, 1))
 
 
+# ---------------------------------------------------------------------- zone scanlines
+#
+# The territories are not painted pixel by pixel with GDAL: each polygon edge is
+# intersected with the horizontal lines through the pixel centres, giving, per
+# row, the spans of pixels whose centre lies inside each territory. The rule is
+# GDAL's own for ``all_touched=False`` (llrasterize.cpp): an edge counts on the
+# line ``y + 0.5`` when ``y1 <= y + 0.5 < y2``; the crossing
+# ``x = (y + 0.5 - y1) * (x2 - x1) / (y2 - y1) + x1`` (same operations) is
+# rounded with ``floor(x + 0.5)``; pixels from one rounded crossing to the next
+# are inside (even-odd over all the rings of a geometry). Pixel coordinates come
+# from the inverse geotransform written as GDAL writes it, so the spans give the
+# same pixels as ``rasterio.features.rasterize``. Cases where GDAL applies another
+# rule (a horizontal edge exactly on a line of pixel centres, overlapping
+# territories where the last one wins, non-polygonal geometries, rotated grids)
+# fall back to ``rasterize`` for the rows concerned.
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Non-horizontal polygon edges in pixel coordinates, lower end first."""
+
+    x1: np.ndarray
+    y1: np.ndarray
+    dx: np.ndarray  # x2 - x1
+    dy: np.ndarray  # y2 - y1 (> 0)
+    zone: np.ndarray  # 1-based zone id
+    row0: np.ndarray  # first pixel row whose centre line crosses the edge
+    row1: np.ndarray  # one past the last
+    tie_rows: np.ndarray  # rows with a horizontal edge on the centre line (GDAL's own rule)
+
+
+def _pixel_edges(geoms: np.ndarray, transform: Any, height: int) -> _Edges | None:
+    """The zones' edges in pixel space, or None when the scanline path does not apply."""
+    t = transform
+    if t.b != 0 or t.d != 0 or t.a == 0 or t.e == 0:
+        return None
+    parts, gi = shapely.get_parts(geoms, return_index=True)
+    if len(parts) and not np.all(shapely.get_type_id(parts) == 3):
+        return None  # lines or points: GDAL burns them with other rules
+    rings, pi = shapely.get_rings(parts, return_index=True)
+    coords, ri = shapely.get_coordinates(rings, return_index=True)
+    zone = (gi[pi[ri]] + 1).astype(np.int64)
+    # GDALInvGeoTransform, no-rotation case
+    inv0, inv1 = -t.c / t.a, 1.0 / t.a
+    inv3, inv5 = -t.f / t.e, 1.0 / t.e
+    x = inv0 + coords[:, 0] * inv1
+    y = inv3 + coords[:, 1] * inv5
+    same = ri[1:] == ri[:-1]
+    xa, ya, xb, yb = x[:-1][same], y[:-1][same], x[1:][same], y[1:][same]
+    ze = zone[:-1][same]
+    flat = ya == yb
+    centre = ya[flat] - 0.5
+    on_line = (centre == np.floor(centre)) & (centre >= 0) & (centre < height)
+    tie_rows = np.unique(centre[on_line].astype(np.int64))
+    keep = ~flat
+    xa, ya, xb, yb, ze = xa[keep], ya[keep], xb[keep], yb[keep], ze[keep]
+    up = ya < yb
+    x1, y1 = np.where(up, xa, xb), np.where(up, ya, yb)
+    x2, y2 = np.where(up, xb, xa), np.where(up, yb, ya)
+    with np.errstate(invalid="ignore"):
+        row0 = np.clip(np.ceil(y1 - 0.5), 0, height).astype(np.int64)
+        row1 = np.clip(np.ceil(y2 - 0.5), 0, height).astype(np.int64)
+    return _Edges(x1, y1, x2 - x1, y2 - y1, ze, row0, row1, tie_rows)
+
+
+def _key_bits(nzones: int, width: int) -> tuple[int, int]:
+    """Bits for a zone id (1..nzones) and a clipped crossing column (0..width + 2)."""
+    return int(nzones).bit_length(), int(width + 2).bit_length()
+
+
+def _band_spans(
+    edges: _Edges, r0: int, r1: int, width: int, nzones: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Spans of rows ``r0:r1``: flat start, flat end (from row r0) and zone id, in raster order.
+
+    None when GDAL's result may differ from the spans (ties on horizontal edges,
+    overlapping zones).
+    """
+    if len(edges.tie_rows) and np.any((edges.tie_rows >= r0) & (edges.tie_rows < r1)):
+        return None
+    sel = np.flatnonzero((edges.row0 < r1) & (edges.row1 > r0))
+    a = np.maximum(edges.row0[sel], r0)
+    n = np.minimum(edges.row1[sel], r1) - a
+    total = int(n.sum())
+    if total == 0:
+        e = np.empty(0, np.int64)
+        return e, e, e
+    # one crossing per (edge, row); in-place steps keep the temporaries few
+    e = np.repeat(sel, n)
+    row = np.arange(total, dtype=np.int64)
+    row -= np.repeat(np.cumsum(n) - n - a, n)
+    cross = row.astype(np.float64)
+    cross += 0.5
+    tmp = np.take(edges.y1, e)
+    cross -= tmp
+    np.take(edges.dx, e, out=tmp)
+    cross *= tmp
+    np.take(edges.dy, e, out=tmp)
+    cross /= tmp
+    np.take(edges.x1, e, out=tmp)
+    cross += tmp
+    del tmp
+    cross += 0.5
+    np.floor(cross, out=cross)
+    np.clip(cross, -1, width + 1, out=cross)
+    # sort by (row, zone, x), packed in the bits of one integer: pairs of
+    # consecutive crossings bound the spans
+    zbits, xbits = _key_bits(nzones, width)
+    key = row
+    key -= r0
+    key <<= zbits
+    key |= np.take(edges.zone, e)
+    del e
+    key <<= xbits
+    key |= cross.astype(np.int64) + 1
+    del cross
+    key.sort()
+    group = key >> xbits
+    if np.any(group[0::2] != group[1::2]):
+        return None
+    x = key
+    x &= (1 << xbits) - 1
+    x -= 1
+    np.clip(x, 0, width, out=x)
+    xs, xe, g = x[0::2], x[1::2], group[0::2]
+    nonempty = xe > xs
+    g = g[nonempty]
+    zid = g & ((1 << zbits) - 1)
+    rows = g >> zbits
+    rows *= width
+    fs = rows + xs[nonempty]
+    fe = rows + xe[nonempty]
+    order = np.argsort(fs, kind="stable")
+    fs, fe, zid = fs[order], fe[order], zid[order]
+    if len(fs) > 1 and np.any(fe[:-1] > fs[1:]):
+        return None  # overlapping zones: the last one drawn wins in GDAL
+    return fs, fe, zid
+
+
+def _paint(fs: np.ndarray, fe: np.ndarray, values: np.ndarray, length: int, dtype: Any) -> np.ndarray:
+    """``length`` pixels: ``values`` on the spans ``[fs, fe)``, 0 between them."""
+    n = len(fs)
+    lens = np.empty(2 * n + 1, dtype=np.int64)
+    lens[0::2] = np.append(fs, length) - np.insert(fe, 0, 0)
+    lens[1::2] = fe - fs
+    vals = np.zeros(2 * n + 1, dtype=dtype)
+    vals[1::2] = values
+    return np.repeat(vals, lens)
+
+
+@dataclass(frozen=True)
+class _BlockSpans:
+    """The zone spans of one block: flat start and end in the block, local zone index."""
+
+    fs: np.ndarray
+    fe: np.ndarray
+    local: np.ndarray  # 1-based; 0 is "outside every zone"
+    ids: np.ndarray  # local index -> zone id (ids[0] == 0)
+
+
+def _split_blocks(
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray], block_len: int, nblocks: int, nzones: int
+) -> list[_BlockSpans | None]:
+    """Cut a band's spans (which never cross a row) into blocks of ``block_len`` pixels."""
+    fs, fe, zid = spans
+    blk = fs // block_len
+    bounds = np.searchsorted(blk, np.arange(nblocks + 1))
+    key = blk * (nzones + 1) + zid
+    uniq, inv = np.unique(key, return_inverse=True)
+    first = np.searchsorted(uniq, np.arange(nblocks + 1) * (nzones + 1))
+    local = inv.ravel() - first[blk] + 1
+    out: list[_BlockSpans | None] = []
+    for k in range(nblocks):
+        i, j = bounds[k], bounds[k + 1]
+        if i == j:
+            out.append(None)
+            continue
+        off = k * block_len
+        ids = np.concatenate(([0], uniq[first[k] : first[k + 1]] - k * (nzones + 1)))
+        out.append(_BlockSpans(fs[i:j] - off, fe[i:j] - off, local[i:j], ids))
+    return out
+
+
+class _ClassCounter:
+    """Pixel counts (or areas) per zone × pixel value, accumulated block by block.
+
+    Unsigned 8-bit rasters are counted on their values directly: with values
+    under 16, two neighbouring pixels are counted at once as one pair code
+    (half the increments; a pair takes the zone of its first pixel, and the
+    pixels of pairs cut by a zone boundary are moved afterwards); with values
+    under 64 (or 128), 4 (or 2) interleaved sub-counts avoid the serial
+    increments of runs of equal pixels. Other integer types go through a
+    value → index table grown as new values appear.
+    """
+
+    def __init__(self, dtype: Any, nzones: int, weighted: bool, block_len: int) -> None:
+        self.dtype = np.dtype(dtype)
+        self.nzones = nzones
+        self.weighted = weighted
+        self.acc = np.float64 if weighted else np.int64
+        self.u8 = self.dtype == np.uint8
+        info = np.iinfo(self.dtype)
+        self.small = info.bits <= 16
+        self.offset = int(info.min) if self.small else 0
+        self.lut = np.full(2**info.bits, -1, dtype=np.int64) if self.small and not self.u8 else None
+        self.values: list[int] = []
+        self.cap = 256 if self.u8 else 64
+        self.counts = np.zeros((nzones + 1, self.cap), dtype=self.acc)
+        self._lanes: dict[tuple[int, int], np.ndarray] = {}
+        self._scratch8 = np.empty(block_len, dtype=np.uint8) if self.u8 else None
+        self._scratch16 = np.empty(block_len // 2, dtype=np.uint16) if self.u8 else None
+        # bincount's own input: filled by the last addition (no cast, no new allocation)
+        self._scratch64 = np.empty(block_len, dtype=np.int64)
+        self._pair_lanes: np.ndarray | None = None
+
+    def _lane_codes(self, data: np.ndarray, top: int) -> tuple[np.ndarray, int]:
+        lanes = 4 if top < 64 else 2 if top < 128 else 1
+        if lanes == 1:
+            return data, 1
+        key = (lanes, len(data))
+        pattern = self._lanes.get(key)
+        if pattern is None:
+            step = 256 // lanes
+            pattern = np.tile(np.arange(0, 256, step, dtype=np.uint8), len(data) // lanes + 1)
+            pattern = pattern[: len(data)]
+            self._lanes[key] = pattern
+        out = self._scratch8[: len(data)]
+        np.add(data, pattern, out=out)
+        return out, lanes
+
+    def _classes(self, data: np.ndarray) -> np.ndarray:
+        """Value → index (registering new values), for the non-8-bit types."""
+        if self.small:
+            shifted = data.astype(np.int64) - self.offset if self.offset else data
+            cls = self.lut[shifted]
+            if (cls < 0).any():
+                new = np.unique(data[cls < 0]).astype(np.int64)
+                self.lut[new - self.offset] = np.arange(len(self.values), len(self.values) + len(new))
+                self.values.extend(int(v) for v in new)
+                cls = self.lut[shifted]
+        else:
+            seen = np.unique(data)
+            new = seen[~np.isin(seen, self.values)]
+            self.values.extend(int(v) for v in new)
+            order = np.asarray(self.values)
+            sorter = np.argsort(order)
+            cls = sorter[np.searchsorted(order, data, sorter=sorter)].astype(np.int64)
+        while len(self.values) > self.cap:
+            self.counts = np.pad(self.counts, ((0, 0), (0, self.cap)))
+            self.cap *= 2
+        return cls
+
+    def _add_pairs(self, data: np.ndarray, sp: _BlockSpans) -> None:
+        """8-bit values under 16: count pixel pairs (uint16 view), then fix the cut pairs."""
+        n = len(data)
+        half = n // 2
+        view = data.view(np.uint16)
+        code = self._scratch16[:half]
+        # the two 4-bit values of a pair side by side, whatever the byte order
+        np.right_shift(view, 4, out=code)
+        np.bitwise_or(code, view, out=code)
+        np.bitwise_and(code, 0xFF, out=code)
+        m = len(sp.ids)
+        # odd pairs counted apart (bins from 32768) when there is room: runs of
+        # equal pairs then no longer increment the same counter back to back
+        lanes = m * 256 <= 32768
+        if lanes:
+            if self._pair_lanes is None or len(self._pair_lanes) < half:
+                self._pair_lanes = np.tile(np.array([0, 32768], dtype=np.uint16), half // 2 + 1)
+            np.bitwise_or(code, self._pair_lanes[:half], out=code)
+        comp = _paint((sp.fs + 1) // 2, (sp.fe + 1) // 2, sp.local.astype(np.uint16) << 8, half, np.uint16)
+        np.add(comp, code, out=comp)
+        wide = self._scratch64[:half]
+        np.copyto(wide, comp, casting="unsafe")
+        counts = np.bincount(wide, minlength=32768 + m * 256 if lanes else m * 256)
+        if lanes:
+            counts[: m * 256] += counts[32768 : 32768 + m * 256]
+        pairs = counts[: m * 256].reshape(m, 16, 16)
+        per = pairs.sum(axis=1) + pairs.sum(axis=2)
+        # A pair belongs to the zone of its first pixel: move the second pixel of
+        # each pair that a zone boundary cuts (boundary at an odd position).
+        fs, fe, loc = sp.fs, sp.fe, sp.local
+        joined = fe[:-1] == fs[1:]  # span k ends where span k+1 starts
+        before = np.zeros(len(fs), dtype=loc.dtype)
+        before[1:] = np.where(joined, loc[:-1], 0)
+        odd_start = (fs & 1) == 1
+        odd_end = ((fe & 1) == 1) & (fe < n)
+        odd_end[:-1] &= ~joined
+        pos = np.concatenate((fs[odd_start], fe[odd_end]))
+        if len(pos):
+            cls = data[pos].astype(np.int64)
+            gain = np.concatenate((loc[odd_start], np.zeros(int(odd_end.sum()), dtype=loc.dtype)))
+            lose = np.concatenate((before[odd_start], loc[odd_end]))
+            moved = np.bincount(gain * 16 + cls, minlength=m * 16)
+            moved -= np.bincount(lose * 16 + cls, minlength=m * 16)
+            per += moved.reshape(m, 16)
+        self.counts[sp.ids, :16] += per
+
+    def add(
+        self,
+        data: np.ndarray,
+        zones: _BlockSpans | np.ndarray,
+        weights: np.ndarray | None,
+    ) -> None:
+        """Count one block: ``data`` (flat) and its zones, as spans or as a zone-id array."""
+        n = len(data)
+        spans = isinstance(zones, _BlockSpans)
+        if self.u8:
+            top = int(data.max())
+            if spans and top < 16 and weights is None and n % 2 == 0 and len(zones.ids) <= 256:
+                self._add_pairs(data, zones)
+                return
+            codes, lanes = self._lane_codes(data, top)
+            width = 256
+        else:
+            codes, lanes = self._classes(data), 1
+            width = self.cap
+        if spans:
+            ids = zones.ids
+            nbins = len(ids) * width
+            dt = np.uint16 if self.u8 and nbins <= 65536 else np.int64
+            comp = _paint(zones.fs, zones.fe, zones.local.astype(dt) * dt(width), n, dt)
+        else:
+            ids = np.arange(self.nzones + 1)
+            nbins = len(ids) * width
+            comp = zones.astype(np.int64) * width
+        np.add(comp, codes, out=comp, casting="unsafe")
+        if comp.dtype != np.int64:
+            wide = self._scratch64[:n]
+            np.copyto(wide, comp, casting="unsafe")
+            comp = wide
+        counts = np.bincount(comp, weights=weights, minlength=nbins)
+        if lanes > 1:
+            counts = counts.reshape(len(ids), lanes, width // lanes).sum(axis=1)
+        else:
+            counts = counts.reshape(len(ids), width)
+        self.counts[ids, : counts.shape[1]] += counts
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values seen, sorted), (zones × values) counts without the outside zone."""
+        if self.u8:
+            seen = np.flatnonzero(self.counts.any(axis=0))
+            return seen.astype(np.int64), self.counts[1:, seen]
+        vals = np.asarray(self.values, dtype=np.int64)
+        order = np.argsort(vals)
+        return vals[order], self.counts[1:, : len(vals)][:, order]
+
+
+def _class_counts(
+    path: Path,
+    band: int,
+    geoms: np.ndarray,
+    *,
+    transform: Any,
+    width: int,
+    height: int,
+    dtype: str,
+    row_area: np.ndarray | None,
+    strip_pixels: int,
+    progress: bool,
+    scanline: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel values seen and their counts (or areas) per zone (rows follow ``geoms``).
+
+    ``scanline=False`` paints the zones with ``rasterio.features.rasterize``
+    instead (the reference the scanline spans are tested against).
+    """
+    import rasterio
+    from affine import Affine
+    from rasterio.features import rasterize
+    from rasterio.windows import Window
+    from tqdm.auto import tqdm
+
+    nz = len(geoms)
+    ids = np.arange(1, nz + 1, dtype=np.int64)
+    rows = min(_strip_rows(width, strip_pixels), height)
+    block_len = rows * width
+    band_rows = max(rows, (_strip_rows(width, 1 << 25) // rows) * rows)
+    zbits, xbits = _key_bits(nz, width)
+    band_rows = min(band_rows, 1 << max(62 - zbits - xbits, 0))  # room for the span sort key
+    counter = _ClassCounter(dtype, nz, weighted=row_area is not None, block_len=block_len)
+    edges = _pixel_edges(geoms, transform, height) if scanline else None
+    tree = shapely.STRtree(geoms)
+    buf = np.empty((rows, width), dtype=np.dtype(dtype))
+    bar = tqdm(total=height, desc="raster rows", unit="row", disable=not progress, leave=False)
+    with rasterio.open(path) as ds:
+        for b0 in range(0, height, band_rows):
+            bh = min(band_rows, height - b0)
+            starts = range(b0, b0 + bh, rows)
+            spans = _band_spans(edges, b0, b0 + bh, width, nz) if edges is not None else None
+            zone_px = None
+            if spans is not None:
+                blocks: list[Any] = _split_blocks(spans, block_len, len(starts), nz)
+            else:
+                t = transform @ Affine.translation(0, b0)
+                ys = (t.f, t.f + t.e * bh)
+                wb = shapely.box(t.c, min(ys), t.c + t.a * width, max(ys))
+                sel = tree.query(wb, predicate="intersects")
+                if len(sel) == 0:
+                    bar.update(bh)
+                    continue
+                zone_px = rasterize(
+                    zip(geoms[sel], ids[sel], strict=True),
+                    out_shape=(bh, width),
+                    transform=t,
+                    fill=0,
+                    dtype="int32",
+                    all_touched=False,
+                ).ravel()
+                blocks = [zone_px[(r0 - b0) * width : (r0 - b0 + rows) * width] for r0 in starts]
+                blocks = [blk if blk.any() else None for blk in blocks]
+            for r0, zones in zip(starts, blocks, strict=True):
+                h = min(rows, b0 + bh - r0)
+                if zones is not None:
+                    data = ds.read(band, window=Window(0, r0, width, h), out=buf[:h]).ravel()
+                    weights = None if row_area is None else np.repeat(row_area[r0 : r0 + h], width)
+                    counter.add(data, zones, weights)
+                bar.update(h)
+    bar.close()
+    return counter.result()
+
+
 def raster_class_areas(
     raster: str | Path | RasterSource,
     zones: Any,
@@ -118,7 +543,7 @@ def raster_class_areas(
     band: int = 1,
     legend: Any = None,
     artificial: Any = None,
-    strip_pixels: int = 16_000_000,
+    strip_pixels: int = 1 << 20,
     progress: bool = False,
 ) -> RasterStats:
     """Area of each raster class in each territory, and the artificial share.
@@ -140,10 +565,11 @@ def raster_class_areas(
     artificial : iterable of int, optional
         Pixel values counted as artificial; by default the legend's
         ``artificiel`` column.
-    strip_pixels : int, default 16,000,000
-        Pixels processed at once (memory bound: about 13 bytes each).
+    strip_pixels : int, default 1,048,576
+        Pixels counted at once (whole rows; about 11 bytes each). Small blocks
+        stay in the processor's cache.
     progress : bool, default False
-        Show a tqdm progress bar over the strips.
+        Show a tqdm progress bar over the rows.
 
     Returns
     -------
@@ -163,12 +589,6 @@ def raster_class_areas(
     >>> bool(abs(st.by_class.sum(axis=1) - st.table["classified_ha"]).max() < 1e-9)
     True
     """
-    import rasterio
-    from rasterio.features import rasterize
-    from affine import Affine
-    from rasterio.windows import Window
-    from tqdm.auto import tqdm
-
     src = raster if isinstance(raster, RasterSource) else open_raster(raster, band=band)
     leg = read_legend(legend) if legend is not None else src.legend
     notes = list(src.notes)
@@ -179,16 +599,13 @@ def raster_class_areas(
     z = _prepare_zones(zones, level, src.crs)
     notes.extend(z.notes)
     geoms = _geom_array(z.gdf)
-    nz = len(geoms)
-    ids = np.arange(1, nz + 1, dtype=np.int32)
     extent = shapely.box(*src.bounds)
     inside_m2 = pd.Series(
         shapely.area(_geom_array(_prepare_zones(
             _clip_frame(z.gdf, extent), None, _area_crs(zones)).gdf)),
         index=z.gdf.index,
     ) if src.crs.is_projected else None
-    tree = shapely.STRtree(geoms)
-    if len(tree.query(extent, predicate="intersects")) == 0:
+    if not shapely.intersects(geoms, extent).any():
         zb = tuple(round(v, 3) for v in z.gdf.total_bounds)
         rb = tuple(round(v, 3) for v in src.bounds)
         raise DataError(
@@ -196,73 +613,13 @@ def raster_class_areas(
             f"{zb}, in {src.crs.to_string()}); check that they cover the same area"
         )
 
-    info = np.iinfo(np.dtype(src.dtype))
-    small_ints = info.bits <= 16
-    offset = int(info.min) if small_ints else 0
-    lut = np.full(2 ** info.bits, -1, dtype=np.int64) if small_ints else None
-    values: list[int] = []
-    cap = 64
-    counts = np.zeros((nz + 1, cap), dtype=np.float64)
     pixel_area = src.pixel_area_m2
     row_area = None if pixel_area is not None else geographic_row_areas(src.transform, src.height, src.crs)
-    rows = _strip_rows(src.width, strip_pixels)
-    starts = range(0, src.height, rows)
-    with rasterio.open(src.path) as ds:
-        for r0 in tqdm(starts, desc="raster strips", unit="strip", disable=not progress, leave=False):
-            h = min(rows, src.height - r0)
-            win = Window(0, r0, src.width, h)
-            win_transform = src.transform @ Affine.translation(0, r0)
-            t = win_transform
-            ys = (t.f, t.f + t.e * h)
-            wb = shapely.box(t.c, min(ys), t.c + t.a * src.width, max(ys))
-            sel = tree.query(wb, predicate="intersects")
-            if len(sel) == 0:
-                continue
-            zone_px = rasterize(
-                zip(geoms[sel], ids[sel], strict=True),
-                out_shape=(h, src.width),
-                transform=win_transform,
-                fill=0,
-                dtype="int32",
-                all_touched=False,
-            )
-            if not zone_px.any():
-                continue
-            data = ds.read(src.band, window=win)
-            # Pixel value -> class index, registering values seen for the first time.
-            if small_ints:
-                flat_data = data.ravel()
-                shifted = flat_data.astype(np.int64) - offset if offset else flat_data
-                seen = np.flatnonzero(np.bincount(shifted, minlength=1)) + offset
-                new = seen[lut[seen - offset] < 0]
-            else:
-                seen = np.unique(data)
-                new = seen[~np.isin(seen, values)]
-            if len(new):
-                if small_ints:
-                    lut[new - offset] = np.arange(len(values), len(values) + len(new))
-                values.extend(int(v) for v in new)
-                while len(values) > cap:
-                    cap *= 2
-                    counts = np.pad(counts, ((0, 0), (0, cap - counts.shape[1])))
-            if small_ints:
-                cls = lut[shifted]
-            else:
-                order = np.asarray(values)
-                sorter = np.argsort(order)
-                cls = sorter[np.searchsorted(order, data.ravel(), sorter=sorter)]
-            # Zone 0 (outside every territory) is counted too, in row 0, then dropped.
-            flat = zone_px.ravel().astype(np.int64) * cap + cls
-            if row_area is None:
-                counts += np.bincount(flat, minlength=(nz + 1) * cap).reshape(nz + 1, cap)
-            else:
-                w = np.repeat(row_area[r0 : r0 + h], src.width)
-                counts += np.bincount(flat, weights=w, minlength=(nz + 1) * cap).reshape(nz + 1, cap)
-    counts = counts[1:, : len(values)]
+    vals, counts = _class_counts(
+        src.path, src.band, geoms, transform=src.transform, width=src.width, height=src.height,
+        dtype=src.dtype, row_area=row_area, strip_pixels=strip_pixels, progress=progress,
+    )
     scale = pixel_area if pixel_area is not None else 1.0
-    vals = np.asarray(values, dtype=np.int64)
-    order = np.argsort(vals)
-    vals, counts = vals[order], counts[:, order]
     m2 = counts * scale
     is_nodata = vals == src.nodata if src.nodata is not None else np.zeros(len(vals), bool)
     class_vals = vals[~is_nodata]
@@ -326,6 +683,12 @@ def _area_crs(zones: Any) -> Any:
 
 
 def _clip_frame(gdf: Any, extent: Any) -> Any:
-    clipped = gdf.copy()
-    clipped = clipped.set_geometry(shapely.intersection(_geom_array(gdf), extent))
-    return clipped
+    """The zones cut to the extent (only those crossing its edge are intersected)."""
+    geoms = _geom_array(gdf)
+    b = shapely.bounds(geoms)
+    x0, y0, x1, y1 = shapely.bounds(extent)
+    with np.errstate(invalid="ignore"):
+        within = (b[:, 0] >= x0) & (b[:, 1] >= y0) & (b[:, 2] <= x1) & (b[:, 3] <= y1)
+    cut = geoms.copy()
+    cut[~within] = shapely.intersection(geoms[~within], extent)
+    return gdf.set_geometry(cut)
