@@ -154,3 +154,43 @@ def test_map_bad_bins(runner, tmp_path):
     res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
                                "--column", "x", "--bins", "a,b"])
     assert res.exit_code == 2 and "--bins" in res.output
+
+
+def test_allocate_writes_table_layers_and_map(runner, tmp_path):
+    from zan.datasets import scenario_path
+
+    out = tmp_path / "alloc"
+    res = runner.invoke(main, ["allocate", str(scenario_path("02_consommation_population")),
+                               "--out", str(out), "--png"])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "carte.html", "carte.png"}
+    table = pd.read_csv(out / "allocation.csv", dtype={"code": str})
+    for col in ("code", "nom", "reference_ha", "envelope_ha", "reduction_pct", "floor_ha", "cap_ha", "bound"):
+        assert col in table.columns
+    # the distributed envelope is printed, and the CSV sums to it exactly (0.01 ha steps)
+    from zan.scenario import run_scenario
+
+    distributed = run_scenario(scenario_path("02_consommation_population")).totals["distributed_ha"]
+    assert "Enveloppe répartie" in res.output
+    assert table["envelope_ha"].sum() == pytest.approx(distributed, abs=1e-6)
+    assert ((table["envelope_ha"] * 100).round(6) % 1 == 0).all()
+    html = (out / "carte.html").read_text(encoding="utf-8")
+    assert "Enveloppe" in html and not re.search(r"<script[^>]*\ssrc=", html)
+
+
+def test_allocate_bad_scenario_names_file_and_key(runner, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "x"\nunknown_key = 1\n', encoding="utf-8")
+    res = runner.invoke(main, ["allocate", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "bad.toml" in res.output and "unknown_key" in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_schema_is_json_schema(runner):
+    import json
+
+    res = runner.invoke(main, ["schema"])
+    assert res.exit_code == 0
+    schema = json.loads(res.output)
+    assert schema["type"] == "object" and "properties" in schema

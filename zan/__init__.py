@@ -1,10 +1,12 @@
 """zan: zéro artificialisation nette, the land account of a French region.
 
 Load the official layers, measure ENAF consumption per commune, EPCI, SCoT and
-region, follow each territory's 2021-2030 trajectory, and render it as maps.
+region, follow each territory's 2021-2030 trajectory, share the regional envelope
+across territories under configurable rules, and render it as maps.
 
 The data flows one way: ``io`` (read and validate) → ``territory`` (hierarchy and
-aggregation) → ``measure`` (consumption, trajectory) → ``maps``. See
+aggregation) → ``measure`` (consumption, trajectory, artificialisation) →
+``envelope`` / ``rules`` / ``allocate`` (described by a ``scenario``) → ``maps``. See
 ``docs/ARCHITECTURE.md``.
 
 Examples
@@ -33,6 +35,7 @@ from .errors import (
     MembershipError,
     PeriodError,
     SchemaError,
+    InfeasibleError,
     ScenarioError,
     ValidationError,
     ZanError,
@@ -46,7 +49,11 @@ from .io import (
     read_membership,
     read_passage,
 )
+from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
+from .envelope import Envelope, load_profile, regional_envelope
 from .measure.consumption import STATUS_LABELS, consumption, trajectory
+from .rules import Criterion, register_rule, rule_names
+from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
 from .territory import Territories
 
 __version__ = "0.1.0"
@@ -71,6 +78,22 @@ __all__ = [
     "consumption",
     "trajectory",
     "STATUS_LABELS",
+    # envelope and allocation
+    "regional_envelope",
+    "Envelope",
+    "load_profile",
+    "Criterion",
+    "rule_names",
+    "register_rule",
+    "allocate",
+    "allocate_cascade",
+    "allocate_batch",
+    "Allocation",
+    "write_allocation",
+    "Scenario",
+    "load_scenario",
+    "run_scenario",
+    "scenario_schema",
     # errors
     "ZanError",
     "DataError",
@@ -81,4 +104,5 @@ __all__ = [
     "MembershipError",
     "PeriodError",
     "ScenarioError",
+    "InfeasibleError",
 ]

@@ -310,6 +310,35 @@ def raster_stats_cmd(raster, territories, membership, code_column, level, quiet,
     _write_table(stats.table, out)
 
 
+@main.command("allocate")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default="zan-allocation", show_default=True,
+              help="Folder for allocation.csv, allocation.gpkg and carte.html.")
+@click.option("--png", is_flag=True, help="Also write a static map (carte.png) for reports.")
+def allocate_cmd(scenario, out, png):
+    """Share the regional envelope across territories as a scenario file says."""
+    from .allocate import write_allocation
+    from .scenario import run_scenario
+
+    alloc = run_scenario(scenario)
+    click.echo(alloc.envelope.explain() if alloc.envelope is not None else "")
+    _print_table(alloc.summary().set_index("terme"))
+    click.echo("")
+    _print_table(alloc.table[["nom", "reference_ha", "envelope_ha", "reduction_pct", "bound"]])
+    for path in write_allocation(alloc, out, png=png):
+        click.echo(f"written: {path}")
+
+
+@main.command("schema")
+def schema_cmd():
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    import json
+
+    from .scenario import scenario_schema
+
+    click.echo(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+
+
 @main.command("map")
 @click.option("--territories", type=click.Path(exists=True, dir_okay=False), required=True,
               help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["demo_dir", "get_path", "available"]
+__all__ = ["demo_dir", "get_path", "available", "scenario_path", "scenario_names"]
 
 
 def _candidates() -> list[Path]:
@@ -84,4 +84,35 @@ def get_path(name: str) -> Path:
     path = demo_dir() / name
     if not path.exists():
         raise DataError(f"no demo file named {name!r}; available: {', '.join(available())}")
+    return path
+
+
+def scenario_names() -> list[str]:
+    """List the documented demo scenarios (TOML files of ``data/scenarios``).
+
+    Examples
+    --------
+    >>> "05_cascade_reserve_pene_garantie.toml" in scenario_names()
+    True
+    """
+    return sorted(p.name for p in (demo_dir().parent / "scenarios").glob("*.toml"))
+
+
+def scenario_path(name: str) -> Path:
+    """Return the path of a demo scenario, by file name (with or without ``.toml``).
+
+    Raises
+    ------
+    DataError
+        When no scenario has that name; the message lists them.
+
+    Examples
+    --------
+    >>> scenario_path("01_reduction_uniforme").name
+    '01_reduction_uniforme.toml'
+    """
+    file = name if name.endswith(".toml") else f"{name}.toml"
+    path = demo_dir().parent / "scenarios" / file
+    if not path.exists():
+        raise DataError(f"no demo scenario named {name!r}; available: {', '.join(scenario_names())}")
     return path

@@ -3,7 +3,9 @@
 ``zan demo`` (and :func:`run_demo`) loads the synthetic "Région Démo", aligns its
 consumption file (COG 2023) on the commune geography of the layer (COG 2024),
 measures consumption per commune and EPCI over the reference period 2011-2020,
-computes the 2021-2030 trajectory per EPCI, and writes the tables and a map.
+computes the 2021-2030 trajectory per EPCI, shares the regional envelope with the
+cascade scenario (region → SCoT → EPCI → commune, with regional reserve, PENE and
+garantie communale), and writes the tables and maps.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class DemoResult:
         ENAF consumption 2011-2020 per commune and per EPCI, in hectares.
     trajectory : pandas.DataFrame
         The 2021-2030 trajectory per EPCI.
+    allocation : Allocation
+        The cascade scenario (region → SCoT → EPCI → commune, reserve, PENE,
+        garantie communale) run on the demo region.
     outputs : tuple of pathlib.Path
         The files written.
     """
@@ -42,6 +47,7 @@ class DemoResult:
     consumption_communes: pd.DataFrame
     consumption_epci: pd.DataFrame
     trajectory: pd.DataFrame
+    allocation: object
     outputs: tuple[Path, ...]
 
 
@@ -63,15 +69,18 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
     --------
     >>> import tempfile
     >>> result = run_demo(tempfile.mkdtemp())
-    >>> sorted(p.name for p in result.outputs)[:2]
-    ['alignement_cog.csv', 'carte.html']
+    >>> sorted(p.name for p in result.outputs)[:3]
+    ['alignement_cog.csv', 'allocation.csv', 'allocation.gpkg']
     >>> bool(abs(result.consumption_epci["total_ha"].sum()
     ...          - result.consumption_communes["total_ha"].sum()) < 1e-6)
     True
     """
     from .io.cog import read_passage
     from .io.consumption import read_consumption
-    from .maps import choropleth, save
+    from .allocate import write_allocation
+    from .datasets import scenario_path
+    from .maps import choropleth, save, trajectory_map
+    from .scenario import run_scenario
     from .measure.consumption import consumption, trajectory
     from .territory import Territories
 
@@ -104,11 +113,18 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
         outlines={"Départements": territories.geometries("departement")},
     )
     outputs.append(save(fmap, out / "carte.html"))
+    outputs.append(save(trajectory_map(traj, territories.geometries("epci"),
+                                       title="Trajectoire 2021-2030 des EPCI",
+                                       credit="Sources : données synthétiques « Région Démo » ; calcul zan"),
+                        out / "carte_trajectoire.html"))
+    allocation = run_scenario(scenario_path("05_cascade_reserve_pene_garantie"))
+    outputs += write_allocation(allocation, out / "allocation")
     return DemoResult(
         territories=territories,
         alignment=status,
         consumption_communes=by_commune,
         consumption_epci=by_epci,
         trajectory=traj,
+        allocation=allocation,
         outputs=tuple(sorted(outputs)),
     )
