@@ -50,15 +50,37 @@ def test_consumption_single_commune_hand_computed(runner, tmp_path):
 
 def test_trajectory_with_territories_membership_and_passage(runner, tmp_path):
     out = tmp_path / "t.csv"
-    res = runner.invoke(main, [
-        "trajectory", CONSO, "--territories", COMMUNES, "--membership", MEMBERSHIP,
-        "--passage", PASSAGE, "--by", "scot", "--reduction", "0.6", "--out", str(out),
-    ])
+    res = runner.invoke(
+        main,
+        [
+            "trajectory",
+            CONSO,
+            "--territories",
+            COMMUNES,
+            "--membership",
+            MEMBERSHIP,
+            "--passage",
+            PASSAGE,
+            "--by",
+            "scot",
+            "--reduction",
+            "0.6",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     t = pd.read_csv(out, dtype={"code": str}).set_index("code")
     assert list(t.columns) == [
-        "nom", "reference_ha", "allowed_ha", "consumed_since_2021_ha", "annual_rate_since_2021_ha",
-        "projected_2030_ha", "used_pct", "projected_pct", "status",
+        "nom",
+        "reference_ha",
+        "allowed_ha",
+        "consumed_since_2021_ha",
+        "annual_rate_since_2021_ha",
+        "projected_2030_ha",
+        "used_pct",
+        "projected_pct",
+        "status",
     ]
     assert (t["allowed_ha"] - t["reference_ha"] * 0.4).abs().max() < 1e-3
     assert "hors_scot" in t.index
@@ -66,19 +88,48 @@ def test_trajectory_with_territories_membership_and_passage(runner, tmp_path):
 
 def test_membership_without_geometry(runner, tmp_path):
     raw = pd.read_csv(CONSO, dtype=str)
-    table = pd.DataFrame({"code_insee": raw["idcom"], "epci_siren": raw["epci23"],
-                          "epci_nom": raw["epci23txt"], "departement": raw["iddep"], "region": "99"})
+    table = pd.DataFrame(
+        {
+            "code_insee": raw["idcom"],
+            "epci_siren": raw["epci23"],
+            "epci_nom": raw["epci23txt"],
+            "departement": raw["iddep"],
+            "region": "99",
+        }
+    )
     table.to_csv(tmp_path / "m.csv", index=False)
-    res = runner.invoke(main, ["consumption", CONSO, "--membership", str(tmp_path / "m.csv"),
-                               "--by", "departement", "--out", str(tmp_path / "d.csv")])
+    res = runner.invoke(
+        main,
+        [
+            "consumption",
+            CONSO,
+            "--membership",
+            str(tmp_path / "m.csv"),
+            "--by",
+            "departement",
+            "--out",
+            str(tmp_path / "d.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     by_dep = pd.read_csv(tmp_path / "d.csv", dtype={"code": str}).set_index("code")
     assert sorted(by_dep.index) == ["96", "98", "99"]
 
 
 def test_split_without_areas_is_a_clear_error(runner):
-    res = runner.invoke(main, ["consumption", CONSO, "--membership", MEMBERSHIP, "--passage", PASSAGE,
-                               "--by", "departement"])
+    res = runner.invoke(
+        main,
+        [
+            "consumption",
+            CONSO,
+            "--membership",
+            MEMBERSHIP,
+            "--passage",
+            PASSAGE,
+            "--by",
+            "departement",
+        ],
+    )
     assert res.exit_code == 2
     assert "98095" in res.output and "split" in res.output
 
@@ -110,9 +161,15 @@ def test_demo_writes_tables_and_map(runner, tmp_path):
     res = runner.invoke(main, ["demo", "--out", str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
     names = {p.name for p in (tmp_path / "d").iterdir()}
-    assert {"carte.html", "trajectoire_epci.csv", "consommation_epci_2011_2020.csv",
-            "alignement_cog.csv"} <= names
-    status = pd.read_csv(tmp_path / "d" / "alignement_cog.csv", dtype={"code": str}).set_index("code")
+    assert {
+        "carte.html",
+        "trajectoire_epci.csv",
+        "consommation_epci_2011_2020.csv",
+        "alignement_cog.csv",
+    } <= names
+    status = pd.read_csv(tmp_path / "d" / "alignement_cog.csv", dtype={"code": str}).set_index(
+        "code"
+    )
     assert set(status["statut"]) == {"unchanged", "merged", "split"}
     html = (tmp_path / "d" / "carte.html").read_text()
     assert "Enveloppe 2021-2030" in html
@@ -131,9 +188,28 @@ def test_map_any_table_on_territories(runner, tmp_path):
     values = tmp_path / "v.csv"
     values.write_text("code_insee;part_ha\n96001;1,5\n96002;3\n96003;7\n", encoding="utf-8")
     out = tmp_path / "carte.html"
-    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
-                               "--column", "part_ha", "--out", str(out), "--png", str(tmp_path / "c.png"),
-                               "--scheme", "user", "--bins", "2,5,10", "--title", "Essai"])
+    res = runner.invoke(
+        main,
+        [
+            "map",
+            "--territories",
+            COMMUNES,
+            "--values",
+            str(values),
+            "--column",
+            "part_ha",
+            "--out",
+            str(out),
+            "--png",
+            str(tmp_path / "c.png"),
+            "--scheme",
+            "user",
+            "--bins",
+            "2,5,10",
+            "--title",
+            "Essai",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert out.exists() and (tmp_path / "c.png").stat().st_size > 1000
     assert "Essai" in out.read_text(encoding="utf-8")
@@ -142,8 +218,20 @@ def test_map_any_table_on_territories(runner, tmp_path):
 def test_map_unknown_column_is_exit_2(runner, tmp_path):
     values = tmp_path / "v.csv"
     values.write_text("code,x\n96001,1\n", encoding="utf-8")
-    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
-                               "--column", "envelope_ha", "--out", str(tmp_path / "c.html")])
+    res = runner.invoke(
+        main,
+        [
+            "map",
+            "--territories",
+            COMMUNES,
+            "--values",
+            str(values),
+            "--column",
+            "envelope_ha",
+            "--out",
+            str(tmp_path / "c.html"),
+        ],
+    )
     assert res.exit_code == 2 and "envelope_ha" in res.output
     assert not (tmp_path / "c.html").exists()
 
@@ -151,8 +239,20 @@ def test_map_unknown_column_is_exit_2(runner, tmp_path):
 def test_map_bad_bins(runner, tmp_path):
     values = tmp_path / "v.csv"
     values.write_text("code,x\n96001,1\n", encoding="utf-8")
-    res = runner.invoke(main, ["map", "--territories", COMMUNES, "--values", str(values),
-                               "--column", "x", "--bins", "a,b"])
+    res = runner.invoke(
+        main,
+        [
+            "map",
+            "--territories",
+            COMMUNES,
+            "--values",
+            str(values),
+            "--column",
+            "x",
+            "--bins",
+            "a,b",
+        ],
+    )
     assert res.exit_code == 2 and "--bins" in res.output
 
 
@@ -160,12 +260,28 @@ def test_allocate_writes_table_layers_and_map(runner, tmp_path):
     from zan.datasets import scenario_path
 
     out = tmp_path / "alloc"
-    res = runner.invoke(main, ["allocate", str(scenario_path("02_consommation_population")),
-                               "--out", str(out), "--png"])
+    res = runner.invoke(
+        main,
+        ["allocate", str(scenario_path("02_consommation_population")), "--out", str(out), "--png"],
+    )
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == {"allocation.csv", "allocation.gpkg", "carte.html", "carte.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "allocation.csv",
+        "allocation.gpkg",
+        "carte.html",
+        "carte.png",
+    }
     table = pd.read_csv(out / "allocation.csv", dtype={"code": str})
-    for col in ("code", "nom", "reference_ha", "envelope_ha", "reduction_pct", "floor_ha", "cap_ha", "bound"):
+    for col in (
+        "code",
+        "nom",
+        "reference_ha",
+        "envelope_ha",
+        "reduction_pct",
+        "floor_ha",
+        "cap_ha",
+        "bound",
+    ):
         assert col in table.columns
     # the distributed envelope is printed, and the CSV sums to it exactly (0.01 ha steps)
     from zan.scenario import run_scenario
@@ -194,3 +310,36 @@ def test_schema_is_json_schema(runner):
     assert res.exit_code == 0
     schema = json.loads(res.output)
     assert schema["type"] == "object" and "properties" in schema
+
+
+def test_validate_demo_files_ok_and_bad_file_exit_2(runner, tmp_path):
+    res = runner.invoke(main, ["validate", COMMUNES, MEMBERSHIP, "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    bad = tmp_path / "communes.csv"
+    bad.write_text("code_insee,nom,epci_siren\n59001,A,123\n59001,B,200000001\n", encoding="utf-8")
+    res = runner.invoke(main, ["validate", str(bad), "--out", str(tmp_path / "problems.csv")])
+    assert res.exit_code == 2
+    assert "59001" in res.output and "communes.csv" in res.output
+    assert (tmp_path / "problems.csv").exists()
+
+
+def test_data_download_offline_says_where_to_put_the_file(runner, tmp_path, monkeypatch):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there
+    monkeypatch.setenv("ZAN_GEO_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ZAN_DATA_DIR", str(tmp_path / "cache"))
+    res = runner.invoke(
+        main, ["data", "download", "--region", "32", "--out", str(tmp_path / "o"), "--quiet"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "place it at" in res.output and str(tmp_path / "cache") in res.output
+    assert "Traceback" not in res.output
+
+
+def test_data_download_needs_a_region(runner):
+    res = runner.invoke(main, ["data", "download"])
+    assert res.exit_code == 2 and "--region" in res.output

@@ -26,17 +26,19 @@ from __future__ import annotations
 
 from . import errors
 from ._show_versions import show_versions
+from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
 from .crs import LAMBERT93, to_projected
 from .datasets import get_path
+from .envelope import Envelope, load_profile, regional_envelope
 from .errors import (
     CRSError,
     DataError,
     GeometryError,
+    InfeasibleError,
     MembershipError,
     PeriodError,
-    SchemaError,
-    InfeasibleError,
     ScenarioError,
+    SchemaError,
     ValidationError,
     ZanError,
 )
@@ -49,8 +51,6 @@ from .io import (
     read_membership,
     read_passage,
 )
-from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
-from .envelope import Envelope, load_profile, regional_envelope
 from .measure.consumption import STATUS_LABELS, consumption, trajectory
 from .rules import Criterion, register_rule, rule_names
 from .scenario import Scenario, load_scenario, run_scenario, scenario_schema

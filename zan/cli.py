@@ -8,7 +8,6 @@ one line and exit with status 2; ``zan --debug ...`` shows the traceback instead
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 import pandas as pd
@@ -138,28 +137,61 @@ def _measure(measure, file, territories, membership, code_column, passage, out, 
 
 @main.command("consumption")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--period", default="2011-2020", show_default=True,
-              help="Inclusive calendar years, e.g. 2011-2020 or 2022.")
+@click.option(
+    "--period",
+    default="2011-2020",
+    show_default=True,
+    help="Inclusive calendar years, e.g. 2011-2020 or 2022.",
+)
 @_with_options(_grouping_options)
-def consumption_cmd(file, period, level, territories, membership, code_column, passage, missing, out):
+def consumption_cmd(
+    file, period, level, territories, membership, code_column, passage, missing, out
+):
     """ENAF consumption per territory over a period, in hectares, by destination."""
     from .measure.consumption import consumption
 
-    _measure(consumption, file, territories, membership, code_column, passage, out,
-             level=level, period=period, missing=missing)
+    _measure(
+        consumption,
+        file,
+        territories,
+        membership,
+        code_column,
+        passage,
+        out,
+        level=level,
+        period=period,
+        missing=missing,
+    )
 
 
 @main.command("trajectory")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--reduction", type=float, default=0.5, show_default=True,
-              help="Reduction against 2011-2020 (0.5 = −50 %).")
+@click.option(
+    "--reduction",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Reduction against 2011-2020 (0.5 = −50 %).",
+)
 @_with_options(_grouping_options)
-def trajectory_cmd(file, reduction, level, territories, membership, code_column, passage, missing, out):
+def trajectory_cmd(
+    file, reduction, level, territories, membership, code_column, passage, missing, out
+):
     """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
     from .measure.consumption import trajectory
 
-    _measure(trajectory, file, territories, membership, code_column, passage, out,
-             level=level, reduction=reduction, missing=missing)
+    _measure(
+        trajectory,
+        file,
+        territories,
+        membership,
+        code_column,
+        passage,
+        out,
+        level=level,
+        reduction=reduction,
+        missing=missing,
+    )
 
 
 @main.command("demo")
@@ -184,11 +216,20 @@ def demo_cmd(out):
 
 
 _territory_options = [
-    click.option("--territories", type=click.Path(exists=True, dir_okay=False), required=True,
-                 help="Commune layer (GeoJSON, GeoPackage, Shapefile, GeoParquet)."),
-    click.option("--membership", type=click.Path(exists=True, dir_okay=False),
-                 help="Commune → EPCI → SCoT table (CSV), for --by above commune."),
-    click.option("--code-column", help="Commune code column of the territories (detected by default)."),
+    click.option(
+        "--territories",
+        type=click.Path(exists=True, dir_okay=False),
+        required=True,
+        help="Commune layer (GeoJSON, GeoPackage, Shapefile, GeoParquet).",
+    ),
+    click.option(
+        "--membership",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Commune → EPCI → SCoT table (CSV), for --by above commune.",
+    ),
+    click.option(
+        "--code-column", help="Commune code column of the territories (detected by default)."
+    ),
     click.option("--by", "level", default="commune", show_default=True, help="Territorial level."),
     click.option("--quiet", is_flag=True, help="No progress bars."),
 ]
@@ -212,19 +253,51 @@ def _notes(notes) -> None:
 @click.argument("ocsge", type=click.Path(exists=True))
 @click.argument("later", type=click.Path(exists=True), required=False)
 @_with_options(_territory_options)
-@click.option("--matrix", type=click.Path(exists=True, dir_okay=False),
-              help="Couverture × usage matrix (CSV); the décret 2023-1096 one by default.")
-@click.option("--no-thresholds", is_flag=True, help="Apply the matrix alone, without the size thresholds.")
-@click.option("--exempt-parks", type=click.Path(exists=True), help="Layer of public parks to exempt (> 2,500 m²).")
-@click.option("--exempt-solar", type=click.Path(exists=True), help="Layer of ground solar farms to exempt.")
-@click.option("--by-class", type=click.Path(dir_okay=False), help="Also write the area per couverture class (CSV).")
+@click.option(
+    "--matrix",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Couverture × usage matrix (CSV); the décret 2023-1096 one by default.",
+)
+@click.option(
+    "--no-thresholds", is_flag=True, help="Apply the matrix alone, without the size thresholds."
+)
+@click.option(
+    "--exempt-parks",
+    type=click.Path(exists=True),
+    help="Layer of public parks to exempt (> 2,500 m²).",
+)
+@click.option(
+    "--exempt-solar", type=click.Path(exists=True), help="Layer of ground solar farms to exempt."
+)
+@click.option(
+    "--by-class",
+    type=click.Path(dir_okay=False),
+    help="Also write the area per couverture class (CSV).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file.")
-def artif_cmd(ocsge, later, territories, membership, code_column, level, quiet, matrix, no_thresholds,
-              exempt_parks, exempt_solar, by_class, out):
+def artif_cmd(
+    ocsge,
+    later,
+    territories,
+    membership,
+    code_column,
+    level,
+    quiet,
+    matrix,
+    no_thresholds,
+    exempt_parks,
+    exempt_solar,
+    by_class,
+    out,
+):
     """Artificialised stock per territory (one OCS GE vintage), or the net change between two."""
     from .io._files import read_layer
     from .io.ocsge import read_ocsge
-    from .measure.artificialisation import Thresholds, artificialisation_change, artificialisation_stock
+    from .measure.artificialisation import (
+        Thresholds,
+        artificialisation_change,
+        artificialisation_stock,
+    )
     from .nomenclature import read_matrix
     from .territory import Territories
 
@@ -237,8 +310,9 @@ def artif_cmd(ocsge, later, territories, membership, code_column, level, quiet, 
     )
     before = read_ocsge(ocsge)
     if later:
-        result = artificialisation_change(before, read_ocsge(later), zones, level=level,
-                                          progress=not quiet, **kwargs)
+        result = artificialisation_change(
+            before, read_ocsge(later), zones, level=level, progress=not quiet, **kwargs
+        )
     else:
         result = artificialisation_stock(before, zones, level=level, progress=not quiet, **kwargs)
         if by_class:
@@ -250,20 +324,46 @@ def artif_cmd(ocsge, later, territories, membership, code_column, level, quiet, 
 @main.command("parcels")
 @click.argument("parcels", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--landcover", type=click.Path(exists=True), required=True, help="OCS GE layer.")
-@click.option("--territories", type=click.Path(exists=True, dir_okay=False),
-              help="Commune layer, to list communes without parcels and sum above commune level.")
-@click.option("--membership", type=click.Path(exists=True, dir_okay=False), help="Membership table (CSV).")
+@click.option(
+    "--territories",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Commune layer, to list communes without parcels and sum above commune level.",
+)
+@click.option(
+    "--membership", type=click.Path(exists=True, dir_okay=False), help="Membership table (CSV)."
+)
 @click.option("--code-column", help="Commune code column of the territories (detected by default).")
 @click.option("--by", "level", default="commune", show_default=True, help="Territorial level.")
-@click.option("--parcel-table", type=click.Path(dir_okay=False),
-              help="Also write the per-parcel table (artificialised and ENAF m² and share).")
-@click.option("--scheduler", help="Run on dask: 'local' for a LocalCluster, or tcp://host:port of a cluster "
-              "(PARCELS must then be a partitioned GeoParquet).")
-@click.option("--workers", type=int, default=2, show_default=True, help="Workers of the local dask cluster.")
+@click.option(
+    "--parcel-table",
+    type=click.Path(dir_okay=False),
+    help="Also write the per-parcel table (artificialised and ENAF m² and share).",
+)
+@click.option(
+    "--scheduler",
+    help="Run on dask: 'local' for a LocalCluster, or tcp://host:port of a cluster "
+    "(PARCELS must then be a partitioned GeoParquet).",
+)
+@click.option(
+    "--workers", type=int, default=2, show_default=True, help="Workers of the local dask cluster."
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the per-commune table to this CSV file.")
-def parcels_cmd(parcels, landcover, territories, membership, code_column, level, parcel_table,
-                scheduler, workers, quiet, out):
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the per-commune table to this CSV file."
+)
+def parcels_cmd(
+    parcels,
+    landcover,
+    territories,
+    membership,
+    code_column,
+    level,
+    parcel_table,
+    scheduler,
+    workers,
+    quiet,
+    out,
+):
     """ENAF and artificialised area of cadastral parcels, per parcel and per commune."""
     from .io.cadastre import read_parcels
     from .io.ocsge import read_ocsge
@@ -271,7 +371,11 @@ def parcels_cmd(parcels, landcover, territories, membership, code_column, level,
     from .measure.parcels import enaf_by_commune, parcel_landcover
     from .territory import Territories
 
-    zones = Territories.from_files(territories, membership, code_column=code_column) if territories else None
+    zones = (
+        Territories.from_files(territories, membership, code_column=code_column)
+        if territories
+        else None
+    )
     lc = read_ocsge(landcover)
     if scheduler:
         from .measure.distributed import parcel_landcover_distributed
@@ -279,8 +383,12 @@ def parcels_cmd(parcels, landcover, territories, membership, code_column, level,
         if len(parcels) != 1:
             raise click.UsageError("with --scheduler, give one partitioned GeoParquet of parcels")
         table = parcel_landcover_distributed(
-            parcels[0], classify(lc).layer, scheduler=None if scheduler == "local" else scheduler,
-            n_workers=workers, progress=not quiet)
+            parcels[0],
+            classify(lc).layer,
+            scheduler=None if scheduler == "local" else scheduler,
+            n_workers=workers,
+            progress=not quiet,
+        )
     else:
         table = parcel_landcover(read_parcels(list(parcels)), lc, progress=not quiet)
     if parcel_table:
@@ -294,10 +402,16 @@ def parcels_cmd(parcels, landcover, territories, membership, code_column, level,
 @main.command("raster-stats")
 @click.argument("raster", type=click.Path(exists=True, dir_okay=False))
 @_with_options(_territory_options)
-@click.option("--legend", help="Class table: 'corine', 'corine_grid' or a CSV (value, label, artificiel).")
-@click.option("--by-class", type=click.Path(dir_okay=False), help="Also write the area per class (CSV).")
+@click.option(
+    "--legend", help="Class table: 'corine', 'corine_grid' or a CSV (value, label, artificiel)."
+)
+@click.option(
+    "--by-class", type=click.Path(dir_okay=False), help="Also write the area per class (CSV)."
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file.")
-def raster_stats_cmd(raster, territories, membership, code_column, level, quiet, legend, by_class, out):
+def raster_stats_cmd(
+    raster, territories, membership, code_column, level, quiet, legend, by_class, out
+):
     """Area of each raster class per territory, and the artificial share (e.g. Corine Land Cover)."""
     from .measure.raster import raster_class_areas
     from .territory import Territories
@@ -312,8 +426,13 @@ def raster_stats_cmd(raster, territories, membership, code_column, level, quiet,
 
 @main.command("allocate")
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), default="zan-allocation", show_default=True,
-              help="Folder for allocation.csv, allocation.gpkg and carte.html.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="zan-allocation",
+    show_default=True,
+    help="Folder for allocation.csv, allocation.gpkg and carte.html.",
+)
 @click.option("--png", is_flag=True, help="Also write a static map (carte.png) for reports.")
 def allocate_cmd(scenario, out, png):
     """Share the regional envelope across territories as a scenario file says."""
@@ -340,40 +459,210 @@ def schema_cmd():
 
 
 @main.command("map")
-@click.option("--territories", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).")
-@click.option("--values", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Table (CSV or XLSX) with a code column and the column to map.")
-@click.option("--column", required=True, help="Column to map (e.g. envelope_ha, reduction_pct, status).")
-@click.option("--out", type=click.Path(dir_okay=False), default="carte.html", show_default=True,
-              help="HTML page to write (offline).")
-@click.option("--code-column", help="Code column of the layer (detected among code, code_insee, INSEE_COM, siren...).")
+@click.option(
+    "--territories",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).",
+)
+@click.option(
+    "--values",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Table (CSV or XLSX) with a code column and the column to map.",
+)
+@click.option(
+    "--column", required=True, help="Column to map (e.g. envelope_ha, reduction_pct, status)."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="carte.html",
+    show_default=True,
+    help="HTML page to write (offline).",
+)
+@click.option(
+    "--code-column",
+    help="Code column of the layer (detected among code, code_insee, INSEE_COM, siren...).",
+)
 @click.option("--values-code-column", help="Code column of the table (detected by default).")
 @click.option("--layer", help="Layer name inside a GeoPackage.")
-@click.option("--png", type=click.Path(dir_okay=False), help="Also write a static map (PNG, PDF or SVG).")
+@click.option(
+    "--png", type=click.Path(dir_okay=False), help="Also write a static map (PNG, PDF or SVG)."
+)
 @click.option("--title", help="Title shown on the map.")
 @click.option("--credit", default="Calcul zan", show_default=True, help="Source line.")
-@click.option("--scheme", type=click.Choice(["quantiles", "natural_breaks", "equal_interval", "user"]),
-              default="quantiles", show_default=True, help="Classification scheme.")
-@click.option("-k", "--classes", "k", type=int, default=5, show_default=True, help="Number of classes.")
-@click.option("--bins", help="Upper class bounds for --scheme user, comma-separated (e.g. 10,50,100).")
+@click.option(
+    "--scheme",
+    type=click.Choice(["quantiles", "natural_breaks", "equal_interval", "user"]),
+    default="quantiles",
+    show_default=True,
+    help="Classification scheme.",
+)
+@click.option(
+    "-k", "--classes", "k", type=int, default=5, show_default=True, help="Number of classes."
+)
+@click.option(
+    "--bins", help="Upper class bounds for --scheme user, comma-separated (e.g. 10,50,100)."
+)
 @click.option("--tiles", help="Background tiles when online (e.g. OpenStreetMap); none by default.")
-@click.option("--conference", is_flag=True, help="Projector mode: large legend and labels, fullscreen.")
-def map_cmd(territories, values, column, out, code_column, values_code_column, layer, png, title, credit,
-            scheme, k, bins, tiles, conference):
+@click.option(
+    "--conference", is_flag=True, help="Projector mode: large legend and labels, fullscreen."
+)
+def map_cmd(
+    territories,
+    values,
+    column,
+    out,
+    code_column,
+    values_code_column,
+    layer,
+    png,
+    title,
+    credit,
+    scheme,
+    k,
+    bins,
+    tiles,
+    conference,
+):
     """Render any table on territories as an offline interactive map."""
     from .maps import map_files
 
     try:
         edges = [float(b) for b in bins.split(",")] if bins else None
     except ValueError:
-        raise click.BadParameter(f"{bins!r}: write numbers separated by commas, e.g. 10,50,100",
-                                 param_hint="--bins") from None
-    written = map_files(territories, values, column, out, code_column=code_column,
-                        values_code_column=values_code_column, png=png, title=title, credit=credit,
-                        scheme=scheme, k=k, bins=edges, tiles=tiles, conference=conference, layer=layer)
+        raise click.BadParameter(
+            f"{bins!r}: write numbers separated by commas, e.g. 10,50,100", param_hint="--bins"
+        ) from None
+    written = map_files(
+        territories,
+        values,
+        column,
+        out,
+        code_column=code_column,
+        values_code_column=values_code_column,
+        png=png,
+        title=title,
+        credit=credit,
+        scheme=scheme,
+        k=k,
+        bins=edges,
+        tiles=tiles,
+        conference=conference,
+        layer=layer,
+    )
     for path in written:
         click.echo(f"written: {path}")
+
+
+@main.group("data")
+def data_group():
+    """Official open data: fetch a region's files into a ready-to-use folder."""
+
+
+@data_group.command("download")
+@click.option("--region", help="INSEE région code, e.g. 32 (Hauts-de-France).")
+@click.option("--departements", help="Départements, comma-separated, e.g. 59,62.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder to build (default zan-region-<code>)."
+)
+@click.option("--no-consumption", is_flag=True, help="Skip the Cerema consumption file.")
+@click.option("--no-ocsge", is_flag=True, help="Skip IGN OCS GE.")
+@click.option("--ocsge-vintage", help="OCS GE vintage, e.g. 2021 (default: the latest known).")
+@click.option(
+    "--ocsge-product",
+    type=click.Choice(["occupation", "artificialisation"]),
+    default="occupation",
+    show_default=True,
+)
+@click.option(
+    "--cadastre",
+    help="Communes whose Etalab parcels to fetch (INSEE codes, comma-separated) or 'all'.",
+)
+@click.option(
+    "--refresh", is_flag=True, help="Ask geo.api.gouv.fr and data.gouv.fr again (ignore the cache)."
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def data_download_cmd(
+    region,
+    departements,
+    out,
+    no_consumption,
+    no_ocsge,
+    ocsge_vintage,
+    ocsge_product,
+    cadastre,
+    refresh,
+    quiet,
+):
+    """Download a region's official data and write a scenario skeleton."""
+    from .download import Settings, download_region
+
+    if not region and not departements:
+        raise click.UsageError("give --region (e.g. 32) or --departements (e.g. 59,62)")
+    result = download_region(
+        region,
+        departements=departements,
+        out=out,
+        consumption=not no_consumption,
+        ocsge=not no_ocsge,
+        ocsge_vintage=ocsge_vintage,
+        ocsge_product=ocsge_product,
+        cadastre=cadastre,
+        refresh=refresh,
+        settings=Settings.from_env(progress=not quiet),
+    )
+    for path in (
+        result.communes,
+        result.membership,
+        result.consumption,
+        *result.ocsge.values(),
+        *result.parcels,
+        result.scenario,
+        result.sources,
+    ):
+        if path is not None:
+            click.echo(f"written: {path}")
+    _notes(result.notes)
+
+
+@main.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the report.",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="PATH=KIND",
+    help="Kind of a file that is not detected (communes, membership, consumption, ...).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the problems as CSV.")
+@click.pass_context
+def validate_cmd(ctx, paths, lang, kinds, out):
+    """Check input files, alone and together; list every problem with its fix."""
+    from ._write import write_csv
+    from .validate import validate_paths
+
+    mapping = {}
+    for item in kinds:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: write PATH=KIND", param_hint="--kind")
+        path, kind = item.rsplit("=", 1)
+        mapping[path] = kind
+    report = validate_paths(paths, kinds=mapping)
+    click.echo(report.to_text(lang))
+    if out:
+        write_csv(report.to_frame(lang), out, index=False)
+        click.echo(f"written: {out}")
+    if not report.ok:
+        ctx.exit(2)
 
 
 @main.command("versions")

@@ -75,13 +75,13 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
     ...          - result.consumption_communes["total_ha"].sum()) < 1e-6)
     True
     """
-    from .io.cog import read_passage
-    from .io.consumption import read_consumption
     from .allocate import write_allocation
     from .datasets import scenario_path
+    from .io.cog import read_passage
+    from .io.consumption import read_consumption
     from .maps import choropleth, save, trajectory_map
-    from .scenario import run_scenario
     from .measure.consumption import consumption, trajectory
+    from .scenario import run_scenario
     from .territory import Territories
 
     out = Path(out)
@@ -105,7 +105,7 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
     ]
     epci = territories.geometries("epci")
     fmap = choropleth(
-        territories.geometries("epci"),
+        epci,
         "allowed_ha",
         values=traj,
         title=f"Enveloppe 2021-2030 autorisée par EPCI (−{reduction:.0%})",
@@ -113,10 +113,17 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
         outlines={"Départements": territories.geometries("departement")},
     )
     outputs.append(save(fmap, out / "carte.html"))
-    outputs.append(save(trajectory_map(traj, territories.geometries("epci"),
-                                       title="Trajectoire 2021-2030 des EPCI",
-                                       credit="Sources : données synthétiques « Région Démo » ; calcul zan"),
-                        out / "carte_trajectoire.html"))
+    outputs.append(
+        save(
+            trajectory_map(
+                traj,
+                epci,
+                title="Trajectoire 2021-2030 des EPCI",
+                credit="Sources : données synthétiques « Région Démo » ; calcul zan",
+            ),
+            out / "carte_trajectoire.html",
+        )
+    )
     allocation = run_scenario(scenario_path("05_cascade_reserve_pene_garantie"))
     outputs += write_allocation(allocation, out / "allocation")
     return DemoResult(

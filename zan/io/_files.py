@@ -230,6 +230,8 @@ def read_table(
                 ) from None
         if text.startswith("\ufeff"):
             text = text[1:]
+        if "\r" in text:  # Windows (\r\n) and old Mac (\r) line ends read as \n
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = _sample_lines(text)
         if not lines:
             raise DataError(

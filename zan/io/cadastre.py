@@ -89,6 +89,25 @@ def _gz_path(path: Path) -> str:
     return f"/vsigzip/{path}" if path.suffix.lower() == ".gz" else str(path)
 
 
+def _gzip_damage(path: Path, *, max_bytes: int = 4 * 2**30) -> str | None:
+    """'truncated' or 'corrupt' when a .gz file cannot be read to its end, else None."""
+    import gzip
+    import zlib
+
+    size = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                size += len(chunk)
+                if size > max_bytes:
+                    return None  # too large to check here: not a damage finding
+    except EOFError:
+        return "truncated"
+    except (OSError, zlib.error):
+        return "corrupt"
+    return None
+
+
 def _read_one(path: Path, bbox: Any) -> gpd.GeoDataFrame:
     if path.suffix.lower() in (".parquet", ".geoparquet") or path.is_dir():
         from .cache import read_cache
@@ -105,6 +124,12 @@ def _read_one(path: Path, bbox: Any) -> gpd.GeoDataFrame:
             warnings.simplefilter("ignore", RuntimeWarning)
             gdf = gpd.read_file(_gz_path(path), engine="pyogrio", bbox=bbox)
     except Exception as exc:
+        damage = _gzip_damage(path) if path.suffix.lower() == ".gz" else None
+        if damage:
+            raise DataError(
+                f"{path}: the gzip archive is {damage}; download it again "
+                "(zan data download --cadastre CODE, or from cadastre.data.gouv.fr)"
+            ) from None
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise GeometryError(
             f"{path}: cannot read the parcels ({reason}); expected an Etalab "

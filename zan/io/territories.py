@@ -176,8 +176,12 @@ def _as_code_text(values: pd.Series, *, upper: bool = False) -> pd.Series:
 
 
 def _pad_digits(text: pd.Series, width: int) -> pd.Series:
-    """Left-pad codes made of digits that lost their leading zero (spreadsheets do)."""
-    short = text.str.fullmatch(r"\d+", na=False) & (text.str.len() < width)
+    """Left-pad codes made of digits that lost ONE leading zero (spreadsheets do: 2001 → 02001).
+
+    Shorter codes are left as they are, so that validation reports them instead of
+    inventing a code ("593" is not "00593").
+    """
+    short = text.str.fullmatch(r"\d+", na=False) & (text.str.len() == width - 1)
     return text.where(~short, text.str.zfill(width))
 
 

@@ -274,6 +274,14 @@ def consumption(
             wide, territories, level, missing=missing, source=conso.source
         )
     elif territories is not None:
+        extra = wide.index.difference(territories.communes.index)
+        if len(extra):
+            raise DataError(
+                f"{conso.source}: {len(extra)} communes of the consumption file are not in the "
+                f"territories ({', '.join(extra[:20])}{' ...' if len(extra) > 20 else ''}); the file "
+                "is probably coded in another COG vintage: align it with a table de passage "
+                "(Consumption.align, or zan consumption --passage TABLE)"
+            )
         table = territories.aggregate(wide, level, missing=missing)
     elif isinstance(level, pd.Series):
         unknown = wide.index.difference(level.index)

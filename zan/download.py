@@ -1,0 +1,1314 @@
+"""Official open data in one command: fetch, cache, check, and build a region folder.
+
+:func:`download_region` fetches the public sources of a region (or of a list of
+départements) into a cache, checks them, and builds a ready-to-use folder with a
+scenario skeleton that points at it::
+
+    <out>/communes.geojson          commune contours (geo.api.gouv.fr, EPSG:4326)
+    <out>/membership.csv            commune → EPCI → département → région, population
+    <out>/consumption.csv           Cerema ENAF consumption, the region's rows only
+    <out>/ocsge/<dep>/...           IGN OCS GE per département, extracted
+    <out>/cadastre/cadastre-<insee>-parcelles.json.gz   Etalab parcels, on request
+    <out>/scenario.toml             a scenario skeleton (zan.scenario.load_scenario)
+    <out>/sources.json              every file's URL, SHA-256 and size
+
+Sources (each base URL can be changed with :class:`Settings` or the environment
+variable in brackets, e.g. to use a mirror or a local test server):
+
+- **commune contours** (``ZAN_GEO_API_URL``):
+  ``https://geo.api.gouv.fr/communes?codeRegion=32&format=geojson&geometry=contour``
+  ``&fields=code,nom,codeEpci,codeDepartement,codeRegion,population`` (or
+  ``codeDepartement=59``); names from ``/epcis``, ``/departements``, ``/regions``
+  (``?fields=code,nom&format=json``). A live API: no checksum.
+- **Cerema consumption** (``ZAN_DATAGOUV_URL``, ``ZAN_CEREMA_DATASET``,
+  ``ZAN_CONSUMPTION_URL``): ``https://www.data.gouv.fr/api/1/datasets/<dataset>/``
+  lists the resources of the Cerema dataset (:data:`CEREMA_DATASET`); the
+  per-commune CSV (or zip) is taken from it, checked against the checksum
+  data.gouv.fr publishes for it.
+- **IGN OCS GE** (``ZAN_IGN_URL``):
+  ``https://data.geopf.fr/telechargement/download/OCSGE/OCS-GE_2-0__<FMT>_LAMB93_D<dep>_<date>/``
+  ``OCS-GE_2-0__<FMT>_LAMB93_D<dep>_<date>.7z`` (occupation du sol, ``<FMT>`` GPKG or
+  SHP) and ``.../OCSGE-ARTIFICIALISATION/OCS-GE_2-0_ARTIFICIALISATION_GPKG_LAMB93_``
+  ``D<dep>_<date>/<same>.7z`` (artificialisation product); vintages in
+  :data:`OCSGE_VINTAGES`. Checksums: :attr:`Settings.hashes`.
+- **Etalab cadastre** (``ZAN_CADASTRE_URL``):
+  ``https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/communes/``
+  ``<dep>/<insee>/cadastre-<insee>-parcelles.json.gz`` (``latest`` changes: no checksum).
+
+The cache folder is ``ZAN_DATA_DIR`` when set, else the platform's cache folder
+(``~/.cache/zan`` on Linux). Every download:
+
+- goes through :mod:`pooch` (cache, known hashes) with a resumable downloader: an
+  interrupted download leaves ``<file>.part`` and the next run asks the server for
+  the rest (HTTP ``Range``) when it allows it;
+- is checked against the publisher's checksum when there is one (data.gouv.fr
+  publishes one per resource) or a hash given in :attr:`Settings.hashes`; a mismatch
+  raises :class:`~zan.errors.DownloadError` naming the file, both hashes and what to do;
+- fails with no network with a :class:`~zan.errors.DownloadError` that gives the
+  exact path where the file can be placed by hand.
+
+Archives (zip, 7z, tar) are extracted safely: a member whose path would leave the
+target folder, a link, or a total size above :attr:`Settings.max_extract_bytes`
+is refused before anything is written; ``.gz`` files are checked by a bounded
+decompression. The OCS GE vintages and formats listed come from the IGN download
+pages (data.geopf.fr) as of 2025; DOMAIN.md §3 describes the formats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, DownloadError, ZanError, require
+
+__all__ = [
+    "GEO_API_URL",
+    "DATAGOUV_URL",
+    "IGN_URL",
+    "CADASTRE_URL",
+    "CEREMA_DATASET",
+    "OCSGE_VINTAGES",
+    "Settings",
+    "RegionData",
+    "cache_dir",
+    "fetch",
+    "extract_archive",
+    "check_gzip",
+    "ocsge_url",
+    "cadastre_url",
+    "communes_url",
+    "download_region",
+]
+
+#: geo.api.gouv.fr, the État's API of the administrative divisions (COG in force).
+GEO_API_URL = "https://geo.api.gouv.fr"
+#: data.gouv.fr, whose API lists the resources of a dataset with their checksums.
+DATAGOUV_URL = "https://www.data.gouv.fr"
+#: IGN's download service (Géoplateforme).
+IGN_URL = "https://data.geopf.fr/telechargement/download"
+#: Etalab's cadastre export.
+CADASTRE_URL = "https://cadastre.data.gouv.fr/data/etalab-cadastre"
+#: data.gouv.fr dataset of the Cerema ENAF consumption file ("Consommation
+#: d'espaces naturels, agricoles et forestiers", Cerema, fichiers fonciers). Each
+#: yearly release is a new dataset: set ``ZAN_CEREMA_DATASET`` (slug or id) to
+#: another one, or ``ZAN_CONSUMPTION_URL`` to the file itself.
+CEREMA_DATASET = (
+    "consommation-despaces-naturels-agricoles-et-forestiers-du-1er-janvier-2009-au-1er-janvier-2023"
+)
+#: Properties asked from geo.api.gouv.fr for each commune.
+GEO_FIELDS = "code,nom,codeEpci,codeDepartement,codeRegion,population"
+
+#: OCS GE vintages per département: (date of the vintage, format of the "occupation du
+#: sol" archive), from the IGN download pages. Other départements: pass the vintage.
+OCSGE_VINTAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "02": (("2018-01-01", "SHP"), ("2021-01-01", "SHP")),
+    "59": (("2018-01-01", "SHP"), ("2021-01-01", "SHP")),
+    "60": (("2018-01-01", "SHP"), ("2021-01-01", "SHP")),
+    "62": (("2018-01-01", "SHP"), ("2021-01-01", "SHP")),
+    "80": (("2017-01-01", "SHP"), ("2021-01-01", "SHP")),
+}
+_OCSGE_PAGE = "https://geoservices.ign.fr/ocsge"
+_MAGIC_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
+_CHUNK = 1 << 16
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def cache_dir() -> Path:
+    """Return the download cache folder: ``ZAN_DATA_DIR``, else the platform cache.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["ZAN_DATA_DIR"] = "/tmp/zan-cache"
+    >>> str(cache_dir())
+    '/tmp/zan-cache'
+    >>> del os.environ["ZAN_DATA_DIR"]
+    """
+    env = os.environ.get("ZAN_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("zan"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data comes from and where it is kept.
+
+    Read the environment with :meth:`from_env` (at call time, never at import).
+
+    Attributes
+    ----------
+    cache_dir : pathlib.Path
+        Download cache (``ZAN_DATA_DIR``).
+    geo_api_url, datagouv_url, ign_url, cadastre_url : str
+        Base URLs (``ZAN_GEO_API_URL``, ``ZAN_DATAGOUV_URL``, ``ZAN_IGN_URL``,
+        ``ZAN_CADASTRE_URL``).
+    cerema_dataset : str
+        data.gouv.fr dataset (slug or id) of the Cerema file (``ZAN_CEREMA_DATASET``).
+    consumption_url : str or None
+        The consumption file itself, bypassing data.gouv.fr (``ZAN_CONSUMPTION_URL``).
+    timeout_s : float
+        Seconds to wait for a server before giving up.
+    max_extract_bytes : int
+        Largest total size an archive may expand to (default 20 GiB).
+    max_members : int
+        Largest number of files in an archive.
+    progress : bool
+        Show progress bars (tqdm, on standard error).
+    hashes : mapping
+        Known hashes by cache file name, e.g. ``{"ocsge_D059_2021-01-01.7z":
+        "sha256:..."}``; a mismatch raises :class:`~zan.errors.DownloadError`.
+
+    Examples
+    --------
+    >>> s = Settings.from_env(geo_api_url="http://127.0.0.1:8000/geo", progress=False)
+    >>> s.geo_api_url, s.progress
+    ('http://127.0.0.1:8000/geo', False)
+    """
+
+    cache_dir: Path
+    geo_api_url: str = GEO_API_URL
+    datagouv_url: str = DATAGOUV_URL
+    ign_url: str = IGN_URL
+    cadastre_url: str = CADASTRE_URL
+    cerema_dataset: str = CEREMA_DATASET
+    consumption_url: str | None = None
+    timeout_s: float = 60.0
+    max_extract_bytes: int = 20 * 2**30
+    max_members: int = 100_000
+    progress: bool = True
+    hashes: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from the environment variables, then ``overrides``."""
+        env = os.environ
+        values: dict[str, Any] = {
+            "cache_dir": cache_dir(),
+            "geo_api_url": env.get("ZAN_GEO_API_URL", GEO_API_URL),
+            "datagouv_url": env.get("ZAN_DATAGOUV_URL", DATAGOUV_URL),
+            "ign_url": env.get("ZAN_IGN_URL", IGN_URL),
+            "cadastre_url": env.get("ZAN_CADASTRE_URL", CADASTRE_URL),
+            "cerema_dataset": env.get("ZAN_CEREMA_DATASET", CEREMA_DATASET),
+            "consumption_url": env.get("ZAN_CONSUMPTION_URL") or None,
+        }
+        values.update(overrides)
+        values["cache_dir"] = Path(values["cache_dir"]).expanduser()
+        return cls(**values)
+
+
+# ----------------------------------------------------------------------------- URLs
+
+
+def _strip(url: str) -> str:
+    return url.rstrip("/")
+
+
+def communes_url(
+    *, region: str | None = None, departement: str | None = None, settings: Settings | None = None
+) -> str:
+    """URL of the commune contours of a region or a département on geo.api.gouv.fr.
+
+    Examples
+    --------
+    >>> communes_url(region="32", settings=Settings(cache_dir=Path(".")))  # doctest: +ELLIPSIS
+    'https://geo.api.gouv.fr/communes?codeRegion=32&format=geojson&geometry=contour&fields=code,nom,...'
+    """
+    base = _strip((settings or Settings(cache_dir=Path("."))).geo_api_url)
+    if departement is not None:
+        where = f"codeDepartement={departement}"
+    elif region is not None:
+        where = f"codeRegion={region}"
+    else:
+        raise DataError("communes_url: give region= or departement=")
+    return f"{base}/communes?{where}&format=geojson&geometry=contour&fields={GEO_FIELDS}"
+
+
+def ocsge_url(
+    departement: str,
+    date: str,
+    *,
+    fmt: str = "GPKG",
+    product: str = "occupation",
+    settings: Settings | None = None,
+) -> str:
+    """URL of an IGN OCS GE archive (.7z) for one département and vintage.
+
+    Parameters
+    ----------
+    departement : str
+        Département code (``"59"``, ``"2A"``).
+    date : str
+        Date of the vintage as IGN names it, e.g. ``"2021-01-01"``.
+    fmt : {"GPKG", "SHP"}
+        Format of the occupation du sol archive (the artificialisation product is
+        always GPKG).
+    product : {"occupation", "artificialisation"}
+        Land cover/use, or IGN's artificialisation product (with ``artif``).
+
+    Examples
+    --------
+    >>> ocsge_url("59", "2021-01-01", fmt="SHP")  # doctest: +NORMALIZE_WHITESPACE
+    'https://data.geopf.fr/telechargement/download/OCSGE/OCS-GE_2-0__SHP_LAMB93_D059_2021-01-01/OCS-GE_2-0__SHP_LAMB93_D059_2021-01-01.7z'
+    """
+    base = _strip((settings or Settings(cache_dir=Path("."))).ign_url)
+    dep = str(departement).upper().zfill(3)
+    if product == "artificialisation":
+        name = f"OCS-GE_2-0_ARTIFICIALISATION_GPKG_LAMB93_D{dep}_{date}"
+        return f"{base}/OCSGE-ARTIFICIALISATION/{name}/{name}.7z"
+    if product != "occupation":
+        raise DataError(
+            f"unknown OCS GE product {product!r}; use 'occupation' or 'artificialisation'"
+        )
+    name = f"OCS-GE_2-0__{fmt.upper()}_LAMB93_D{dep}_{date}"
+    return f"{base}/OCSGE/{name}/{name}.7z"
+
+
+def _departement_of(insee: str) -> str:
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def cadastre_url(insee: str, *, settings: Settings | None = None) -> str:
+    """URL of the Etalab parcels of one commune.
+
+    Examples
+    --------
+    >>> cadastre_url("59350")  # doctest: +NORMALIZE_WHITESPACE
+    'https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/geojson/communes/59/59350/cadastre-59350-parcelles.json.gz'
+    """
+    base = _strip((settings or Settings(cache_dir=Path("."))).cadastre_url)
+    return (
+        f"{base}/latest/geojson/communes/{_departement_of(insee)}/{insee}/"
+        f"cadastre-{insee}-parcelles.json.gz"
+    )
+
+
+# ----------------------------------------------------------------------------- downloads
+
+
+def _hasher(known: str) -> tuple[str, str]:
+    """``"sha256:abc"`` → ("sha256", "abc"); a bare hex digest is SHA-256."""
+    if ":" in known:
+        alg, value = known.split(":", 1)
+    else:
+        alg, value = "sha256", known
+    alg = alg.lower()
+    if alg not in ("sha256", "sha1", "md5", "sha512"):
+        raise DataError(f"unknown hash algorithm {alg!r} in {known!r}; use sha256:<hex digest>")
+    return alg, value.lower()
+
+
+def _file_hash(path: Path, alg: str = "sha256") -> str:
+    h = hashlib.new(alg)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
+
+
+class _ResumableDownloader:
+    """A pooch downloader that resumes ``<file>.part`` with HTTP Range and checks the hash."""
+
+    def __init__(self, target: Path, known: str | None, what: str, settings: Settings):
+        self.target = target
+        self.part = target.with_name(target.name + ".part")
+        self.known = known
+        self.what = what
+        self.settings = settings
+
+    def _offline(self, url: str, reason: str) -> DownloadError:
+        return DownloadError(
+            f"cannot download the {self.what} from {_host(url)} ({reason}); URL: {url}. "
+            f"With no network, fetch that file on another computer and place it at "
+            f"{self.target} (this exact path), then run the command again"
+        )
+
+    def _interrupted(self, url: str, reason: str) -> DownloadError:
+        size = self.part.stat().st_size if self.part.exists() else 0
+        return DownloadError(
+            f"the download of the {self.what} from {url} was interrupted after {size:,} bytes "
+            f"({reason}); the part is kept in {self.part}: run the command again to resume it"
+        )
+
+    def __call__(self, url: str, output_file: Any, pooch_obj: Any, check_only: bool = False):
+        import requests
+        from tqdm.auto import tqdm
+
+        from . import __version__
+
+        start = self.part.stat().st_size if self.part.exists() else 0
+        headers = {"User-Agent": f"zan/{__version__}", "Accept-Encoding": "identity"}
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        try:
+            with requests.get(
+                url, headers=headers, stream=True, timeout=self.settings.timeout_s
+            ) as r:
+                if r.status_code == 416 and start:
+                    pass  # the part is already whole
+                else:
+                    if r.status_code == 404:
+                        raise DownloadError(
+                            f"the {self.what} is not at {url} (HTTP 404): the publisher may have "
+                            "moved or renamed it; check the source page and pass the new URL "
+                            "(zan.download.Settings or the ZAN_*_URL variables)"
+                        )
+                    if r.status_code >= 400:
+                        raise DownloadError(
+                            f"{_host(url)} refused the {self.what} (HTTP {r.status_code} "
+                            f"{r.reason}) for {url}; try again later"
+                        )
+                    resumed = r.status_code == 206 and start > 0
+                    if not resumed:
+                        start = 0
+                    encoded = r.headers.get("Content-Encoding", "identity") not in ("identity", "")
+                    length = r.headers.get("Content-Length")
+                    total = int(length) + start if (length and not encoded) else None
+                    self.part.parent.mkdir(parents=True, exist_ok=True)
+                    with (
+                        open(self.part, "ab" if resumed else "wb") as out,
+                        tqdm(
+                            total=total,
+                            initial=start,
+                            unit="B",
+                            unit_scale=True,
+                            desc=self.target.name[:40],
+                            disable=not self.settings.progress,
+                            leave=False,
+                        ) as bar,
+                    ):
+                        # Small reads: bytes received before a cut are kept for the resume.
+                        for chunk in r.iter_content(8192):
+                            out.write(chunk)
+                            bar.update(len(chunk))
+                    if total is not None and self.part.stat().st_size != total:
+                        raise self._interrupted(
+                            url, f"{self.part.stat().st_size:,} of {total:,} bytes received"
+                        )
+        except DownloadError:
+            raise
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ReadTimeout) as exc:
+            raise self._interrupted(url, type(exc).__name__) from None
+        except requests.exceptions.RequestException as exc:
+            if self.part.exists() and self.part.stat().st_size:
+                raise self._interrupted(url, type(exc).__name__) from None
+            raise self._offline(url, type(exc).__name__) from None
+        if self.known:
+            alg, expected = _hasher(self.known)
+            actual = _file_hash(self.part, alg)
+            if actual != expected:
+                self.part.unlink()
+                raise DownloadError(
+                    f"{self.target.name}: {alg.upper()} checksum mismatch for the {self.what} "
+                    f"downloaded from {url}: expected {expected}, got {actual}; the file is "
+                    "corrupt or was changed by the publisher. It was deleted: run the command "
+                    "again; if it fails again, the publisher has changed the file: check its "
+                    "page and update the known hash"
+                )
+        os.replace(self.part, output_file)
+
+
+@contextlib.contextmanager
+def _quiet_pooch() -> Iterator[None]:
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def fetch(
+    url: str,
+    fname: str,
+    *,
+    subdir: str = "",
+    known_hash: str | None = None,
+    what: str = "file",
+    refresh: bool = False,
+    settings: Settings | None = None,
+) -> Path:
+    """Download a file into the cache, or return the cached copy.
+
+    Parameters
+    ----------
+    url : str
+        Where to get it.
+    fname : str
+        Name of the file in the cache.
+    subdir : str, optional
+        Sub-folder of the cache (e.g. ``"ocsge"``).
+    known_hash : str, optional
+        ``"sha256:<hex>"`` (or ``sha1:``, ``md5:``); else ``settings.hashes[fname]``.
+        A cached file that no longer matches is downloaded again.
+    what : str, default "file"
+        What the file is, for messages.
+    refresh : bool, default False
+        Download again even when the file is cached (for live sources).
+    settings : Settings, optional
+        Defaults to :meth:`Settings.from_env`.
+
+    Returns
+    -------
+    pathlib.Path
+        The cached file.
+
+    Raises
+    ------
+    DownloadError
+        No network (the message gives the path where to place the file by hand),
+        HTTP error, interrupted download (run again to resume), checksum mismatch.
+
+    Examples
+    --------
+    A file already in the cache is used as it is, without network:
+
+    >>> import tempfile, pathlib
+    >>> s = Settings(cache_dir=pathlib.Path(tempfile.mkdtemp()), progress=False)
+    >>> _ = (s.cache_dir / "a.txt").write_text("bonjour")
+    >>> fetch("http://127.0.0.1:9/a.txt", "a.txt", settings=s).read_text()
+    'bonjour'
+    """
+    import pooch
+
+    s = settings or Settings.from_env()
+    folder = ((s.cache_dir / subdir) if subdir else s.cache_dir).absolute()
+    target = folder / fname
+    known = known_hash or s.hashes.get(fname)
+    if refresh and target.exists():
+        target.unlink()
+    downloader = _ResumableDownloader(target, known, what, s)
+    try:
+        with _quiet_pooch():
+            path = pooch.retrieve(
+                url, known_hash=known, fname=fname, path=folder, downloader=downloader
+            )
+    except ZanError:
+        raise
+    except ValueError as exc:  # pooch's own hash check (a file placed by hand)
+        raise DownloadError(f"{target}: {exc}; delete it and run the command again") from None
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot write the {what} to the cache {folder} ({exc}); "
+            "check the disk space and permissions, or set ZAN_DATA_DIR to another folder"
+        ) from None
+    return Path(path)
+
+
+# ----------------------------------------------------------------------------- archives
+
+
+def _archive_kind(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(_MAGIC_ZIP):
+        return "zip"
+    if head.startswith(_MAGIC_7Z):
+        return "7z"
+    try:
+        if tarfile.is_tarfile(path):
+            return "tar"
+    except (OSError, EOFError):
+        pass
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    return "unknown"
+
+
+def _safe_name(name: str, archive: Path) -> str:
+    """Refuse absolute paths, drive letters and ``..``; return the normalised name."""
+    clean = name.replace("\\", "/")
+    parts = [p for p in clean.split("/") if p not in ("", ".")]
+    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts or not parts:
+        raise DownloadError(
+            f"{archive}: the archive holds a member {name!r} that would be written outside "
+            "the target folder; refused, nothing was extracted. Get the archive from its "
+            "official source"
+        )
+    return "/".join(parts)
+
+
+def _corrupt(archive: Path, exc: BaseException) -> DownloadError:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DownloadError(
+        f"{archive}: the archive is truncated or corrupt ({reason}); delete it and run the "
+        "command again to download it anew"
+    )
+
+
+def _too_big(archive: Path, size: int, limit: int) -> DownloadError:
+    return DownloadError(
+        f"{archive}: the archive would expand to {size:,} bytes, above the limit of "
+        f"{limit:,}; refused. Raise Settings.max_extract_bytes if the file is genuine"
+    )
+
+
+def _extract_zip(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _corrupt(archive, exc) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > max_members:
+            raise DownloadError(f"{archive}: {len(infos):,} members, above {max_members:,}")
+        names = []
+        for info in infos:
+            names.append(_safe_name(info.filename, archive))
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise DownloadError(
+                    f"{archive}: member {info.filename!r} is a symbolic link; refused"
+                )
+        declared = sum(i.file_size for i in infos)
+        if declared > limit:
+            raise _too_big(archive, declared, limit)
+        written = 0
+        try:
+            for info, name in zip(infos, names, strict=True):
+                dest = tmp / name
+                if info.is_dir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(dest, "wb") as out:
+                    for chunk in iter(lambda src=src: src.read(_CHUNK), b""):
+                        written += len(chunk)
+                        if written > limit:
+                            raise _too_big(archive, written, limit)
+                        out.write(chunk)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            if isinstance(exc, DownloadError):
+                raise
+            raise _corrupt(archive, exc) from None
+
+
+def _extract_tar(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
+    try:
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            if len(members) > max_members:
+                raise DownloadError(f"{archive}: {len(members):,} members, above {max_members:,}")
+            for m in members:
+                _safe_name(m.name, archive)
+                if not (m.isfile() or m.isdir()):
+                    raise DownloadError(
+                        f"{archive}: member {m.name!r} is a link or a device; refused"
+                    )
+            declared = sum(m.size for m in members)
+            if declared > limit:
+                raise _too_big(archive, declared, limit)
+            tf.extractall(tmp, filter="data")
+    except DownloadError:
+        raise
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _corrupt(archive, exc) from None
+
+
+def _extract_7z(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
+    py7zr = require("py7zr", "download", "extracting IGN .7z archives")
+    try:
+        with py7zr.SevenZipFile(archive, mode="r") as z:
+            infos = z.list()
+            if len(infos) > max_members:
+                raise DownloadError(f"{archive}: {len(infos):,} members, above {max_members:,}")
+            for info in infos:
+                _safe_name(info.filename, archive)
+                if getattr(info, "is_symlink", False):
+                    raise DownloadError(
+                        f"{archive}: member {info.filename!r} is a symbolic link; refused"
+                    )
+            declared = sum(int(i.uncompressed or 0) for i in infos if not i.is_directory)
+            if declared > limit:
+                raise _too_big(archive, declared, limit)
+            z.extractall(path=tmp)
+    except (DownloadError, MemoryError):
+        raise
+    except Exception as exc:  # py7zr raises many types for damaged archives
+        raise _corrupt(archive, exc) from None
+
+
+def extract_archive(
+    archive: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    *,
+    max_bytes: int = 20 * 2**30,
+    max_members: int = 100_000,
+) -> list[Path]:
+    """Extract a zip, 7z or tar archive safely into ``dest`` (replaced whole).
+
+    The format is read from the file's first bytes, not its name. Nothing is
+    written when a member would land outside ``dest`` (absolute path, ``..``), is a
+    link, or when the archive declares more than ``max_bytes``; the bytes actually
+    written are counted too, so an archive lying about its sizes is stopped. The
+    files are extracted into a temporary folder beside ``dest`` and renamed, so
+    ``dest`` is whole or untouched.
+
+    Parameters
+    ----------
+    archive : path-like
+        The archive.
+    dest : path-like
+        Folder to create (an existing one is replaced).
+    max_bytes : int, default 20 GiB
+        Largest total size of the extracted files.
+    max_members : int, default 100,000
+        Largest number of members.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The extracted files, sorted.
+
+    Raises
+    ------
+    DownloadError
+        Truncated or corrupt archive, unsafe member, too large, unknown format.
+    MissingDependencyError
+        A .7z archive and ``py7zr`` is not installed (``pip install 'zan[download]'``).
+
+    Examples
+    --------
+    >>> import tempfile, zipfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
+    ...     z.writestr("data/a.csv", "code;nom\\n02001;Abbécourt\\n")
+    >>> [p.relative_to(d).as_posix() for p in extract_archive(d / "a.zip", d / "out")]
+    ['out/data/a.csv']
+    """
+    archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise DownloadError(f"{archive}: archive not found")
+    kind = _archive_kind(archive)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        if kind == "zip":
+            _extract_zip(archive, tmp, max_bytes, max_members)
+        elif kind == "7z":
+            _extract_7z(archive, tmp, max_bytes, max_members)
+        elif kind == "tar":
+            _extract_tar(archive, tmp, max_bytes, max_members)
+        else:
+            raise DownloadError(
+                f"{archive}: not a zip, 7z or tar archive (first bytes "
+                f"{archive.read_bytes()[:8]!r}); the download is probably an error page or "
+                "truncated: delete it and run the command again"
+            )
+        total = 0
+        for p in tmp.rglob("*"):
+            if p.is_symlink():
+                raise DownloadError(f"{archive}: the archive created a link {p.name!r}; refused")
+            if p.is_file():
+                total += p.stat().st_size
+        if total > max_bytes:
+            raise _too_big(archive, total, max_bytes)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+            os.replace(dest, old / "x")
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return sorted(p for p in dest.rglob("*") if p.is_file())
+
+
+def check_gzip(path: str | os.PathLike[str], *, max_bytes: int = 20 * 2**30) -> int:
+    """Decompress a ``.gz`` file as a stream to check it; return its expanded size.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    max_bytes : int
+        Stop and refuse above this expanded size (a decompression bomb).
+
+    Raises
+    ------
+    DownloadError
+        Truncated or corrupt, or expanding beyond ``max_bytes``.
+
+    Examples
+    --------
+    >>> import gzip, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.json.gz"
+    >>> _ = p.write_bytes(gzip.compress(b'{"type": "FeatureCollection"}'))
+    >>> check_gzip(p)
+    29
+    """
+    import zlib
+
+    path = Path(path)
+    size = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _too_big(path, size, max_bytes)
+    except DownloadError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _corrupt(path, exc) from None
+    return size
+
+
+# ----------------------------------------------------------------------------- region
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """The region folder built by :func:`download_region`.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+    communes : pathlib.Path
+        Commune contours (GeoJSON, EPSG:4326, geo.api.gouv.fr properties).
+    membership : pathlib.Path
+        ``code_insee``, ``nom``, ``epci_siren``, ``epci_nom``, ``departement``,
+        ``departement_nom``, ``region``, ``region_nom``, ``population``.
+    consumption : pathlib.Path or None
+        The Cerema file, the region's rows only.
+    ocsge : dict
+        Département → main OCS GE layer (GeoPackage or shapefile).
+    parcels : tuple of pathlib.Path
+        Etalab parcel files.
+    scenario : pathlib.Path
+        Scenario skeleton (:func:`zan.scenario.load_scenario`).
+    sources : pathlib.Path
+        ``sources.json``: each file's URL, SHA-256 and size.
+    notes : tuple of str
+        What was assumed or left out.
+    """
+
+    folder: Path
+    communes: Path
+    membership: Path
+    consumption: Path | None
+    ocsge: dict[str, Path]
+    parcels: tuple[Path, ...]
+    scenario: Path
+    sources: Path
+    notes: tuple[str, ...] = ()
+
+
+def _load_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        path.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{path}: the {what} is not valid JSON ({exc}); it was deleted from the cache: "
+            "run the command again"
+        ) from None
+
+
+def _names(settings: Settings, kind: str, refresh: bool) -> dict[str, str]:
+    base = _strip(settings.geo_api_url)
+    path = fetch(
+        f"{base}/{kind}?fields=code,nom&format=json",
+        f"{kind}.json",
+        subdir="geo-api",
+        what=f"list of {kind}",
+        refresh=refresh,
+        settings=settings,
+    )
+    data = _load_json(path, f"list of {kind}")
+    if not isinstance(data, list):
+        raise DownloadError(f"{path}: expected a JSON list of {kind}; delete it and run again")
+    return {str(d.get("code")): str(d.get("nom")) for d in data if isinstance(d, dict)}
+
+
+def _communes(
+    region: str | None, departements: Sequence[str] | None, settings: Settings, refresh: bool
+) -> list[dict[str, Any]]:
+    """Commune features from geo.api.gouv.fr (per département when they are given)."""
+    queries: list[tuple[str, str, str]] = []
+    if departements:
+        for dep in departements:
+            url = communes_url(departement=dep, settings=settings)
+            queries.append((url, f"communes_dep-{dep}.geojson", f"département {dep}"))
+    else:
+        url = communes_url(region=region, settings=settings)
+        queries.append((url, f"communes_reg-{region}.geojson", f"région {region}"))
+    features: list[dict[str, Any]] = []
+    for url, fname, area in queries:
+        path = fetch(
+            url,
+            fname,
+            subdir="geo-api",
+            what="commune contours",
+            refresh=refresh,
+            settings=settings,
+        )
+        data = _load_json(path, "commune contours")
+        got = data.get("features") if isinstance(data, dict) else None
+        if not got:
+            path.unlink(missing_ok=True)
+            raise DataError(f"{url}: no commune returned for {area}; check the code")
+        features += got
+    if departements:
+        wanted = {d.upper() for d in departements}
+        features = [
+            f for f in features if str(f["properties"].get("codeDepartement")).upper() in wanted
+        ]
+    if region is not None and departements:
+        features = [f for f in features if str(f["properties"].get("codeRegion")) == str(region)]
+        if not features:
+            raise DataError(
+                f"none of the départements {', '.join(departements)} is in région {region}; "
+                "check the codes"
+            )
+    return features
+
+
+def _write_communes(features: list[dict[str, Any]], out: Path) -> Path:
+    from ._write import write_text
+
+    features = sorted(features, key=lambda f: str(f["properties"].get("code")))
+    collection = {"type": "FeatureCollection", "features": features}
+    return write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), out)
+
+
+def _write_membership(
+    features: list[dict[str, Any]], names: dict[str, dict[str, str]], out: Path
+) -> Path:
+    import pandas as pd
+
+    from ._write import write_csv
+
+    props = pd.DataFrame([f["properties"] for f in features])
+    for col in ("code", "nom", "codeEpci", "codeDepartement", "codeRegion", "population"):
+        if col not in props.columns:
+            props[col] = None
+    epci = props["codeEpci"].astype("str").where(props["codeEpci"].notna())
+    table = pd.DataFrame(
+        {
+            "code_insee": props["code"].astype("str"),
+            "nom": props["nom"].astype("str"),
+            "epci_siren": epci,
+            "epci_nom": epci.map(names["epcis"]),
+            "departement": props["codeDepartement"].astype("str"),
+            "departement_nom": props["codeDepartement"].astype("str").map(names["departements"]),
+            "region": props["codeRegion"].astype("str"),
+            "region_nom": props["codeRegion"].astype("str").map(names["regions"]),
+            "population": pd.to_numeric(props["population"], errors="coerce").astype("Int64"),
+        }
+    ).sort_values("code_insee", kind="stable")
+    return write_csv(table, out, index=False)
+
+
+def _pick_resource(resources: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    """The per-commune CSV (or zip) of the Cerema dataset."""
+
+    def text(r: dict[str, Any]) -> str:
+        return f"{r.get('title', '')} {r.get('url', '')}".lower()
+
+    def fmt(r: dict[str, Any]) -> str:
+        f = str(r.get("format") or "").lower()
+        return f or Path(str(r.get("url", ""))).suffix.lstrip(".").lower()
+
+    found = [
+        r
+        for r in resources
+        if fmt(r) in ("csv", "zip")
+        and re.search(r"com", text(r))
+        and not re.search(r"dep|reg|epci|carroy|scot|doc|notice|pdf", text(r))
+    ]
+    if not found:
+        titles = "; ".join(str(r.get("title")) for r in resources[:15]) or "none"
+        raise DownloadError(
+            f"{source}: no per-commune CSV among the dataset's resources ({titles}); "
+            "pass the file's URL with ZAN_CONSUMPTION_URL (or Settings.consumption_url)"
+        )
+
+    def year(r: dict[str, Any]) -> int:
+        years = re.findall(r"20\d\d", text(r))
+        return max(map(int, years)) if years else 0
+
+    found.sort(key=lambda r: (fmt(r) == "csv", year(r)), reverse=True)
+    return found[0]
+
+
+def _consumption_source(settings: Settings, refresh: bool) -> tuple[str, str, str | None]:
+    """(url, file name, known hash) of the Cerema file."""
+    if settings.consumption_url:
+        url = settings.consumption_url
+        name = Path(url.split("?")[0]).name or "consumption.csv"
+        return url, name, None
+    api = f"{_strip(settings.datagouv_url)}/api/1/datasets/{settings.cerema_dataset}/"
+    path = fetch(
+        api,
+        f"dataset_{re.sub(r'[^A-Za-z0-9_.-]', '_', settings.cerema_dataset)[:80]}.json",
+        subdir="cerema",
+        what="description of the Cerema dataset on data.gouv.fr",
+        refresh=refresh,
+        settings=settings,
+    )
+    data = _load_json(path, "data.gouv.fr dataset description")
+    resources = data.get("resources") if isinstance(data, dict) else None
+    if not isinstance(resources, list):
+        raise DownloadError(f"{api}: no 'resources' in the dataset description; check the dataset")
+    res = _pick_resource(resources, api)
+    checksum = res.get("checksum") or {}
+    known = None
+    if isinstance(checksum, dict) and checksum.get("type") and checksum.get("value"):
+        known = f"{str(checksum['type']).lower()}:{checksum['value']}"
+    name = Path(str(res["url"]).split("?")[0]).name or "consumption.csv"
+    return str(res["url"]), name, known
+
+
+def _region_consumption(
+    settings: Settings, departements: Sequence[str], out: Path, refresh: bool
+) -> Path:
+    import pandas as pd
+
+    from ._write import write_csv
+    from .io._files import read_table
+
+    url, name, known = _consumption_source(settings, refresh)
+    path = fetch(
+        url,
+        name,
+        subdir="cerema",
+        known_hash=known,
+        what="Cerema consumption file",
+        settings=settings,
+    )
+    if _archive_kind(path) == "zip":
+        files = extract_archive(
+            path, path.with_name(path.name + ".d"), max_bytes=settings.max_extract_bytes
+        )
+        csvs = [f for f in files if f.suffix.lower() in (".csv", ".txt")]
+        if not csvs:
+            raise DownloadError(f"{path}: no CSV in the archive; pass ZAN_CONSUMPTION_URL")
+        path = max(csvs, key=lambda p: p.stat().st_size)
+    table = read_table(path, what="consumption")
+    lower = {str(c).lower(): c for c in table.columns}
+    if "iddep" in lower:
+        deps = table[lower["iddep"]].astype("str").str.strip().str.upper().str.zfill(2)
+    elif "idcom" in lower:
+        codes = table[lower["idcom"]].astype("str").str.strip().str.upper().str.zfill(5)
+        deps = codes.str[:2].where(~codes.str.startswith("97"), codes.str[:3])
+    else:
+        raise DataError(
+            f"{path}: no iddep or idcom column to select the région's communes "
+            f"(columns: {', '.join(map(str, table.columns[:20]))}); is it the Cerema file?"
+        )
+    keep = deps.isin([d.upper() for d in departements])
+    if not keep.any():
+        raise DataError(
+            f"{path}: no commune of départements {', '.join(departements)} in the file; "
+            "check the codes or the file"
+        )
+    region_rows = pd.DataFrame(table[keep.to_numpy()]).reset_index(drop=True)
+    return write_csv(region_rows, out, index=False, sep=";")
+
+
+def _find_layer(folder: Path, departement: str) -> Path:
+    files = [p for p in folder.rglob("*") if p.suffix.lower() in (".gpkg", ".shp")]
+    if not files:
+        raise DownloadError(
+            f"{folder}: the OCS GE archive of département {departement} holds no .gpkg or "
+            ".shp layer; check the archive"
+        )
+    preferred = [p for p in files if "occupation_sol" in p.name.lower()]
+    return max(preferred or files, key=lambda p: p.stat().st_size)
+
+
+def _ocsge_vintage(dep: str, vintage: str | int | None) -> tuple[str, str]:
+    known = OCSGE_VINTAGES.get(dep, ())
+    if vintage is None:
+        if not known:
+            raise DataError(
+                f"the OCS GE vintages of département {dep} are not in zan's table; "
+                f"pass ocsge_vintage= (e.g. 2021 or '2021-01-01', see {_OCSGE_PAGE}) "
+                "or ocsge=False"
+            )
+        return known[-1]
+    text = str(vintage)
+    for date, fmt in known:
+        if date == text or date[:4] == text:
+            return date, fmt
+    date = text if re.fullmatch(r"\d{4}-\d\d-\d\d", text) else f"{text}-01-01"
+    if not re.fullmatch(r"(19|20)\d\d-\d\d-\d\d", date):
+        raise DataError(f"OCS GE vintage {vintage!r} is not a year; pass e.g. 2021")
+    return date, "GPKG"
+
+
+_SCENARIO = """\
+# Scenario skeleton written by `zan data download` for {label}.
+# Paths are relative to this file. Check the data first:  zan validate {folder}
+# The Cerema file follows the COG of its release and the contours the COG in force:
+# when zan validate reports codes absent from one of them, add a table de passage
+# (passage = "passage.csv") to align them.
+
+[scenario]
+name = "{name}"
+description = "Données officielles téléchargées : contours geo.api.gouv.fr, consommation Cerema."
+
+[data]
+communes = "communes.geojson"
+membership = "membership.csv"
+{consumption}
+[envelope]
+profile = "loi_2023"
+reduction = 0.5
+
+[allocation]
+level = "epci"
+
+[[criteria]]
+name = "consommation"
+rule = "past_consumption"
+weight = 1.0
+"""
+
+
+def _toml_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _record(path: Path, url: str, folder: Path) -> dict[str, Any]:
+    return {
+        "file": path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path),
+        "url": url,
+        "sha256": _file_hash(path),
+        "bytes": path.stat().st_size,
+    }
+
+
+def _codes(items: Iterable[str] | str | None) -> list[str]:
+    if items is None:
+        return []
+    if isinstance(items, str):
+        items = items.split(",")
+    return [str(i).strip().upper() for i in items if str(i).strip()]
+
+
+def download_region(
+    region: str | int | None = None,
+    *,
+    departements: Sequence[str] | str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    consumption: bool = True,
+    ocsge: bool = True,
+    ocsge_vintage: str | int | None = None,
+    ocsge_product: str = "occupation",
+    cadastre: Sequence[str] | str | None = None,
+    refresh: bool = False,
+    settings: Settings | None = None,
+) -> RegionData:
+    """Fetch a region's official data and build a ready-to-use folder with a scenario.
+
+    Parameters
+    ----------
+    region : str or int, optional
+        INSEE région code (``"32"`` Hauts-de-France).
+    departements : sequence of str or comma-separated str, optional
+        Départements (``"59,62"``); alone, or to keep part of ``region``.
+    out : path-like, optional
+        Folder to build (default ``zan-region-<code>`` in the working folder).
+    consumption : bool, default True
+        Fetch the Cerema consumption file and keep the region's rows.
+    ocsge : bool, default True
+        Fetch and extract IGN OCS GE for each département.
+    ocsge_vintage : str or int, optional
+        Vintage (``2021`` or ``"2021-01-01"``); default the latest in
+        :data:`OCSGE_VINTAGES`.
+    ocsge_product : {"occupation", "artificialisation"}
+        OCS GE product.
+    cadastre : sequence of str, "all" or None
+        Communes whose Etalab parcels to fetch (INSEE codes), or ``"all"``.
+    refresh : bool, default False
+        Ask geo.api.gouv.fr and data.gouv.fr again instead of using the cache.
+    settings : Settings, optional
+        URLs, cache, limits; default :meth:`Settings.from_env`.
+
+    Returns
+    -------
+    RegionData
+
+    Raises
+    ------
+    DownloadError
+        A file cannot be fetched (the message says which file to place where), is
+        corrupt, or fails its checksum.
+    DataError
+        Bad codes (no commune found, départements outside the région).
+
+    Examples
+    --------
+    >>> download_region()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    zan.errors.DataError: download_region: give a région code (e.g. region='32') or départements...
+    """
+    s = settings or Settings.from_env()
+    deps = _codes(departements)
+    reg = str(region).strip() if region is not None else None
+    if reg is None and not deps:
+        raise DataError(
+            "download_region: give a région code (e.g. region='32') or départements "
+            "(departements='59,62')"
+        )
+    if reg is not None and not re.fullmatch(r"\d{2}", reg):
+        raise DataError(f"région code {reg!r} is not two digits (e.g. '32' Hauts-de-France)")
+    bad = [d for d in deps if not re.fullmatch(r"\d{2}|2A|2B|97\d", d)]
+    if bad:
+        raise DataError(
+            f"département code(s) {', '.join(map(repr, bad))} invalid; "
+            "write two characters ('59', '2A') or three overseas ('971')"
+        )
+    label = f"région {reg}" if reg else f"départements {', '.join(deps)}"
+    folder = Path(out) if out is not None else Path(f"zan-region-{reg or '-'.join(deps)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    records: list[dict[str, Any]] = []
+
+    features = _communes(reg, deps or None, s, refresh)
+    names = {kind: _names(s, kind, refresh) for kind in ("epcis", "departements", "regions")}
+    communes_path = _write_communes(features, folder / "communes.geojson")
+    membership_path = _write_membership(features, names, folder / "membership.csv")
+    geo = (
+        communes_url(region=reg, settings=s)
+        if not deps
+        else communes_url(departement=deps[0], settings=s)
+    )
+    records.append(_record(communes_path, geo, folder))
+    records.append(_record(membership_path, geo, folder))
+    found_deps = sorted({str(f["properties"].get("codeDepartement")) for f in features})
+    deps = deps or found_deps
+
+    conso_path = None
+    if consumption:
+        conso_path = _region_consumption(s, deps, folder / "consumption.csv", refresh)
+        url = s.consumption_url or f"{_strip(s.datagouv_url)}/api/1/datasets/{s.cerema_dataset}/"
+        records.append(_record(conso_path, url, folder))
+
+    layers: dict[str, Path] = {}
+    if ocsge:
+        for dep in deps:
+            date, fmt = _ocsge_vintage(dep, ocsge_vintage)
+            url = ocsge_url(dep, date, fmt=fmt, product=ocsge_product, settings=s)
+            archive = fetch(
+                url,
+                Path(url).name,
+                subdir="ocsge",
+                what=f"OCS GE archive of département {dep} ({date})",
+                settings=s,
+            )
+            target = folder / "ocsge" / dep
+            try:
+                extract_archive(
+                    archive, target, max_bytes=s.max_extract_bytes, max_members=s.max_members
+                )
+            except DownloadError as exc:
+                if "truncated or corrupt" in str(exc):
+                    archive.unlink(missing_ok=True)
+                raise
+            layers[dep] = _find_layer(target, dep)
+            records.append(_record(layers[dep], url, folder))
+
+    parcels: list[Path] = []
+    if cadastre is not None:
+        all_codes = sorted(str(f["properties"].get("code")) for f in features)
+        everything = isinstance(cadastre, str) and cadastre.strip().lower() == "all"
+        wanted = all_codes if everything else _codes(cadastre)
+        unknown = sorted(set(wanted) - set(all_codes))
+        if unknown:
+            raise DataError(
+                f"commune(s) {', '.join(unknown[:10])} are not in {label}; "
+                "check the INSEE codes passed to cadastre="
+            )
+        if everything and len(wanted) > 50:
+            notes.append(f"{len(wanted)} parcel files fetched (one per commune)")
+        for insee in wanted:
+            url = cadastre_url(insee, settings=s)
+            path = fetch(
+                url,
+                Path(url).name,
+                subdir="cadastre",
+                what=f"parcels of commune {insee}",
+                settings=s,
+            )
+            try:
+                check_gzip(path, max_bytes=s.max_extract_bytes)
+            except DownloadError:
+                path.unlink(missing_ok=True)
+                raise
+            dest = folder / "cadastre" / path.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            from ._write import atomic_path
+
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(path, tmp)
+            parcels.append(dest)
+            records.append(_record(dest, url, folder))
+
+    from ._write import write_text
+
+    scenario = write_text(
+        _SCENARIO.format(
+            label=label,
+            folder=folder.name,
+            name=_toml_string(f"Données officielles, {label}"),
+            consumption='consumption = "consumption.csv"\n' if conso_path else "",
+        ),
+        folder / "scenario.toml",
+    )
+    if conso_path is None:
+        notes.append(
+            "no consumption file: give [envelope] reference_ha or envelope_ha in scenario.toml"
+        )
+    sources = write_text(
+        json.dumps(
+            {"area": label, "files": records, "notes": notes},
+            ensure_ascii=False,
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n",
+        folder / "sources.json",
+    )
+    return RegionData(
+        folder=folder,
+        communes=communes_path,
+        membership=membership_path,
+        consumption=conso_path,
+        ocsge=layers,
+        parcels=tuple(parcels),
+        scenario=scenario,
+        sources=sources,
+        notes=tuple(notes),
+    )
