@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+from helpers import shared_path
 from shapely.geometry import box
 
-from helpers import shared_path
 from zan.errors import CRSError, DataError
 from zan.io.ocsge import landcover_from_frame, read_ocsge, read_ocsge_difference
 from zan.measure.artificialisation import (

@@ -22,7 +22,9 @@ def _read(path):
 
 def test_artif_stock_per_commune_conserves_area(tmp_path):
     out, by_class = tmp_path / "a.csv", tmp_path / "cls.csv"
-    res = CliRunner().invoke(main, ["artif", OCS_2018, *TERR, "--out", str(out), "--by-class", str(by_class)])
+    res = CliRunner().invoke(
+        main, ["artif", OCS_2018, *TERR, "--out", str(out), "--by-class", str(by_class)]
+    )
     assert res.exit_code == 0, res.output
     table = _read(out)
     covered = table["covered_ha"]
@@ -34,7 +36,9 @@ def test_artif_stock_per_commune_conserves_area(tmp_path):
 
 def test_artif_change_between_two_vintages(tmp_path):
     out = tmp_path / "net.csv"
-    res = CliRunner().invoke(main, ["artif", OCS_2018, OCS_2021, *TERR, "--by", "epci", "--out", str(out)])
+    res = CliRunner().invoke(
+        main, ["artif", OCS_2018, OCS_2021, *TERR, "--by", "epci", "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     t = _read(out)
     assert (t["net_ha"] - (t["artificialisation_ha"] - t["renaturation_ha"])).abs().max() < 1e-3
@@ -44,8 +48,20 @@ def test_artif_change_between_two_vintages(tmp_path):
 def test_parcels_enaf_per_commune(tmp_path):
     out, per_parcel = tmp_path / "p.csv", tmp_path / "pp.csv"
     files = [str(get_path(f"cadastre-{c}-parcelles.json.gz")) for c in ("99006", "99058", "99061")]
-    res = CliRunner().invoke(main, ["parcels", *files, "--landcover", OCS_2021, "--quiet",
-                                    "--out", str(out), "--parcel-table", str(per_parcel)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "parcels",
+            *files,
+            "--landcover",
+            OCS_2021,
+            "--quiet",
+            "--out",
+            str(out),
+            "--parcel-table",
+            str(per_parcel),
+        ],
+    )
     assert res.exit_code == 0, res.output
     t = _read(out)
     assert set(t.index) == {"99006", "99058", "99061"}
@@ -55,20 +71,36 @@ def test_parcels_enaf_per_commune(tmp_path):
 
 def test_raster_stats_corine(tmp_path):
     out = tmp_path / "r.csv"
-    res = CliRunner().invoke(main, ["raster-stats", str(get_path("corine_demo.tif")), *TERR,
-                                    "--by", "departement", "--legend", "corine", "--out", str(out)])
+    res = CliRunner().invoke(
+        main,
+        [
+            "raster-stats",
+            str(get_path("corine_demo.tif")),
+            *TERR,
+            "--by",
+            "departement",
+            "--legend",
+            "corine",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     t = _read(out)
     assert sorted(t.index) == ["96", "98", "99"]
-    assert ((t["artificial_ha"] / t["classified_ha"] * 100) - t["artificial_pct"]).abs().max() < 1e-3
+    assert (
+        (t["artificial_ha"] / t["classified_ha"] * 100) - t["artificial_pct"]
+    ).abs().max() < 1e-3
 
 
 def test_artif_on_territories_elsewhere_is_a_clear_error(tmp_path):
     far = tmp_path / "far.geojson"
-    far.write_text('{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:2154"}},'
-                   '"features":[{"type":"Feature","properties":{"code":"59001","nom":"Loin"},'
-                   '"geometry":{"type":"Polygon","coordinates":[[[100000,6100000],[101000,6100000],'
-                   '[101000,6101000],[100000,6100000]]]}}]}')
+    far.write_text(
+        '{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:2154"}},'
+        '"features":[{"type":"Feature","properties":{"code":"59001","nom":"Loin"},'
+        '"geometry":{"type":"Polygon","coordinates":[[[100000,6100000],[101000,6100000],'
+        "[101000,6101000],[100000,6100000]]]}}]}"
+    )
     res = CliRunner().invoke(main, ["artif", OCS_2018, "--territories", str(far), "--quiet"])
     assert res.exit_code == 2, res.output
     assert "Error:" in res.output and "Traceback" not in res.output

@@ -29,8 +29,10 @@ def test_every_error_is_a_zan_error_and_a_builtin():
 
 
 def test_validation_error_lists_every_problem():
-    probs = [errors.Problem("a.csv", "bad code '1'", column="idcom", row="3", fix="use 5 characters"),
-             errors.Problem("a.csv", "negative flow", column="naf11art12", row="7")]
+    probs = [
+        errors.Problem("a.csv", "bad code '1'", column="idcom", row="3", fix="use 5 characters"),
+        errors.Problem("a.csv", "negative flow", column="naf11art12", row="7"),
+    ]
     exc = errors.ValidationError(probs)
     text = str(exc)
     assert "2 problems" in text
@@ -45,7 +47,9 @@ def test_require_names_the_extra():
 
 def test_crs_missing_names_the_fix():
     gdf = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])
-    with pytest.raises(errors.CRSError, match=r"layer\.gpkg.*no coordinate reference system.*EPSG:2154"):
+    with pytest.raises(
+        errors.CRSError, match=r"layer\.gpkg.*no coordinate reference system.*EPSG:2154"
+    ):
         ensure_crs(gdf, "layer.gpkg")
 
 

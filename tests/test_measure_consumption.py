@@ -22,12 +22,22 @@ def write_cerema(path, rows: dict[str, dict[int, int]], *, last_year: int = 2023
     for y in years:
         yy, zz = f"{y - 2000:02d}", f"{y - 1999:02d}"
         cols += [f"naf{yy}art{zz}"] + [f"art{yy}{d}{zz}" for d in DEST]
-    cols += [f"naf09art{last_year - 2000:02d}", "naf11art21"]  # multi-year totals: must not be counted
+    cols += [
+        f"naf09art{last_year - 2000:02d}",
+        "naf11art21",
+    ]  # multi-year totals: must not be counted
     lines = [",".join(cols)]
     for i, (code, flows) in enumerate(rows.items()):
         dep = (deps or {}).get(code, code[:2])
-        cells = [code, f"Commune {code}", "99", dep, "200000001" if i < 2 else "200000002",
-                 "CC Un" if i < 2 else "CC Deux", "SCoT A" if i == 0 else ""]
+        cells = [
+            code,
+            f"Commune {code}",
+            "99",
+            dep,
+            "200000001" if i < 2 else "200000002",
+            "CC Un" if i < 2 else "CC Deux",
+            "SCoT A" if i == 0 else "",
+        ]
         for y in years:
             total = flows.get(y, 0)
             hab = total * 6 // 10
@@ -42,8 +52,13 @@ def write_cerema(path, rows: dict[str, dict[int, int]], *, last_year: int = 2023
 def cerema(tmp_path):
     rows = {
         # 10 ha a year 2011-2020 (100 ha ref), 10 ha/yr since 2021 → projected 100 > 50: will exceed
-        "96001": {**{y: 10 * HA for y in range(2011, 2021)}, 2010: 500 * HA, 2021: 10 * HA,
-                  2022: 10 * HA, 2023: 10 * HA},
+        "96001": {
+            **{y: 10 * HA for y in range(2011, 2021)},
+            2010: 500 * HA,
+            2021: 10 * HA,
+            2022: 10 * HA,
+            2023: 10 * HA,
+        },
         # 5 ha/yr ref (50 ha), 30 ha consumed since 2021 > 25 allowed: exceeded
         "96002": {**{y: 5 * HA for y in range(2011, 2021)}, 2021: 30 * HA},
         # 2 ha/yr ref (20 ha), 1 ha since 2021: on track
@@ -103,8 +118,14 @@ def test_membership_table_grouping_and_missing_commune(cerema):
     table = consumption(cerema, membership, level="epci")
     assert table.loc["A", "total_ha"] == pytest.approx(150.0)
     assert table.loc["A", "nom"] == "CC A"
-    bigger = pd.concat([membership, pd.DataFrame({"epci": ["B"], "epci_nom": ["CC B"]},
-                                                 index=pd.Index(["98004"], name="code"))])
+    bigger = pd.concat(
+        [
+            membership,
+            pd.DataFrame(
+                {"epci": ["B"], "epci_nom": ["CC B"]}, index=pd.Index(["98004"], name="code")
+            ),
+        ]
+    )
     with pytest.raises(DataError, match=r"98004.*missing='zero'"):
         consumption(cerema, bigger, level="epci")
     zero = consumption(cerema, bigger, level="epci", missing="zero")
@@ -112,8 +133,10 @@ def test_membership_table_grouping_and_missing_commune(cerema):
 
 
 def test_commune_not_in_membership_is_an_error(cerema):
-    membership = pd.DataFrame({"epci": ["A", "A"], "epci_nom": ["x", "x"]},
-                              index=pd.Index(["96001", "96002"], name="code"))
+    membership = pd.DataFrame(
+        {"epci": ["A", "A"], "epci_nom": ["x", "x"]},
+        index=pd.Index(["96001", "96002"], name="code"),
+    )
     with pytest.raises(DataError, match="98003"):
         consumption(cerema, membership, level="epci")
 
@@ -128,7 +151,11 @@ def test_trajectory_hand_computed(cerema):
     assert a["projected_2030_ha"] == pytest.approx(100.0)
     assert a["used_pct"] == pytest.approx(60.0)
     assert a["projected_pct"] == pytest.approx(200.0)
-    assert t["status"].to_dict() == {"96001": "will_exceed", "96002": "exceeded", "98003": "on_track"}
+    assert t["status"].to_dict() == {
+        "96001": "will_exceed",
+        "96002": "exceeded",
+        "98003": "on_track",
+    }
 
 
 def test_trajectory_reduction_parameter(cerema):
@@ -144,14 +171,18 @@ def test_trajectory_bad_reduction(cerema, bad):
 
 
 def test_trajectory_needs_years_after_2021(tmp_path):
-    conso = read_consumption(write_cerema(tmp_path / "old.csv", {"96001": {2015: HA}}, last_year=2020))
+    conso = read_consumption(
+        write_cerema(tmp_path / "old.csv", {"96001": {2015: HA}}, last_year=2020)
+    )
     with pytest.raises(PeriodError, match="ends in 2020"):
         trajectory(conso, level="commune")
 
 
 def test_unknown_year_is_never_counted_as_zero(tmp_path):
-    path = write_cerema(tmp_path / "gap.csv", {"96001": {y: HA for y in range(2009, 2024)},
-                                               "96002": {y: HA for y in range(2009, 2024)}})
+    path = write_cerema(
+        tmp_path / "gap.csv",
+        {"96001": {y: HA for y in range(2009, 2024)}, "96002": {y: HA for y in range(2009, 2024)}},
+    )
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     raw.loc[raw["idcom"] == "96001", ["naf15art16"] + [f"art15{d}16" for d in DEST]] = ""
     raw.to_csv(path, index=False)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from helpers import shared_path
 from shapely.geometry import Polygon, box
 
-from helpers import shared_path
 from zan.errors import CRSError, DataError, SchemaError
 from zan.io.cache import cache_partitions, read_cache, write_cache
 from zan.io.ocsge import landcover_from_frame, read_ocsge, read_ocsge_difference

@@ -114,5 +114,7 @@ def scenario_path(name: str) -> Path:
     file = name if name.endswith(".toml") else f"{name}.toml"
     path = demo_dir().parent / "scenarios" / file
     if not path.exists():
-        raise DataError(f"no demo scenario named {name!r}; available: {', '.join(scenario_names())}")
+        raise DataError(
+            f"no demo scenario named {name!r}; available: {', '.join(scenario_names())}"
+        )
     return path
