@@ -211,11 +211,25 @@ def test_metres_read_as_degrees_are_reported():
     assert not report.select(code="internal_error")
 
 
-def test_a_reader_bug_is_reported_not_raised():
+def test_a_reader_bug_is_reported_not_raised(monkeypatch):
+    import zan.io._files
+
     path = Path(__file__).parent / "data" / "bad" / "mac_line_endings.csv"
-    report = validate_paths(path)  # read_table raises a bare csv.Error on it (a known bug)
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug inside a reader")
+
+    monkeypatch.setattr(zan.io._files, "read_table", broken)
+    report = validate_paths(path)  # the validator reports it instead of stopping
     assert not report.ok
     assert report.errors[0].file == str(path)
+    assert report.select(code="internal_error")
+
+
+def test_old_mac_line_endings_validate():
+    path = Path(__file__).parent / "data" / "bad" / "mac_line_endings.csv"
+    report = validate_paths(path)
+    assert not report.select(code="internal_error"), report.to_text("en")
 
 
 def test_membership_checks(tmp_path):
