@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from pyproj import CRS, Geod
 from affine import Affine
+from pyproj import CRS, Geod
 from shapely.geometry import box
 
 from zan.errors import CRSError, DataError
