@@ -343,3 +343,25 @@ def test_data_download_offline_says_where_to_put_the_file(runner, tmp_path, monk
 def test_data_download_needs_a_region(runner):
     res = runner.invoke(main, ["data", "download"])
     assert res.exit_code == 2 and "--region" in res.output
+
+
+def test_atlas_bundles_maps_offline(runner, tmp_path):
+    from zan.datasets import scenario_path
+
+    out = tmp_path / "atlas.html"
+    res = runner.invoke(
+        main,
+        [
+            "atlas",
+            str(scenario_path("01_reduction_uniforme")),
+            str(scenario_path("03_efficacite")),
+            "--out",
+            str(out),
+            "--conference",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    for label in ("Enveloppes", "Réductions", "Trajectoire", "Écarts"):
+        assert label in html
+    assert not re.search(r"<script[^>]*\ssrc=", html)

@@ -193,3 +193,17 @@ def test_unknown_year_is_never_counted_as_zero(tmp_path):
     assert consumption(conso, period="2016-2020").loc["96001", "total_ha"] == pytest.approx(5.0)
     ignored = consumption(conso, period="2011-2020", missing="ignore")
     assert list(ignored.index) == ["96002"]
+
+
+def test_trajectory_against_given_envelopes(cerema):
+    allowed = pd.Series({"96001": 40.0, "96002": 35.0, "98003": 0.5})
+    t = trajectory(cerema, level="commune", allowed=allowed)
+    assert t["allowed_ha"].to_dict() == allowed.to_dict()
+    assert t.loc["96001", "used_pct"] == pytest.approx(75.0)
+    assert t["status"].to_dict() == {
+        "96001": "will_exceed",
+        "96002": "will_exceed",
+        "98003": "exceeded",
+    }
+    with pytest.raises(DataError, match="98003"):
+        trajectory(cerema, level="commune", allowed=allowed.drop("98003"))

@@ -665,6 +665,26 @@ def validate_cmd(ctx, paths, lang, kinds, out):
         ctx.exit(2)
 
 
+@main.command("atlas")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="atlas.html",
+    show_default=True,
+    help="Offline HTML page with a menu of maps.",
+)
+@click.option("--level", help="Level mapped (default: the allocation's last level).")
+@click.option("--title", default="Atlas ZAN", show_default=True, help="Page title.")
+@click.option("--conference", is_flag=True, help="Projector mode: large legend, labels and menu.")
+def atlas_cmd(scenarios, out, level, title, conference):
+    """Envelopes, reductions, trajectory status and scenario differences in one offline page."""
+    from .maps import scenario_atlas
+
+    scenario_atlas(list(scenarios), out, level=level, conference=conference, title=title)
+    click.echo(f"written: {out}")
+
+
 @main.command("versions")
 def versions_cmd():
     """Print the versions of zan and its dependencies."""

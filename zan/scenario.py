@@ -81,6 +81,7 @@ __all__ = [
     "load_scenario",
     "run_scenario",
     "prepare_scenario",
+    "load_consumption",
     "scenario_schema",
     "sensitivity",
 ]
@@ -619,6 +620,54 @@ def _profile_arg(sc: Scenario) -> str | Path:
     return _resolve(sc, prof, "envelope.profile") if prof.endswith(".toml") else prof
 
 
+def load_consumption(scenario: Scenario | str | Path, territories: Any = None) -> Any:
+    """The scenario's consumption file, aligned on its communes when it names a table de passage.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario.
+    territories : Territories, optional
+        Its territories (loaded from the scenario when not given).
+
+    Returns
+    -------
+    zan.Consumption or None
+        None when the scenario names no consumption file.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read or aligned (the message names the key).
+
+    Examples
+    --------
+    >>> from zan.datasets import scenario_path
+    >>> conso = load_consumption(scenario_path("01_reduction_uniforme"))
+    >>> conso.years[-1]
+    2022
+    """
+    from .io import read_consumption, read_passage
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if sc.data.consumption is None:
+        return None
+    if territories is None:
+        territories = _load_territories(sc)
+    try:
+        conso = read_consumption(_resolve(sc, sc.data.consumption, "data.consumption"))
+        if sc.data.passage is not None:
+            passage = read_passage(_resolve(sc, sc.data.passage, "data.passage"))
+            conso, _ = conso.align(
+                passage,
+                target_codes=territories.communes.index,
+                split_weights=territories.communes["area_ha"],
+            )
+    except ZanError as exc:
+        raise ScenarioError(f"{sc.source}: key 'data.consumption': {exc}") from exc
+    return conso
+
+
 def _commune_table(sc: Scenario, territories: Any) -> pd.DataFrame:
     """Membership (with level codes from the territories) plus ``reference_ha``."""
     m = territories.membership.copy()
@@ -629,18 +678,9 @@ def _commune_table(sc: Scenario, territories: Any) -> pd.DataFrame:
     if "area_ha" not in m.columns:
         m["area_ha"] = territories.communes["area_ha"].reindex(m.index)
     if sc.data.consumption is not None:
-        from .io import read_consumption, read_passage
-
         start, end = _reference_period(sc)
+        conso = load_consumption(sc, territories)
         try:
-            conso = read_consumption(_resolve(sc, sc.data.consumption, "data.consumption"))
-            if sc.data.passage is not None:
-                passage = read_passage(_resolve(sc, sc.data.passage, "data.passage"))
-                conso, _ = conso.align(
-                    passage,
-                    target_codes=territories.communes.index,
-                    split_weights=territories.communes["area_ha"],
-                )
             ref_m2 = conso.period_total(start, end)
         except ZanError as exc:
             raise ScenarioError(f"{sc.source}: key 'data.consumption': {exc}") from exc

@@ -28,7 +28,7 @@ import pandas as pd
 from ._base import ZanMap, index_by_code, save
 from ._classify import SCHEMES, classify
 from ._text import credit_line, format_number
-from .atlas import atlas
+from .atlas import atlas, scenario_atlas
 from .choropleth import choropleth, default_cmap, regional_rate
 from .compare import scenario_layers, side_by_side
 from .files import map_files
@@ -41,6 +41,7 @@ __all__ = [
     "ZanMap",
     "allocation_map",
     "atlas",
+    "scenario_atlas",
     "choropleth",
     "classify",
     "credit_line",

@@ -315,6 +315,7 @@ def trajectory(
     reduction: float = 0.5,
     reference: str | tuple[int, int] = REFERENCE_PERIOD,
     target: str | tuple[int, int] = TARGET_PERIOD,
+    allowed: pd.Series | None = None,
     missing: Missing = "raise",
 ) -> pd.DataFrame:
     """Trajectory of each territory against its allowed 2021-2030 consumption.
@@ -339,6 +340,10 @@ def trajectory(
         Reference period (inclusive calendar years).
     target : str or tuple of int, default (2021, 2030)
         Target period; the file must hold at least its first year.
+    allowed : pandas.Series, optional
+        The allowed consumption of each territory in ha, e.g. the ``envelope_ha`` of
+        an :class:`~zan.Allocation` at the same level; it replaces
+        ``reference_ha × (1 − reduction)``.
     missing : {"raise", "zero", "ignore"}, default "raise"
         See :func:`consumption`.
 
@@ -402,7 +407,17 @@ def trajectory(
     out = pd.DataFrame(index=ref.index)
     out["nom"] = ref["nom"]
     out["reference_ha"] = ref["total_ha"]
-    out["allowed_ha"] = out["reference_ha"] * (1.0 - reduction)
+    if allowed is None:
+        out["allowed_ha"] = out["reference_ha"] * (1.0 - reduction)
+    else:
+        allowed = pd.Series(allowed, dtype="float64")
+        absent = out.index.difference(allowed.index)
+        if len(absent):
+            raise DataError(
+                f"'allowed' has no value for {len(absent)} territories ({', '.join(absent[:20])}); "
+                "give the envelope of every territory of the level (e.g. allocation.table['envelope_ha'])"
+            )
+        out["allowed_ha"] = allowed.reindex(out.index)
     out["consumed_since_2021_ha"] = since["total_ha"].reindex(out.index)
     out["annual_rate_since_2021_ha"] = out["consumed_since_2021_ha"] / n_years
     out["projected_2030_ha"] = out["annual_rate_since_2021_ha"] * target_years
