@@ -365,3 +365,38 @@ def test_atlas_bundles_maps_offline(runner, tmp_path):
     for label in ("Enveloppes", "Réductions", "Trajectoire", "Écarts"):
         assert label in html
     assert not re.search(r"<script[^>]*\ssrc=", html)
+
+
+def test_compare_and_sensitivity_commands(tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+    from zan.cli import main
+    from zan.datasets import scenario_path
+
+    a, b = scenario_path("01_reduction_uniforme"), scenario_path("02_consommation_population")
+    r = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            str(a),
+            str(b),
+            "--out",
+            str(tmp_path / "c"),
+            "--baseline",
+            "Consommation et population",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "Écarts (ha)" in openpyxl.load_workbook(tmp_path / "c" / "comparaison.xlsx").sheetnames
+    assert (tmp_path / "c" / "carte_comparaison.html").stat().st_size > 0
+    r = CliRunner().invoke(
+        main, ["sensitivity", str(b), "--samples", "512", "--out", str(tmp_path / "s")]
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        openpyxl.load_workbook(tmp_path / "s" / "sensibilite.xlsx").sheetnames[0] == "Intervalles"
+    )
+    r = CliRunner().invoke(
+        main, ["compare", str(a), str(scenario_path("05_cascade_reserve_pene_garantie"))]
+    )
+    assert r.exit_code == 2 and "level='epci'" in r.output

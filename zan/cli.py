@@ -685,6 +685,59 @@ def atlas_cmd(scenarios, out, level, title, conference):
     click.echo(f"written: {out}")
 
 
+@main.command("compare")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="zan-comparaison",
+    show_default=True,
+    help="Folder for comparaison.csv/.xlsx, indicateurs.csv, gagnants_perdants.csv, carte_comparaison.html.",
+)
+@click.option("--baseline", help="Name of the reference scenario (default: the first file).")
+@click.option(
+    "--level", help="Level compared (e.g. epci to compare a cascade with single-level scenarios)."
+)
+def compare_cmd(scenarios, out, baseline, level):
+    """Compare scenarios on the same territories: table, indicators, winners and losers, map."""
+    from .compare import compare, write_comparison
+
+    comparison = compare(list(scenarios), baseline=baseline, level=level)
+    ind = comparison.indicators()
+    ind.columns = [comparison.indicator_labels()[c] for c in ind.columns]
+    _print_table(ind.T.round(2))
+    for path in write_comparison(comparison, out):
+        click.echo(f"written: {path}")
+
+
+@main.command("sensitivity")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--samples",
+    type=int,
+    help="Model evaluations (default: the [sensitivity] section's, else 4096).",
+)
+@click.option("--seed", type=int, help="Random seed (default: the section's, else 2154).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="zan-sensibilite",
+    show_default=True,
+    help="Folder for intervalles.csv, indices.csv, sensibilite.xlsx, eventail.png, carte_largeur.html/.png.",
+)
+def sensitivity_cmd(scenario, samples, seed, out):
+    """Vary weights and parameters ([sensitivity] section, else every weight ±50 %): intervals, Sobol indices."""
+    from .sensitivity import sensitivity_analysis, write_sensitivity
+
+    result = sensitivity_analysis(scenario, samples=samples, seed=seed)
+    click.echo(f"{len(result.samples):,} evaluations in {result.seconds:.2f} s")
+    _print_table(result.indices.set_index("label").round(3))
+    for note in result.notes:
+        click.echo(note)
+    for path in write_sensitivity(result, out):
+        click.echo(f"written: {path}")
+
+
 @main.command("versions")
 def versions_cmd():
     """Print the versions of zan and its dependencies."""

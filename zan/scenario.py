@@ -74,6 +74,7 @@ from .allocate import (
 from .envelope import DEFAULT_PROFILE, Envelope, available_profiles, load_profile, regional_envelope
 from .errors import InfeasibleError, ScenarioError, ZanError
 from .rules import Criterion, Modulation, evaluate_rule, get_rule, rule_names, rule_parameters
+from .sensitivity import SensitivityConfig
 
 __all__ = [
     "Scenario",
@@ -338,6 +339,9 @@ class Scenario(_Model):
     criteria: tuple[CriterionConfig, ...] = Field(min_length=1)
     floors: FloorsConfig = Field(default_factory=FloorsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
+    sensitivity: SensitivityConfig | None = Field(
+        None, description="What varies in zan sensitivity (see zan.sensitivity); not hashed."
+    )
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -386,8 +390,14 @@ class Scenario(_Model):
         Two files that say the same thing (order of keys, comments, spacing, omitted
         defaults) have the same hash; paths count as written.
         """
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json", exclude={"sensitivity"})
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _repr_html_(self) -> str:
+        from .notebook import scenario_html
+
+        return scenario_html(self)
 
     def criteria_objects(self) -> list[Criterion]:
         """The criteria as :class:`~zan.rules.Criterion` (table paths not yet read)."""
