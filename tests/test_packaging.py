@@ -34,6 +34,6 @@ def test_wheel_ships_demo_and_package_data(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     demo = {p.name for p in (ROOT / "data" / "demo").iterdir() if p.is_file()}
     assert {f"zan/_data/demo/{n}" for n in demo} <= names
-    for sub in ("maps/static", "nomenclature", "profiles"):
+    for sub in ("maps/static", "nomenclature", "profiles", "reports/templates"):
         shipped = {p.name for p in (ROOT / "zan" / sub).iterdir() if p.is_file() and p.suffix != ".py"}
         assert {f"zan/{sub}/{n}" for n in shipped} <= names, sub

@@ -738,6 +738,437 @@ def sensitivity_cmd(scenario, samples, seed, out):
         click.echo(f"written: {path}")
 
 
+@main.command("report")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="zan-rapports",
+    show_default=True,
+    help="Folder: index.html, synthese/ and one folder per territory.",
+)
+@click.option(
+    "--ledger",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Compte foncier (GeoPackage): balances and committed projects.",
+)
+@click.option(
+    "--territories", default="all", show_default=True, help="'all' or codes, comma-separated."
+)
+@click.option(
+    "--format", "formats", default="html,pdf", show_default=True, help="html, pdf or html,pdf."
+)
+@click.option("--level", help="Level reported (default: EPCI when present, else the last).")
+@click.option(
+    "--compare",
+    "compare_with",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Other scenarios compared in the regional summary (repeatable).",
+)
+@click.option("--jobs", type=int, help="Parallel workers (default: the machine's cores).")
+@click.option(
+    "--template-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of Jinja2 templates overriding the shipped ones.",
+)
+@click.option(
+    "--pdf-engine",
+    type=click.Choice(["auto", "playwright", "chromium", "weasyprint"]),
+    default="auto",
+    show_default=True,
+    help="How PDFs are printed.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def report_cmd(
+    ctx,
+    scenario,
+    out,
+    ledger,
+    territories,
+    formats,
+    level,
+    compare_with,
+    jobs,
+    template_dir,
+    pdf_engine,
+    quiet,
+):
+    """One report per territory (HTML and PDF, French), a regional summary and an index."""
+    from .reports import write_reports
+
+    batch = write_reports(
+        scenario,
+        out,
+        ledger=ledger,
+        territories=territories,
+        formats=[f.strip() for f in formats.split(",") if f.strip()],
+        level=level,
+        compare=list(compare_with),
+        jobs=jobs,
+        template_dir=template_dir,
+        pdf_engine=pdf_engine,
+        progress=not quiet,
+    )
+    click.echo(f"written: {batch.index}")
+    for failure in batch.failures:
+        click.secho(f"failed: {failure}", err=True, fg="red")
+    if batch.failures:
+        ctx.exit(1)
+
+
+@main.command("export")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--level", help="Level exported (default: the allocation's last level).")
+@click.option(
+    "--decimal-comma", is_flag=True, help="Decimal comma in CSV, for French spreadsheets."
+)
+@click.option(
+    "--compare",
+    "compare_with",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Other scenarios added as a comparison view (repeatable).",
+)
+def export_cmd(scenario, out, level, decimal_comma, compare_with):
+    """Export an allocation as CSV (;, BOM), XLSX, GeoPackage or GeoParquet, by OUT's suffix."""
+    from .export import export_allocation
+    from .reports.build import comparison_table
+    from .scenario import run_scenario
+
+    comparison = comparison_table([scenario, *compare_with], level=level) if compare_with else None
+    path = export_allocation(
+        run_scenario(scenario), out, level=level, decimal_comma=decimal_comma, comparison=comparison
+    )
+    click.echo(f"written: {path}")
+
+
+@main.group("ledger")
+def ledger_group():
+    """The compte foncier régional: envelopes, consumption, projects, grants, transfers."""
+
+
+_author = click.option("--author", help="Who records the entry.")
+_date = click.option("--date", help="Date of effect (YYYY-MM-DD; today by default).")
+_justification = click.option(
+    "--justification", default="", help="E.g. the deliberation reference."
+)
+
+
+def _open_ledger(path):
+    from .ledger import Ledger
+
+    return Ledger(path)
+
+
+@ledger_group.command("init")
+@click.argument("ledger", type=click.Path(dir_okay=False))
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Scenario whose allocation credits the accounts.",
+)
+@click.option("--no-garantie-pools", is_flag=True, help="No garantie communale pool accounts.")
+@click.option("--force", is_flag=True, help="Replace an existing ledger file.")
+@_author
+@_justification
+def ledger_init_cmd(ledger, scenario, no_garantie_pools, force, author, justification):
+    """Create a ledger from a scenario's allocation."""
+    from .ledger import init_ledger
+
+    init_ledger(
+        ledger,
+        scenario,
+        author=author,
+        justification=justification,
+        garantie_pools=not no_garantie_pools,
+        overwrite=force,
+    )
+    click.echo(f"written: {ledger}")
+
+
+@ledger_group.command("import-consumption")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--passage",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Table de passage of the file's COG.",
+)
+@click.option("--code-column", help="Commune code column of the file (idcom by default).")
+@click.option(
+    "--allow-older", is_flag=True, help="Accept a vintage older than one already imported."
+)
+@_author
+@_justification
+def ledger_import_cmd(ledger, file, passage, code_column, allow_older, author, justification):
+    """Import a Cerema vintage (idempotent; revisions recorded as adjustments)."""
+    report = _open_ledger(ledger).import_consumption(
+        file,
+        passage=passage,
+        code_column=code_column,
+        author=author,
+        justification=justification,
+        allow_older=allow_older,
+    )
+    click.echo(str(report))
+
+
+@ledger_group.group("project")
+def ledger_project_group():
+    """Committed projects: add, realise, abandon."""
+
+
+@ledger_project_group.command("add")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.option("--territory", required=True, help="Territory code of the account.")
+@click.option("--parcels", help="Cadastral references, comma-separated (e.g. 59350000AB0123).")
+@click.option(
+    "--geometry", type=click.Path(exists=True, dir_okay=False), help="Footprint layer (polygon)."
+)
+@click.option("--label", required=True, help="Name of the project.")
+@click.option(
+    "--cadastre", multiple=True, type=click.Path(exists=True), help="Parcel files (repeatable)."
+)
+@click.option(
+    "--ocsge", type=click.Path(exists=True), help="OCS GE layer to measure the ENAF area."
+)
+@click.option("--enaf-ha", type=float, help="ENAF area given directly, in ha.")
+@click.option("--period", help="Period (2021-2030, 2031-2040, 2041-2050).")
+@_date
+@_author
+@_justification
+def ledger_project_add_cmd(
+    ledger,
+    territory,
+    parcels,
+    geometry,
+    label,
+    cadastre,
+    ocsge,
+    enaf_ha,
+    period,
+    date,
+    author,
+    justification,
+):
+    """Commit a project by cadastral references or a polygon; its ENAF area is measured."""
+    if bool(parcels) == bool(geometry):
+        raise click.UsageError("give either --parcels or --geometry")
+    project = _open_ledger(ledger).add_project(
+        territory,
+        label=label,
+        parcels=parcels,
+        geometry=geometry,
+        cadastre=list(cadastre) or None,
+        landcover=ocsge,
+        enaf_ha=enaf_ha,
+        justification=justification,
+        date=date,
+        period=period,
+        author=author,
+    )
+    click.echo(f"project {project} recorded")
+
+
+def _close_project(ledger, project, action, date, author, justification):
+    book = _open_ledger(ledger)
+    method = book.realise_project if action == "realise" else book.abandon_project
+    method(project, justification=justification, date=date, author=author)
+    click.echo(f"project {project}: {action}d")
+
+
+@ledger_project_group.command("realise")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("project", type=int)
+@_date
+@_author
+@_justification
+def ledger_project_realise_cmd(ledger, project, date, author, justification):
+    """Mark a project realised (its commitment is released)."""
+    _close_project(ledger, project, "realise", date, author, justification)
+
+
+@ledger_project_group.command("abandon")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("project", type=int)
+@_date
+@_author
+@_justification
+def ledger_project_abandon_cmd(ledger, project, date, author, justification):
+    """Mark a project abandoned (its commitment returns to the account)."""
+    _close_project(ledger, project, "abandon", date, author, justification)
+
+
+@ledger_group.command("grant")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("territory")
+@click.argument("ha", type=float)
+@click.option("--justification", required=True, help="E.g. the deliberation granting it.")
+@click.option("--label", help="Label of the entry.")
+@click.option("--project", type=int, help="Project it is granted for.")
+@click.option("--allow-overdraft", is_flag=True, help="Allow the reserve to go below zero.")
+@_date
+@_author
+def ledger_grant_cmd(
+    ledger, territory, ha, justification, label, project, allow_overdraft, date, author
+):
+    """Grant hectares from the regional reserve to a territory."""
+    _open_ledger(ledger).grant(
+        territory,
+        ha,
+        justification=justification,
+        label=label,
+        project=project,
+        date=date,
+        author=author,
+        allow_overdraft=allow_overdraft,
+    )
+    click.echo(f"granted {ha} ha to {territory}")
+
+
+@ledger_group.command("transfer")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("from_account")
+@click.argument("to_account")
+@click.argument("ha", type=float)
+@click.option("--justification", required=True, help="The agreement of both territories.")
+@click.option("--label", help="Label of the entry.")
+@click.option("--period", help="Period (2021-2030 by default).")
+@click.option("--allow-overdraft", is_flag=True, help="Allow the giving account to go below zero.")
+@_date
+@_author
+def ledger_transfer_cmd(
+    ledger,
+    from_account,
+    to_account,
+    ha,
+    justification,
+    label,
+    period,
+    allow_overdraft,
+    date,
+    author,
+):
+    """Transfer (pool) hectares between two territories."""
+    _open_ledger(ledger).transfer(
+        from_account,
+        to_account,
+        ha,
+        justification=justification,
+        label=label,
+        date=date,
+        period=period,
+        author=author,
+        allow_overdraft=allow_overdraft,
+    )
+    click.echo(f"transferred {ha} ha from {from_account} to {to_account}")
+
+
+@ledger_group.command("pene")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("ha", type=float)
+@click.option("--label", required=True, help="The national project.")
+@click.option(
+    "--territory", help="Territory where it lies (its consumption is counted against the forfait)."
+)
+@click.option("--year", type=int, help="Year of the consumption.")
+@_date
+@_author
+@_justification
+def ledger_pene_cmd(ledger, ha, label, territory, year, date, author, justification):
+    """Record a national project's consumption against the PENE forfait."""
+    _open_ledger(ledger).record_pene(
+        ha,
+        label=label,
+        territory=territory,
+        year=year,
+        date=date,
+        author=author,
+        justification=justification,
+    )
+    click.echo(f"recorded {ha} ha against the PENE forfait")
+
+
+@ledger_group.command("reverse")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("entry", type=int)
+@click.option("--justification", required=True, help="Why the entry is reversed.")
+@_date
+@_author
+def ledger_reverse_cmd(ledger, entry, justification, date, author):
+    """Correct a mistake by reversing an entry (entries are never edited)."""
+    _open_ledger(ledger).reverse(entry, justification=justification, date=date, author=author)
+    click.echo(f"entry {entry} reversed")
+
+
+@ledger_group.command("balance")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.option("--at", help="Date of the balance (YYYY-MM-DD; today by default).")
+@click.option("--period", help="Period (2021-2030 by default).")
+@click.option(
+    "--pools", is_flag=True, help="Show garantie communale pools as accounts of their own."
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the table (CSV or XLSX).")
+def ledger_balance_cmd(ledger, at, period, pools, out):
+    """Balances: envelope, consumed, committed, remaining, pace, projection, status."""
+    from .ledger import export_balance, french_balance
+
+    book = _open_ledger(ledger)
+    _print_table(french_balance(book.balance(at, period=period, consolidate=not pools)))
+    if out:
+        click.echo(
+            f"written: {export_balance(book, out, at=at, period=period, consolidate=not pools)}"
+        )
+
+
+@ledger_group.command("history")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("code")
+@click.option("--period", help="Period (all by default).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the history (CSV or XLSX).")
+def ledger_history_cmd(ledger, code, period, out):
+    """The entries of one account, in order."""
+    from .ledger import export_history, french_history
+
+    book = _open_ledger(ledger)
+    _print_table(french_history(book.history(code, period=period)), max_rows=200)
+    if out:
+        click.echo(f"written: {export_history(book, code, out, period=period)}")
+
+
+@ledger_group.command("map")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--column", type=click.Choice(["status", "remaining_ha"]), default="status", show_default=True
+)
+@click.option("--at", help="Date of the balance (YYYY-MM-DD).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default="carte_compte.html", show_default=True
+)
+def ledger_map_cmd(ledger, column, at, out):
+    """Map of each territory's status or remaining balance (offline HTML)."""
+    from .ledger import balance_map
+    from .maps import save
+
+    click.echo(f"written: {save(balance_map(_open_ledger(ledger), column=column, at=at), out)}")
+
+
+@ledger_group.command("verify")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.option("--expected-head", help="A head hash published earlier: detects a rewritten chain.")
+@click.pass_context
+def ledger_verify_cmd(ctx, ledger, expected_head):
+    """Re-check every invariant and the SHA-256 chain of entries; report tampering."""
+    report = _open_ledger(ledger).verify(expected_head=expected_head)
+    click.echo(str(report))
+    if not report.ok:
+        ctx.exit(2)
+
+
 @main.command("versions")
 def versions_cmd():
     """Print the versions of zan and its dependencies."""

@@ -1,0 +1,81 @@
+"""Accounts of the compte foncier: codes, names, and small helpers shared by the writers.
+
+Accounts (DOMAIN.md §1; loi n° 2023-630):
+
+- one per territory of the allocation level (``territoire``), credited with its
+  envelope;
+- ``reserve``: the regional reserve for *projets d'envergure régionale* (the
+  top-slice kept before the split), plus the hectares the rounding or the rates
+  left undistributed, so that the accounts and the reserve add up to the
+  regional envelope **exactly**;
+- ``pene``: the region's part of the national forfait for *projets d'envergure
+  nationale ou européenne*, counted apart from the regional envelope;
+- ``garantie:<code>``: the garantie communale pooled at the level of each
+  territory (1 ha per eligible commune, part of the territory's envelope),
+  when the allocation level is above the commune.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+from typing import Any
+
+from ..errors import DataError
+
+__all__ = ["RESERVE", "PENE", "garantie_account", "file_sha256"]
+
+#: Code of the regional reserve account.
+RESERVE = "reserve"
+#: Code of the PENE forfait account.
+PENE = "pene"
+_GARANTIE_PREFIX = "garantie:"
+_NAMES = {RESERVE: "Réserve régionale", PENE: "Forfait PENE (part régionale)"}
+
+
+def garantie_account(territory: str) -> str:
+    """Code of the garantie communale pool of a territory.
+
+    Examples
+    --------
+    >>> garantie_account("249600001")
+    'garantie:249600001'
+    """
+    return f"{_GARANTIE_PREFIX}{territory}"
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes (read in 1 MiB blocks), as recorded with imported sources.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "vide.csv"
+    >>> _ = p.write_bytes(b"")
+    >>> file_sha256(p)[:16]
+    'e3b0c44298fc1c14'
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _author(author: str | None) -> str:
+    if author:
+        return str(author)
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name on this system
+        return "inconnu"
+
+
+def _text(value: Any, what: str, *, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise DataError(
+            f"{what} is required (got {value!r}); give e.g. the reference of the deliberation"
+        )
+    return text

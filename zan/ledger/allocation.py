@@ -1,0 +1,367 @@
+"""Recording an allocation run: the accounts, the communes, the geometries, the credits.
+
+Everything is computed before the file is opened (:func:`_init_plan`), then written
+in one transaction (:meth:`_InitPlan.write`), which ends with the invariant check:
+the territory, garantie and reserve accounts add up to the regional envelope
+exactly, in m² (the reserve takes what the rounding left undistributed).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LedgerError
+from . import store
+from .accounts import _GARANTIE_PREFIX, _NAMES, PENE, RESERVE, file_sha256, garantie_account
+from .entries import (
+    LEGAL_PERIODS,
+    M2_PER_HA,
+    _next_operation,
+    _parse_period,
+    append_entries,
+    metric_of,
+)
+from .verify import check_invariants
+
+__all__: list[str] = []  # used by Ledger.create
+
+
+def _allocation_totals(allocation: Any) -> dict[str, float]:
+    totals = getattr(allocation, "totals", None)
+    if callable(totals):
+        totals = totals()
+    if not isinstance(totals, dict):
+        totals = {
+            k: getattr(allocation, k)
+            for k in ("envelope_ha", "pene_ha", "reserve_ha", "distributed_ha")
+            if hasattr(allocation, k)
+        }
+    if "envelope_ha" not in totals:
+        raise LedgerError(
+            "allocation: no regional 'envelope_ha' total; pass an Allocation from "
+            "zan.scenario.run_scenario"
+        )
+    return {k: float(v) for k, v in totals.items() if v is not None}
+
+
+def _allocation_period(allocation: Any, period: Any) -> tuple[str, int, int]:
+    if period is None:
+        env = getattr(allocation, "envelope", None)
+        period = getattr(env, "target_period", None) or LEGAL_PERIODS[0]
+    return _parse_period(period, source="allocation")
+
+
+@dataclass
+class _InitPlan:
+    """Everything the creation writes, computed before the file is opened."""
+
+    period: str
+    start: int
+    end: int
+    regional_m2: int
+    pene_m2: int
+    accounts: pd.DataFrame
+    communes: pd.DataFrame
+    geometries: Any
+    entries: pd.DataFrame
+    meta: dict[str, str]
+    scenario_name: str | None
+    scenario_hash: str | None
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Write it all (inside the caller's transaction), then check the invariants."""
+        now = store._now()
+        periods = {p: _parse_period(p)[1:] for p in LEGAL_PERIODS}
+        periods[self.period] = (self.start, self.end)
+        conn.executemany(
+            "INSERT INTO periods (period, start_year, end_year, metric) VALUES (?, ?, ?, ?)",
+            [(p, s, e, metric_of(s)) for p, (s, e) in periods.items()],
+        )
+        conn.execute(
+            "UPDATE periods SET envelope_m2 = ?, pene_m2 = ?, scenario_name = ?, "
+            "scenario_hash = ?, recorded_at = ? WHERE period = ?",
+            (
+                self.regional_m2,
+                self.pene_m2,
+                self.scenario_name,
+                self.scenario_hash,
+                now,
+                self.period,
+            ),
+        )
+        cols = ["code", "account_type", "nom", "territory", "level"]
+        conn.executemany(
+            "INSERT INTO accounts (code, account_type, nom, territory, level, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(*r, now) for r in _records(self.accounts[cols])],
+        )
+        conn.executemany(
+            "INSERT INTO communes (code, account, nom, area_ha) VALUES (?, ?, ?, ?)",
+            _records(self.communes[["code", "account", "nom", "area_ha"]]),
+        )
+        if self.geometries is not None:
+            blobs = store.gpkg_blob(self.geometries.geometry.to_numpy())
+            conn.executemany(
+                "INSERT INTO territories (geom, code, nom) VALUES (?, ?, ?)",
+                zip(
+                    blobs,
+                    self.geometries.index.astype(str).tolist(),
+                    self.geometries["nom"].astype(str).tolist(),
+                    strict=True,
+                ),
+            )
+            store._update_extent(conn, "territories")
+        conn.executemany(
+            "INSERT INTO ledger_meta (key, value) VALUES (?, ?)", list(self.meta.items())
+        )
+        append_entries(conn, self.entries.assign(operation=_next_operation(conn)), recorded_at=now)
+        check_invariants(conn, "ledger")
+
+
+def _records(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows as tuples of Python values (None for missing), ready for sqlite3."""
+    obj = frame.astype(object)
+    return list(obj.where(frame.notna(), None).itertuples(index=False, name=None))
+
+
+def _commune_assignment(
+    table: pd.DataFrame, level: str, territories: Any, assignment: pd.Series | None
+) -> tuple[pd.Series, pd.DataFrame | None]:
+    """Commune → territory code, and commune names/areas when known."""
+    info = None
+    if territories is not None and hasattr(territories, "communes"):
+        communes = territories.communes
+        info = pd.DataFrame(
+            {
+                "nom": communes["nom"].astype(str) if "nom" in communes else None,
+                "area_ha": communes["area_ha"] if "area_ha" in communes else np.nan,
+            },
+            index=communes.index.astype(str),
+        )
+    if assignment is not None:
+        assign = pd.Series(assignment).astype(str)
+        assign.index = assign.index.astype(str)
+    elif territories is not None and level in getattr(territories, "levels", ()):
+        assign = territories.assignment(level).astype(str)
+    elif level == "commune":
+        assign = pd.Series(table.index.to_numpy(), index=table.index)
+    else:
+        raise LedgerError(
+            f"allocation at level {level!r}: the ledger needs to know the territory of each "
+            "commune to import consumption; pass territories= (zan.Territories) or assignment= "
+            "(a Series commune code → territory code)"
+        )
+    assign.index.name = "code"
+    return assign, info
+
+
+def _init_plan(
+    allocation: Any,
+    *,
+    scenario: Any,
+    territories: Any,
+    assignment: pd.Series | None,
+    period: Any,
+    author: str,
+    justification: str,
+    garantie_pools: bool,
+) -> _InitPlan:
+    table = getattr(allocation, "table", None)
+    if not isinstance(table, pd.DataFrame) or "envelope_ha" not in table.columns:
+        raise LedgerError(
+            "allocation: no table with an 'envelope_ha' column; pass an Allocation from "
+            "zan.scenario.run_scenario"
+        )
+    table = table.copy()
+    table.index = table.index.astype(str)
+    if table.index.duplicated().any():
+        dup = table.index[table.index.duplicated()].unique().tolist()[:10]
+        raise LedgerError(f"allocation table: duplicate territory codes {dup}; give each once")
+    clash = [c for c in table.index if c in (RESERVE, PENE) or c.startswith(_GARANTIE_PREFIX)]
+    if clash:
+        raise LedgerError(
+            f"allocation table: territory codes {clash} are reserved names; rename them"
+        )
+    env = pd.to_numeric(table["envelope_ha"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(env) | (env < 0)
+    if bad.any():
+        raise LedgerError(
+            f"allocation table, column 'envelope_ha': {int(bad.sum())} negative or missing "
+            f"envelopes (e.g. {table.index[bad][0]!r}); fix the allocation"
+        )
+    totals = _allocation_totals(allocation)
+    period_text, start, end = _allocation_period(allocation, period)
+    level = str(getattr(allocation, "level", None) or "territoire")
+    territories = (
+        territories if territories is not None else getattr(allocation, "territories", None)
+    )
+    assign, info = _commune_assignment(table, level, territories, assignment)
+    unknown = sorted(set(assign.unique()) - set(table.index))
+    if unknown:
+        raise LedgerError(
+            f"commune assignment: {len(unknown)} territory code(s) are not in the allocation "
+            f"table: {unknown[:10]}; use the allocation's level ({level}) for the assignment"
+        )
+    empty = table.index.difference(pd.Index(assign.unique()))
+    if len(empty):
+        raise LedgerError(
+            f"allocation table: {len(empty)} territories have no commune in the assignment "
+            f"({list(empty[:10])}); their consumption could never be imported: "
+            "complete the assignment"
+        )
+
+    names = (
+        table["nom"].astype(str)
+        if "nom" in table.columns
+        else pd.Series(table.index, index=table.index)
+    )
+    env_m2 = np.rint(env * M2_PER_HA).astype(np.int64)
+    regional_m2 = int(round(totals["envelope_ha"] * M2_PER_HA))
+    pene_m2 = int(round(totals.get("pene_ha", 0.0) * M2_PER_HA))
+    reserve_m2 = int(round(totals.get("reserve_ha", 0.0) * M2_PER_HA))
+    rest_m2 = regional_m2 - int(env_m2.sum()) - reserve_m2
+    if reserve_m2 + rest_m2 < 0:
+        raise LedgerError(
+            f"allocation: the territories' envelopes ({env_m2.sum() / M2_PER_HA:,.4f} ha) exceed "
+            "the regional envelope less the reserve "
+            f"({(regional_m2 - reserve_m2) / M2_PER_HA:,.4f} ha); "
+            "check the allocation"
+        )
+    if reserve_m2 < 0 or rest_m2 < 0:  # rounding went the other way: keep the reserve whole
+        reserve_m2, rest_m2 = reserve_m2 + rest_m2, 0
+    if "garantie_ha" in table.columns and garantie_pools and level != "commune":
+        gar = np.rint(
+            pd.to_numeric(table["garantie_ha"], errors="coerce").fillna(0.0).to_numpy() * M2_PER_HA
+        )
+        gar = np.minimum(gar.astype(np.int64), env_m2)
+    else:
+        gar = np.zeros(len(table), dtype=np.int64)
+
+    sc_name = getattr(getattr(scenario, "scenario", None), "name", None) or getattr(
+        scenario, "name", None
+    )
+    sc_name = sc_name or getattr(allocation, "name", None)
+    sc_hash = getattr(scenario, "hash", None) or getattr(allocation, "scenario_hash", None)
+    sc_path = getattr(scenario, "path", None)
+    sc_file = str(sc_path) if sc_path else None
+    sc_sha = file_sha256(sc_path) if sc_path and Path(sc_path).is_file() else None
+
+    codes = table.index.to_numpy()
+    pools = gar > 0
+    accounts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "code": codes,
+                    "account_type": "territoire",
+                    "nom": names.to_numpy(),
+                    "territory": None,
+                    "level": level,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "code": [garantie_account(c) for c in codes[pools]],
+                    "account_type": "garantie",
+                    "nom": [f"Garantie communale – {n}" for n in names.to_numpy()[pools]],
+                    "territory": codes[pools],
+                    "level": level,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "code": [RESERVE, PENE],
+                    "account_type": ["reserve", "pene"],
+                    "nom": [_NAMES[RESERVE], _NAMES[PENE]],
+                    "territory": None,
+                    "level": "region",
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+
+    label = f"Allocation {period_text}" + (f" – {sc_name}" if sc_name else "")
+    rows = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "account": codes,
+                    "amount_m2": env_m2 - gar,
+                    "action": "credit",
+                    "label": [f"{label} : enveloppe de {n}" for n in names.to_numpy()],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "account": [garantie_account(c) for c in codes[pools]],
+                    "amount_m2": gar[pools],
+                    "action": "credit",
+                    "label": [
+                        f"{label} : garantie communale de {n}" for n in names.to_numpy()[pools]
+                    ],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "account": [RESERVE, RESERVE, PENE],
+                    "amount_m2": [reserve_m2, rest_m2, pene_m2],
+                    "action": "credit",
+                    "label": [
+                        f"{label} : réserve régionale",
+                        f"{label} : reliquat non réparti (arrondis, taux)",
+                        f"{label} : forfait PENE (part régionale)",
+                    ],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = rows[(rows["amount_m2"] != 0) | (rows["account"].isin(table.index))]
+    rows = rows.assign(
+        effective_date=f"{start}-01-01",
+        period=period_text,
+        metric=metric_of(start),
+        kind="allocation",
+        author=author,
+        justification=justification,
+        source_file=sc_file,
+        source_sha256=sc_sha,
+        scenario_name=sc_name,
+        scenario_hash=sc_hash,
+    )
+
+    communes = pd.DataFrame({"code": assign.index.to_numpy(), "account": assign.to_numpy()})
+    if info is not None:
+        communes["nom"] = info["nom"].reindex(assign.index).to_numpy()
+        communes["area_ha"] = info["area_ha"].reindex(assign.index).to_numpy(dtype="float64")
+    else:
+        communes["nom"] = None
+        communes["area_ha"] = np.nan
+    geoms = None
+    if territories is not None and level in getattr(territories, "levels", ()):
+        geoms = territories.geometries(level).reindex(table.index)
+        if geoms.crs is not None:
+            geoms = geoms.to_crs(store.SRS_ID)
+        geoms = geoms[geoms.geometry.notna()]
+    meta = {"default_period": period_text, "level": level, "created_by": author}
+    return _InitPlan(
+        period_text,
+        start,
+        end,
+        regional_m2,
+        pene_m2,
+        accounts,
+        communes,
+        geoms,
+        rows.reset_index(drop=True),
+        meta,
+        sc_name,
+        sc_hash,
+    )

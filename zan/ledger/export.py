@@ -1,0 +1,276 @@
+"""Balance and history tables for people: French headers, CSV or XLSX, written atomically.
+
+The tables of :func:`zan.ledger.balance.balances` and
+:func:`zan.ledger.balance.history` keep English column names for code; these
+functions rename them (:data:`BALANCE_HEADERS`, :data:`HISTORY_HEADERS`),
+translate statuses, kinds and account types, and write a CSV (UTF-8 with BOM so
+that spreadsheets show the accents) or an Excel workbook (with a second sheet
+describing the extract: ledger, period, date, head of the hash chain).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._write import atomic_path, write_csv
+from ..errors import DataError, require
+from ..measure.consumption import STATUS_LABELS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Ledger
+
+__all__ = [
+    "BALANCE_HEADERS",
+    "HISTORY_HEADERS",
+    "KIND_LABELS",
+    "ACCOUNT_TYPE_LABELS",
+    "ACTION_LABELS",
+    "french_balance",
+    "french_history",
+    "write_table",
+    "LedgerReport",
+    "report_data",
+]
+
+#: French headers of the balance table.
+BALANCE_HEADERS: dict[str, str] = {
+    "code": "Code",
+    "nom": "Nom",
+    "account_type": "Type de compte",
+    "allocated_ha": "Enveloppe allouée (ha)",
+    "granted_ha": "Réserve attribuée (ha)",
+    "transferred_ha": "Transferts nets (ha)",
+    "envelope_ha": "Enveloppe (ha)",
+    "consumed_ha": "Consommé (ha)",
+    "committed_ha": "Engagé – projets (ha)",
+    "remaining_ha": "Solde disponible (ha)",
+    "used_pct": "Part consommée (%)",
+    "annual_rate_ha": "Rythme annuel depuis le début de la période (ha/an)",
+    "projected_ha": "Projection en fin de période (ha)",
+    "projected_pct": "Projection en fin de période (% de l'enveloppe)",
+    "status": "Situation",
+    "runs_out_year": "Année d'épuisement au rythme actuel",
+}
+#: French headers of the history table.
+HISTORY_HEADERS: dict[str, str] = {
+    "id": "N° d'écriture",
+    "effective_date": "Date d'effet",
+    "recorded_at": "Enregistrée le (UTC)",
+    "kind": "Nature",
+    "action": "Mouvement",
+    "account": "Compte",
+    "counterpart": "Contrepartie",
+    "year": "Année de consommation",
+    "project": "Projet",
+    "label": "Libellé",
+    "author": "Auteur",
+    "justification": "Justification",
+    "source_file": "Source",
+    "envelope_ha": "Enveloppe (ha)",
+    "consumed_ha": "Consommé (ha)",
+    "committed_ha": "Engagé (ha)",
+    "remaining_ha": "Solde disponible après l'écriture (ha)",
+}
+#: French names of the kinds of entries.
+KIND_LABELS: dict[str, str] = {
+    "allocation": "Allocation",
+    "consumption": "Consommation (Cerema)",
+    "project": "Projet",
+    "reserve_grant": "Attribution de la réserve régionale",
+    "transfer": "Transfert entre territoires",
+    "pene": "Projet d'envergure nationale ou européenne (PENE)",
+}
+#: French names of the account types.
+ACCOUNT_TYPE_LABELS: dict[str, str] = {
+    "territoire": "Territoire",
+    "garantie": "Garantie communale mutualisée",
+    "reserve": "Réserve régionale",
+    "pene": "Forfait PENE",
+    "region": "Région",
+}
+#: French names of the movements.
+ACTION_LABELS: dict[str, str] = {
+    "credit": "Crédit",
+    "import": "Import",
+    "revision": "Révision",
+    "planned": "Engagement",
+    "realised": "Réalisation",
+    "abandoned": "Abandon",
+    "grant": "Attribution",
+    "transfer": "Transfert",
+    "pene": "Consommation PENE",
+    "offset": "Déduction PENE",
+    "reversal": "Annulation",
+}
+
+
+def french_balance(table: pd.DataFrame) -> pd.DataFrame:
+    """The balance table with French headers and labels.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"nom": ["Amont"], "status": ["exceeded"], "account_type": ["territoire"]},
+    ...                  index=pd.Index(["A"], name="code"))
+    >>> french_balance(t).iloc[0].tolist()
+    ['A', 'Amont', 'Enveloppe dépassée', 'Territoire']
+    """
+    out = table.reset_index()
+    if "status" in out:
+        out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
+    if "account_type" in out:
+        out["account_type"] = (
+            out["account_type"].map(ACCOUNT_TYPE_LABELS).fillna(out["account_type"])
+        )
+    return out.rename(columns=BALANCE_HEADERS)
+
+
+def french_history(table: pd.DataFrame) -> pd.DataFrame:
+    """The history table with French headers and labels.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kind": ["transfer"], "action": ["reversal"]},
+    ...                  index=pd.Index([7], name="id"))
+    >>> french_history(t).columns.tolist()
+    ["N° d'écriture", 'Nature', 'Mouvement']
+    """
+    out = table.reset_index()
+    if "kind" in out:
+        out["kind"] = out["kind"].map(KIND_LABELS).fillna(out["kind"])
+    if "action" in out:
+        out["action"] = out["action"].map(ACTION_LABELS).fillna(out["action"])
+    return out.rename(columns=HISTORY_HEADERS)
+
+
+def write_table(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    info: dict[str, Any] | None = None,
+    sheet: str = "Soldes",
+) -> Path:
+    """Write a French table as CSV (UTF-8 with BOM) or XLSX, chosen by the extension.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`french_balance` or :func:`french_history`.
+    path : path-like
+        ``.csv`` or ``.xlsx``; written whole or not at all.
+    info : dict, optional
+        Description of the extract (XLSX: a second sheet "Informations").
+    sheet : str, default "Soldes"
+        Name of the XLSX sheet.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    DataError
+        Unknown extension.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_table(pd.DataFrame({"Code": ["A"], "Solde (ha)": [1.5]}),
+    ...                 pathlib.Path(tempfile.mkdtemp()) / "soldes.csv")
+    >>> p.read_text(encoding="utf-8-sig").splitlines()
+    ['Code,Solde (ha)', 'A,1.5000']
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(table, path, index=False, encoding="utf-8-sig")
+    if suffix != ".xlsx":
+        raise DataError(f"{path}: unknown table format {suffix!r}; write a .csv or an .xlsx file")
+    require("openpyxl", "xlsx", "the XLSX export")
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=sheet[:31], index=False)
+        if info:
+            pd.DataFrame(
+                {"Rubrique": list(info), "Valeur": [str(v) for v in info.values()]}
+            ).to_excel(writer, sheet_name="Informations", index=False)
+    return path
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    """The state of the ledger at a date, as a report needs it.
+
+    Attributes
+    ----------
+    period : str
+        E.g. ``"2021-2030"``.
+    at : str or None
+        Date of the balance (None: every entry).
+    last_year : int or None
+        Last year of consumption observed.
+    balances : pandas.DataFrame
+        :func:`zan.ledger.balances` (consolidated, with the region row).
+    region : pandas.Series
+        The region row of ``balances``.
+    projects : pandas.DataFrame
+        :meth:`zan.ledger.Ledger.projects`.
+    imports : pandas.DataFrame
+        The Cerema vintages imported.
+    entries : int
+        Number of entries.
+    head : str
+        SHA-256 of the last entry (anchors the figures of the report).
+    """
+
+    period: str
+    at: str | None
+    last_year: int | None
+    balances: pd.DataFrame
+    region: pd.Series
+    projects: pd.DataFrame
+    imports: pd.DataFrame
+    entries: int
+    head: str
+
+
+def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) -> LedgerReport:
+    """Gather what a report on the compte foncier shows, at a date.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    at, period
+        As in :func:`zan.ledger.balances`.
+
+    Returns
+    -------
+    LedgerReport
+
+    Examples
+    --------
+    >>> from zan.ledger import example_ledger
+    >>> data = report_data(example_ledger(), at="2024-12-31")
+    >>> data.period, data.entries, len(data.head)
+    ('2021-2030', 5, 64)
+    """
+    from .balance import balances
+
+    table = balances(ledger, at=at, period=period)
+    conn = ledger.connection
+    last = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+    return LedgerReport(
+        period=table.attrs["period"],
+        at=table.attrs["at"],
+        last_year=table.attrs["last_year"],
+        balances=table,
+        region=table.loc["region"],
+        projects=ledger.projects(),
+        imports=ledger.imports(),
+        entries=0 if last is None else int(last[0]),
+        head="" if last is None else str(last[1]),
+    )

@@ -1,0 +1,376 @@
+"""Charts of the reports (matplotlib, French labels), written atomically as SVG or PNG.
+
+Figures are built with :class:`matplotlib.figure.Figure` and the Agg canvas, never
+through ``pyplot``: no global state, so worker processes draw in parallel safely.
+SVG keeps its text as text (``svg.fonttype = "none"``): it stays sharp and searchable
+in the PDF, and the browser draws it with the page's own fonts (no network font).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._write import atomic_path
+from ..maps import format_number
+
+__all__ = [
+    "DESTINATION_COLOURS",
+    "consumption_chart",
+    "trajectory_chart",
+    "reduction_histogram",
+    "envelope_bars",
+    "comparison_chart",
+]
+
+#: Colours of the Cerema destinations (stable across reports).
+DESTINATION_COLOURS: dict[str, str] = {
+    "habitat": "#e6a141",
+    "activite": "#7b5ea7",
+    "mixte": "#d1605e",
+    "routes": "#7f7f7f",
+    "ferroviaire": "#3d3d3d",
+    "infrastructures": "#6f6f6f",
+    "inconnu": "#c7c7c7",
+}
+_ENVELOPE = "#1f6f8b"
+_OBSERVED = "#c0392b"
+_RC = {
+    "font.family": "DejaVu Sans",  # shipped with matplotlib: metrics always known
+    "font.size": 9,
+    "svg.fonttype": "none",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+}
+
+
+def _figure(width: float, height: float, **margins: float) -> Any:
+    """A figure with fixed margins (a constrained layout costs more than the drawing)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    fig.subplots_adjust(**{"left": 0.09, "right": 0.98, "bottom": 0.13, "top": 0.93, **margins})
+    return fig
+
+
+def _fr_axis(ax: Any, decimals: int = 0, *, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _pos: format_number(v, decimals))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a figure atomically; its format follows the suffix (.svg, .png, .pdf)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".").lower() or "svg")
+    return path
+
+
+def _style():
+    import matplotlib
+
+    return matplotlib.rc_context(_RC)
+
+
+def consumption_chart(
+    by_year: Sequence[Mapping[str, float]],
+    destinations: Sequence[str],
+    path: str | os.PathLike[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Stacked bars of ENAF consumption per year and destination (ha).
+
+    Parameters
+    ----------
+    by_year : sequence of mapping
+        One mapping per year: ``year`` and one value (ha) per destination.
+    destinations : sequence of str
+        Destinations to stack, bottom up.
+    path : path-like
+        Output file (``.svg`` or ``.png``).
+    labels : mapping, optional
+        French label of each destination.
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> rows = [{"year": 2011, "habitat": 2.0, "activite": 1.0},
+    ...         {"year": 2012, "habitat": 1.5, "activite": 0.5}]
+    >>> p = consumption_chart(rows, ["habitat", "activite"],
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "c.svg")
+    >>> "<svg" in p.read_text()
+    True
+    """
+    years = np.array([int(r["year"]) for r in by_year])
+    with _style():
+        fig = _figure(7.0, 3.0, right=0.80)
+        ax = fig.add_subplot()
+        bottom = np.zeros(len(years))
+        for d in destinations:
+            v = np.array([float(r.get(d, 0.0)) for r in by_year])
+            if not np.any(v):
+                continue
+            ax.bar(
+                years,
+                v,
+                bottom=bottom,
+                color=DESTINATION_COLOURS.get(d, "#999999"),
+                label=(labels or {}).get(d, d),
+                width=0.75,
+            )
+            bottom += v
+        ax.set_xticks(years)
+        ax.set_xticklabels([str(y) for y in years])
+        ax.set_ylabel("hectares")
+        _fr_axis(ax, 1 if bottom.max(initial=0) < 10 else 0)
+        if title:
+            ax.set_title(title, loc="left")
+        if len(ax.get_legend_handles_labels()[0]):
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        return _save(fig, path)
+
+
+def trajectory_chart(
+    years: Sequence[Mapping[str, float]],
+    envelope_ha: float,
+    path: str | os.PathLike[str],
+    *,
+    start: int = 2021,
+    end: int = 2030,
+    projected_ha: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Cumulated consumption since ``start`` against the envelope, projected to ``end``.
+
+    Draws the observed cumulated consumption (solid), its projection at the
+    current pace to the end of the period (dashed), the envelope (horizontal
+    line) and the even pace that would use exactly the envelope (dotted).
+
+    Parameters
+    ----------
+    years : sequence of mapping
+        ``year`` and ``cumul_ha`` (cumulated since ``start``), one per observed year.
+    envelope_ha : float
+    path : path-like
+    start, end : int
+        The target period (2021-2030).
+    projected_ha : float, optional
+        Consumption projected at ``end``.
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = trajectory_chart([{"year": 2021, "cumul_ha": 3.0}, {"year": 2022, "cumul_ha": 7.0}],
+    ...                      20.0, pathlib.Path(tempfile.mkdtemp()) / "t.svg", projected_ha=35.0)
+    >>> p.stat().st_size > 1000
+    True
+    """
+    with _style():
+        fig = _figure(7.0, 3.0)
+        ax = fig.add_subplot()
+        # flows of year y are counted at the end of y (1 January of y + 1)
+        x0 = start
+        ax.axhline(envelope_ha, color=_ENVELOPE, linewidth=2, label="Enveloppe")
+        ax.plot(
+            [x0, end + 1],
+            [0, envelope_ha],
+            color=_ENVELOPE,
+            linestyle=":",
+            linewidth=1.2,
+            label="Rythme régulier dans l'enveloppe",
+        )
+        if years:
+            xs = [x0] + [int(r["year"]) + 1 for r in years]
+            ys = [0.0] + [float(r["cumul_ha"]) for r in years]
+            ax.plot(
+                xs,
+                ys,
+                color=_OBSERVED,
+                linewidth=2.2,
+                marker="o",
+                markersize=3.5,
+                label="Consommation observée (cumul)",
+            )
+            if projected_ha is not None and np.isfinite(projected_ha):
+                ax.plot(
+                    [xs[-1], end + 1],
+                    [ys[-1], projected_ha],
+                    color=_OBSERVED,
+                    linestyle="--",
+                    linewidth=1.4,
+                    label="Projection au rythme actuel",
+                )
+        ax.set_xlim(x0, end + 1)
+        ticks = list(range(x0, end + 2))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(
+            [f"1/1/{t}" if t in (x0, end + 1) else str(t) for t in ticks], fontsize=7
+        )
+        ax.set_ylabel("hectares cumulés")
+        ax.set_ylim(bottom=0)
+        _fr_axis(ax, 0 if envelope_ha >= 10 else 1)
+        if title:
+            ax.set_title(title, loc="left")
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9, edgecolor="none", fontsize=7.5)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        return _save(fig, path)
+
+
+def reduction_histogram(
+    reduction_pct: Sequence[float],
+    path: str | os.PathLike[str],
+    *,
+    regional_pct: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Histogram of the territories' reduction rates, with the regional rate.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = reduction_histogram([40.0, 55.0, 60.0], pathlib.Path(tempfile.mkdtemp()) / "h.svg",
+    ...                         regional_pct=54.5)
+    >>> p.suffix
+    '.svg'
+    """
+    v = np.asarray([x for x in reduction_pct if x is not None], dtype="float64")
+    v = v[np.isfinite(v)]
+    with _style():
+        fig = _figure(5.0, 3.0, left=0.11, bottom=0.16)
+        ax = fig.add_subplot()
+        if len(v):
+            ax.hist(v, bins=min(20, max(5, len(v) // 3)), color="#8fb8c9", edgecolor="white")
+        if regional_pct is not None and np.isfinite(regional_pct):
+            ax.axvline(
+                regional_pct,
+                color=_OBSERVED,
+                linewidth=1.6,
+                label=f"Région : {format_number(regional_pct, 1)} %",
+            )
+            ax.legend(frameon=False, fontsize=8)
+        ax.set_xlabel("taux de réduction par rapport à 2011-2020 (%)")
+        ax.set_ylabel("territoires")
+        _fr_axis(ax, 0, axis="x")
+        if title:
+            ax.set_title(title, loc="left")
+        return _save(fig, path)
+
+
+def envelope_bars(
+    names: Sequence[str],
+    envelope_ha: Sequence[float],
+    path: str | os.PathLike[str],
+    *,
+    reference_ha: Sequence[float] | None = None,
+    title: str | None = None,
+    max_bars: int = 100,
+) -> Path:
+    """Horizontal bars of the envelopes (largest first), with the reference consumption.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = envelope_bars(["A", "B"], [10.0, 4.0], pathlib.Path(tempfile.mkdtemp()) / "e.svg",
+    ...                   reference_ha=[25.0, 7.0])
+    >>> p.exists()
+    True
+    """
+    env = np.asarray(envelope_ha, dtype="float64")
+    order = np.argsort(-env, kind="stable")[:max_bars]
+    n = len(order)
+    with _style():
+        height = max(2.5, 0.16 * n + 1.0)
+        fig = _figure(7.0, height, left=0.36, bottom=0.55 / height, top=1 - 0.3 / height)
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        if reference_ha is not None:
+            ref = np.asarray(reference_ha, dtype="float64")[order]
+            ax.barh(y, ref, color="#dddddd", label="Consommation 2011-2020", height=0.8)
+        ax.barh(y, env[order], color=_ENVELOPE, label="Enveloppe 2021-2030", height=0.5)
+        ax.set_yticks(y)
+        ax.set_yticklabels([str(names[i]) for i in order], fontsize=6.5 if n > 30 else 8)
+        ax.invert_yaxis()
+        ax.set_xlabel("hectares")
+        _fr_axis(ax, 0, axis="x")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        if title:
+            ax.set_title(title, loc="left")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        return _save(fig, path)
+
+
+def comparison_chart(
+    names: Sequence[str],
+    values: Mapping[str, Sequence[float]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+) -> Path:
+    """Grouped horizontal bars: each territory's envelope under each scenario.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Territory names.
+    values : mapping scenario → sequence of float
+        Envelopes (ha), in the order of ``names``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = comparison_chart(["A", "B"], {"S1": [1.0, 2.0], "S2": [1.5, 1.0]},
+    ...                      pathlib.Path(tempfile.mkdtemp()) / "k.svg")
+    >>> p.exists()
+    True
+    """
+    scen = list(values)
+    n = len(names)
+    k = max(len(scen), 1)
+    colours = ["#1f6f8b", "#e6a141", "#7b5ea7", "#2e8b57", "#c0392b", "#7f7f7f"]
+    with _style():
+        height = max(2.5, 0.12 * n * k + 1.0)
+        fig = _figure(7.0, height, left=0.36, bottom=0.55 / height, top=1 - 0.3 / height)
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        h = 0.8 / k
+        for j, s in enumerate(scen):
+            ax.barh(
+                y - 0.4 + h * (j + 0.5),
+                np.asarray(values[s], dtype="float64"),
+                height=h,
+                color=colours[j % len(colours)],
+                label=s,
+            )
+        ax.set_yticks(y)
+        ax.set_yticklabels([str(x) for x in names], fontsize=6.5 if n > 30 else 8)
+        ax.invert_yaxis()
+        ax.set_xlabel("enveloppe (ha)")
+        _fr_axis(ax, 0, axis="x")
+        ax.legend(loc="lower right", frameon=False, fontsize=8)
+        if title:
+            ax.set_title(title, loc="left")
+        return _save(fig, path)
