@@ -4,6 +4,7 @@ the join of values onto territories, tooltip fields and the atomic writer."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -689,4 +690,28 @@ def save(m: folium.Map | Figure | str, path: str | os.PathLike) -> Path:
     '<p>carte</p>'
     """
     html = m if isinstance(m, str) else m.get_root().render()
-    return write_text(html, path)
+    return write_text(stable_ids(html), path)
+
+
+_ELEMENT_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stable_ids(html: str) -> str:
+    """Replace folium's random element ids by ids numbered in order of appearance.
+
+    folium (branca) names every element with 32 random hexadecimal digits, so two
+    renders of the same map differ; numbering them makes the same inputs give a
+    byte-identical page, whose hash can be published and checked. Longer hex strings
+    (SHA-256 hashes of scenarios) are left alone.
+
+    Examples
+    --------
+    >>> stable_ids("map_" + "ab" * 16 + " x " + "map_" + "ab" * 16)
+    'map_00000000000000000000000000000001 x map_00000000000000000000000000000001'
+    """
+    numbers: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return numbers.setdefault(match.group(0), f"{len(numbers) + 1:032x}")
+
+    return _ELEMENT_ID.sub(number, html)
