@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_text"]
+__all__ = ["atomic_path", "fixed_gpkg_date", "write_csv", "write_text", "sha256_file", "write_manifest"]
 
 
 @contextlib.contextmanager
@@ -55,6 +55,23 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def fixed_gpkg_date(date: str = "2000-01-01T00:00:00.000Z") -> Iterator[None]:
+    """Write GeoPackages with a fixed ``last_change`` date, so that they are reproducible.
+
+    GDAL stamps each GeoPackage table with the time of writing; its configuration
+    option ``OGR_CURRENT_DATE`` replaces that stamp, so the same data gives the same bytes.
+    """
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": date})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Path:
@@ -104,3 +121,74 @@ def write_csv(
             lineterminator="\n",
         )
     return Path(path)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in blocks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_bytes(b"zan")
+    >>> sha256_file(p)[:12]
+    'd6bdb7c3e5a7'
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(
+    folder: str | os.PathLike[str],
+    inputs: dict[str, str | os.PathLike[str]],
+    outputs: list[str | os.PathLike[str]] | tuple = (),
+    *,
+    extra: dict | None = None,
+) -> Path:
+    """Write ``sources.json``: the name and SHA-256 of every input and output file.
+
+    A published figure or map can then be traced to the exact files it came from,
+    and checked by its own hash. Paths are given relative to ``folder`` when inside
+    it, else by file name; no date is written, so the same inputs give the same bytes.
+
+    Parameters
+    ----------
+    folder : path-like
+        Output folder; ``sources.json`` is written there, atomically.
+    inputs : dict
+        Key (e.g. ``"data.consumption"``) → input file.
+    outputs : sequence of path-like
+        Files written.
+    extra : dict, optional
+        More facts (scenario name and hash, zan version...).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import json
+
+    folder = Path(folder)
+
+    def name(p: str | os.PathLike[str]) -> str:
+        path = Path(p)
+        try:
+            return path.resolve().relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+    manifest = {
+        **(extra or {}),
+        "inputs": {
+            k: {"file": Path(v).name, "sha256": sha256_file(v)} for k, v in sorted(inputs.items())
+        },
+        "outputs": {name(p): sha256_file(p) for p in sorted(outputs, key=str) if Path(p).is_file()},
+    }
+    return write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", folder / "sources.json"
+    )

@@ -2096,7 +2096,9 @@ class Allocation:
         level = level or self.level
         source = self if level == self.level else self.level_table(level)
         kwargs.setdefault("explain", level == self.level)
-        kwargs.setdefault("credit", f"Sources : Cerema, IGN ; calcul zan, scénario {self.name or ''}".strip())
+        kwargs.setdefault(
+            "credit", f"Sources : Cerema, IGN ; calcul zan, scénario {self.name or ''}".strip()
+        )
         return allocation_map(source, self.territories.geometries(level), column=column, **kwargs)
 
     # ------------------------------------------------------------------ export
@@ -2200,8 +2202,11 @@ class Allocation:
         frames = {lv: self._geoframe(territories, lv) for lv in levels}
 
         def write(tmp: Path) -> None:
-            for lv, g in frames.items():
-                g.to_file(tmp, layer=lv, driver="GPKG")
+            from ._write import fixed_gpkg_date
+
+            with fixed_gpkg_date():
+                for lv, g in frames.items():
+                    g.to_file(tmp, layer=lv, driver="GPKG")
 
         return _atomic_write(path, write)
 
@@ -2245,7 +2250,13 @@ _ROUNDING_FR = {
 }
 
 
-def write_allocation(alloc: Allocation, out: str | os.PathLike, *, png: bool = False) -> list[Path]:
+def write_allocation(
+    alloc: Allocation,
+    out: str | os.PathLike,
+    *,
+    png: bool = False,
+    inputs: Mapping[str, str | os.PathLike] | None = None,
+) -> list[Path]:
     """Write an allocation's outputs into a folder: table, layers and map.
 
     Writes ``allocation.csv`` (the last level, hectares to 4 decimals),
@@ -2261,6 +2272,9 @@ def write_allocation(alloc: Allocation, out: str | os.PathLike, *, png: bool = F
         Output folder (created if needed).
     png : bool, default False
         Also write a static map.
+    inputs : mapping, optional
+        The input files (:func:`zan.scenario.scenario_inputs`): a ``sources.json``
+        then records their SHA-256 and those of the outputs.
 
     Returns
     -------
@@ -2281,9 +2295,23 @@ def write_allocation(alloc: Allocation, out: str | os.PathLike, *, png: bool = F
     written = [alloc.to_csv(out / "allocation.csv")]
     if alloc.territories is not None:
         written.append(alloc.to_gpkg(out / "allocation.gpkg"))
-        title = f"Enveloppe foncière 2021-2030 — {alloc.name}" if alloc.name else "Enveloppe foncière 2021-2030"
+        title = (
+            f"Enveloppe foncière 2021-2030 — {alloc.name}"
+            if alloc.name
+            else "Enveloppe foncière 2021-2030"
+        )
         written.append(save(alloc.explore(title=title), out / "carte.html"))
         if png:
             geoms = alloc.territories.geometries(alloc.level)
-            written.append(Path(to_png(geoms, "envelope_ha", out / "carte.png", values=alloc.table, title=title)))
+            written.append(
+                Path(
+                    to_png(geoms, "envelope_ha", out / "carte.png", values=alloc.table, title=title)
+                )
+            )
+    if inputs is not None:
+        from . import __version__
+        from ._write import write_manifest
+
+        extra = {"zan": __version__, "scenario": alloc.name, "scenario_sha256": alloc.scenario_hash}
+        written.append(write_manifest(out, inputs, written, extra=extra))
     return written

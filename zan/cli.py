@@ -437,14 +437,14 @@ def raster_stats_cmd(
 def allocate_cmd(scenario, out, png):
     """Share the regional envelope across territories as a scenario file says."""
     from .allocate import write_allocation
-    from .scenario import run_scenario
+    from .scenario import run_scenario, scenario_inputs
 
     alloc = run_scenario(scenario)
     click.echo(alloc.envelope.explain() if alloc.envelope is not None else "")
     _print_table(alloc.summary().set_index("terme"))
     click.echo("")
     _print_table(alloc.table[["nom", "reference_ha", "envelope_ha", "reduction_pct", "bound"]])
-    for path in write_allocation(alloc, out, png=png):
+    for path in write_allocation(alloc, out, png=png, inputs=scenario_inputs(scenario)):
         click.echo(f"written: {path}")
 
 

@@ -75,13 +75,15 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
     ...          - result.consumption_communes["total_ha"].sum()) < 1e-6)
     True
     """
+    from . import __version__
+    from ._write import write_manifest
     from .allocate import write_allocation
     from .datasets import scenario_path
     from .io.cog import read_passage
     from .io.consumption import read_consumption
     from .maps import choropleth, save, trajectory_map
     from .measure.consumption import consumption, trajectory
-    from .scenario import run_scenario
+    from .scenario import run_scenario, scenario_inputs
     from .territory import Territories
 
     out = Path(out)
@@ -124,8 +126,21 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
             out / "carte_trajectoire.html",
         )
     )
-    allocation = run_scenario(scenario_path("05_cascade_reserve_pene_garantie"))
-    outputs += write_allocation(allocation, out / "allocation")
+    cascade = scenario_path("05_cascade_reserve_pene_garantie")
+    allocation = run_scenario(cascade)
+    outputs += write_allocation(allocation, out / "allocation", inputs=scenario_inputs(cascade))
+    inputs = {
+        name: get_path(name)
+        for name in (
+            "communes.gpkg",
+            "communes.csv",
+            "conso_enaf_2009_2023.csv",
+            "passage_cog2023_cog2024.csv",
+        )
+    }
+    outputs.append(
+        write_manifest(out, inputs, outputs, extra={"zan": __version__, "region": "Région Démo"})
+    )
     return DemoResult(
         territories=territories,
         alignment=status,

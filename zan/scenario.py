@@ -83,6 +83,7 @@ __all__ = [
     "run_scenario",
     "prepare_scenario",
     "load_consumption",
+    "scenario_inputs",
     "scenario_schema",
     "sensitivity",
 ]
@@ -558,6 +559,35 @@ def _resolve(sc: Scenario, value: str, key: str) -> Path:
             "are relative to the scenario file, or write 'demo:<name>' for a demo file"
         )
     return path
+
+
+def scenario_inputs(scenario: Scenario | str | Path) -> dict[str, Path]:
+    """The files a scenario reads, by key: the scenario itself and its data files.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``"scenario"`` (when it was read from a file) and each ``data.*`` file set.
+
+    Examples
+    --------
+    >>> from zan.datasets import scenario_path
+    >>> sorted(scenario_inputs(scenario_path("01_reduction_uniforme")))[:2]
+    ['data.communes', 'data.consumption']
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    out: dict[str, Path] = {}
+    if sc._path is not None:
+        out["scenario"] = Path(sc._path)
+    for key in ("communes", "membership", "consumption", "passage"):
+        value = getattr(sc.data, key, None)
+        if value:
+            out[f"data.{key}"] = _resolve(sc, value, f"data.{key}")
+    return out
 
 
 def _check_files(sc: Scenario) -> None:
