@@ -270,6 +270,7 @@ def test_allocate_writes_table_layers_and_map(runner, tmp_path):
         "allocation.gpkg",
         "carte.html",
         "carte.png",
+        "sources.json",
     }
     table = pd.read_csv(out / "allocation.csv", dtype={"code": str})
     for col in (
