@@ -77,7 +77,7 @@ def dask_client(
             n_workers=n_workers,
             threads_per_worker=threads_per_worker,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never collides with another cluster
             silence_logs=40,
         ) as cluster,
         distributed.Client(cluster) as client,
