@@ -12,6 +12,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import chromium_path
 
 from zan.datasets import scenario_path
 from zan.errors import DataError, MissingDependencyError, ScenarioError
@@ -197,6 +198,7 @@ def test_template_dir_restyles_one_file_and_keeps_the_others(tmp_path, ctx):
 # ---------------------------------------------------------------------------- one report
 @pytest.mark.slow
 def test_territory_report_pdf_reads_back_name_envelope_and_pages_are_not_blank(tmp_path, ctx):
+    chromium_path()  # skips without Chromium; CI installs it and fails instead
     code = ctx.codes[2]
     d = territory_data(ctx, code)
     with PdfPrinter() as printer:
@@ -228,6 +230,7 @@ def test_territory_report_pdf_reads_back_name_envelope_and_pages_are_not_blank(t
 
 @pytest.mark.slow
 def test_regional_summary_with_comparison_pdf(tmp_path):
+    chromium_path()  # skips without Chromium; CI installs it and fails instead
     ctx = prepare_reports(
         scenario_path("02_consommation_population"),
         compare=[scenario_path("01_reduction_uniforme")],

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import chromium_path
 
 from zan.datasets import scenario_path
 from zan.errors import DataError
@@ -28,6 +29,12 @@ def pdf_text(path) -> str:
     return plain(
         subprocess.run([tool, str(path), "-"], capture_output=True, text=True, check=True).stdout
     )
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium():
+    """PDFs are printed by Chromium: skip on a machine without it (CI installs it and fails instead)."""
+    chromium_path()
 
 
 @pytest.fixture(scope="module")
