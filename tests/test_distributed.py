@@ -40,3 +40,26 @@ def test_dask_equals_single_process(tmp_path):
                                         n_workers=2)
     pd.testing.assert_frame_equal(single, dist, check_exact=True)
     pd.testing.assert_frame_equal(enaf_by_commune(single), enaf_by_commune(dist), check_exact=True)
+
+
+@pytest.mark.slow
+def test_dask_geopandas_frame_and_scattered_landcover_equal_single_process(tmp_path):
+    import dask_geopandas
+
+    from zan.datasets import demo_dir, get_path
+    from zan.io.cadastre import read_parcels
+    from zan.io.ocsge import read_ocsge
+    from zan.measure.artificialisation import classify
+    from zan.measure.distributed import dask_client, parcel_landcover_distributed
+    from zan.measure.parcels import parcel_landcover
+
+    lc = classify(read_ocsge(get_path("ocsge_demo_2018.gpkg")))
+    parcels = read_parcels(sorted(demo_dir().glob("cadastre-*-parcelles.json.gz")))
+    single = parcel_landcover(parcels, lc)
+    ddf = dask_geopandas.from_geopandas(parcels, npartitions=3)
+    with dask_client(n_workers=1, threads_per_worker=2) as client:
+        from_frame = parcel_landcover_distributed(ddf, lc.layer, scheduler=client)
+        write_cache(parcels, tmp_path / "parcels", partitions=4)
+        from_files = parcel_landcover_distributed(tmp_path / "parcels", lc.layer, scheduler=client)
+    pd.testing.assert_frame_equal(single, from_frame, check_exact=True)
+    pd.testing.assert_frame_equal(single, from_files, check_exact=True)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+import shapely
 from affine import Affine
 from pyproj import CRS, Geod
 from shapely.geometry import box
@@ -128,3 +129,95 @@ def test_demo_corine_by_departement_equals_sum_of_communes():
     com = raster_class_areas(get_path("corine_demo.tif"), t, level="commune", legend="corine")
     assert dep.table["classified_ha"].sum() == pytest.approx(com.table["classified_ha"].sum(), abs=1e-6)
     assert (dep.table["artificial_pct"] > 0).all()
+
+
+# ---------------------------------------------------------------------- scanline spans vs GDAL
+
+
+def _random_zones(rng, n, extent):
+    """Voronoi zones over ``extent`` (some beyond the raster), one with a hole, one in two parts."""
+    x0, y0, x1, y1 = extent
+    pts = shapely.points(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=box(*extent)))
+    cells = np.asarray(shapely.intersection(cells, box(*extent)), dtype=object)
+    hole = shapely.buffer(shapely.centroid(cells[0]), 15.0, quad_segs=2)
+    cells[0] = cells[0].difference(hole)
+    cells[1] = shapely.MultiPolygon([*shapely.get_parts(cells[1]), *shapely.get_parts(cells[2])])
+    cells = np.delete(cells, 2)
+    # clockwise rings for half of them
+    cells[::2] = shapely.orient_polygons(cells[::2], exterior_cw=True)
+    return cells
+
+
+@pytest.mark.parametrize(
+    ("dtype", "top", "width", "strip"),
+    [
+        ("uint8", 12, 301, 4_000),  # values < 16: pairs of pixels (odd width: pairs across rows)
+        ("uint8", 12, 300, 3_000),
+        ("uint8", 60, 300, 100_000),  # < 64: four interleaved counts
+        ("uint8", 250, 257, 1_000),  # all values
+        ("uint16", 523, 300, 5_000),  # value table
+        ("int16", 300, 211, 5_000),
+        ("int32", 70_000, 150, 5_000),
+    ],
+)
+def test_scanline_counts_equal_gdal_rasterize(tmp_path, monkeypatch, dtype, top, width, strip):
+    from zan.measure.raster import _class_counts, _ClassCounter
+
+    calls = []
+    pairs = _ClassCounter._add_pairs
+    monkeypatch.setattr(_ClassCounter, "_add_pairs", lambda self, *a: calls.append(1) or pairs(self, *a))
+
+    rng = np.random.default_rng(width + top)
+    height = 173
+    data = rng.integers(0, top + 1, size=(height, width)).astype(dtype)
+    data[:, : width // 3] = data[0, 0]  # long runs of one value
+    path = _tif(tmp_path / "r.tif", data, x0=1000.0, y1=2000.0, px=10.0, nodata=None)
+    extent = (980.0, 2000.0 - height * 10 - 25, 1000.0 + width * 10 + 30, 2020.0)
+    zones = _random_zones(rng, 40, extent)
+    src = open_raster(path)
+    kw = dict(transform=src.transform, width=src.width, height=src.height, dtype=src.dtype,
+              row_area=None, strip_pixels=strip, progress=False)
+    v_fast, c_fast = _class_counts(path, 1, zones, **kw)
+    v_ref, c_ref = _class_counts(path, 1, zones, scanline=False, **kw)
+    np.testing.assert_array_equal(v_fast, v_ref)
+    np.testing.assert_array_equal(c_fast, c_ref)
+    assert c_fast.sum() > 0.5 * data.size  # the zones cover most of the raster
+    assert bool(calls) == (dtype == "uint8" and top < 16)  # the pair counting was used
+
+
+def test_scanline_falls_back_on_overlaps_and_ties(tmp_path):
+    from zan.measure.raster import _band_spans, _class_counts, _pixel_edges
+
+    data = np.arange(100, dtype="uint8").reshape(10, 10) % 7
+    path = _tif(tmp_path / "r.tif", data, x0=0.0, y1=100.0, px=10.0, nodata=None)
+    src = open_raster(path)
+    # overlapping zones (the last one drawn wins in GDAL), and a horizontal edge on a row of
+    # pixel centres (y = 45)
+    zones = np.asarray([box(0, 0, 60, 100), box(40, 0, 100, 100), box(0, 45, 30, 80)], dtype=object)
+    edges = _pixel_edges(zones, src.transform, src.height)
+    assert _band_spans(edges, 0, 10, 10, 3) is None
+    kw = dict(transform=src.transform, width=10, height=10, dtype=src.dtype, row_area=None,
+              strip_pixels=20, progress=False)
+    fast = _class_counts(path, 1, zones, **kw)
+    ref = _class_counts(path, 1, zones, scanline=False, **kw)
+    np.testing.assert_array_equal(fast[1], ref[1])
+
+
+def test_geographic_raster_blocks_weight_rows(tmp_path):
+    from zan.measure.raster import _class_counts
+
+    rng = np.random.default_rng(3)
+    data = rng.integers(1, 5, size=(40, 30)).astype("uint8")
+    path = _tif(tmp_path / "g.tif", data, crs="EPSG:4326", x0=2.0, y1=50.4, px=0.01, nodata=None)
+    src = open_raster(path)
+    zones = _random_zones(rng, 8, (1.99, 49.99, 2.31, 50.41))
+    rows = geographic_row_areas(src.transform, src.height, src.crs)
+    kw = dict(transform=src.transform, width=30, height=40, dtype="uint8", row_area=rows,
+              strip_pixels=90, progress=False)
+    fast = _class_counts(path, 1, zones, **kw)
+    ref = _class_counts(path, 1, zones, scanline=False, **kw)
+    np.testing.assert_allclose(fast[1], ref[1], rtol=1e-12)
+    halves = np.asarray([box(1.9, 49.9, 2.13, 50.5), box(2.13, 49.9, 2.4, 50.5)], dtype=object)
+    both = _class_counts(path, 1, halves, **kw)[1]
+    assert both.sum() == pytest.approx(rows.sum() * 30, rel=1e-12)  # every pixel once

@@ -4,14 +4,20 @@ The single-process path (:func:`zan.measure.parcels.parcel_landcover`) handles a
 region on one machine. For the whole of France (about 100 million parcels) the
 same function runs here on each partition of a **spatially partitioned
 GeoParquet** of parcels (:func:`zan.io.cache.write_cache` with ``partitions=``),
-read with dask-geopandas, on a ``dask.distributed`` cluster: a local one by
-default, or an existing one given by its scheduler address
-(``"tcp://host:8786"``). Each task reads, from a GeoParquet cache of the
-classified land cover, only the polygons within its partition's bounding box.
+on a ``dask.distributed`` cluster: a local one by default, or an existing one
+given by its scheduler address (``"tcp://host:8786"``).
+
+One task per partition file reads the file, reads from a GeoParquet cache of
+the classified land cover only the polygons within the partition's bounding
+box, measures, and sends back the partition's table: neither the parcels nor
+the land cover travel between processes, only the results. A
+``dask_geopandas.GeoDataFrame`` of parcels is accepted too (measured with
+``map_partitions``).
 
 Results are **identical** to the single-process path: each parcel is measured by
-the same code on the same land-cover polygons, and its pieces are summed in a
-fixed order. ``docs/DISTRIBUTED.md`` explains how to run it on a real cluster.
+the same code on the same land-cover polygons (every polygon near a parcel is
+within its partition's bounding box), and its sums run in a fixed order.
+``docs/DISTRIBUTED.md`` explains how to run it on a real cluster.
 
 Needs the ``dask`` extra: ``pip install 'zan[dask]'`` (dask, distributed,
 dask-geopandas).
@@ -85,6 +91,11 @@ def dask_client(
         yield client
 
 
+def _measure_file(path: str, landcover: Any) -> pd.DataFrame:
+    """Read one partition file of parcels and measure it (runs on a worker)."""
+    return _measure_partition(read_cache(path), landcover, {})
+
+
 def _measure_partition(
     parcels: gpd.GeoDataFrame, landcover: Any, classify_kwargs: dict[str, Any]
 ) -> pd.DataFrame:
@@ -95,12 +106,17 @@ def _measure_partition(
     if isinstance(landcover, (str, Path)):
         layer = read_cache(landcover, bbox=bounds)
     else:
+        # the polygons whose box meets the partition's box, as read_cache(bbox=) selects them:
+        # every polygon sharing an edge with one near a parcel is then there too
         layer = landcover
-        hits = np.sort(layer.sindex.query(shapely.box(*bounds), predicate="intersects"))
+        hits = np.sort(layer.sindex.query(shapely.box(*bounds)))
         layer = layer.iloc[hits]
     if len(layer) == 0:
         layer = landcover.iloc[:0] if isinstance(landcover, gpd.GeoDataFrame) else layer
-    return parcel_landcover(parcels, layer, **classify_kwargs)
+    out = parcel_landcover(parcels, layer, **classify_kwargs)
+    if pd.api.types.is_string_dtype(out.index.dtype) and out.index.dtype != "str":
+        out.index = out.index.astype("str")  # dask may hand partitions with string[pyarrow] ids
+    return out
 
 
 def _empty_result() -> pd.DataFrame:
@@ -111,7 +127,7 @@ def _empty_result() -> pd.DataFrame:
 
 
 def parcel_landcover_distributed(
-    parcels: str | Path,
+    parcels: str | Path | Any,
     landcover: str | Path | gpd.GeoDataFrame,
     *,
     scheduler: Any = None,
@@ -123,11 +139,12 @@ def parcel_landcover_distributed(
 
     Parameters
     ----------
-    parcels : str or pathlib.Path
-        A spatially partitioned GeoParquet of parcels (a folder written by
-        :func:`zan.io.cache.write_cache` with ``partitions=``; any GeoParquet
-        dataset readable by ``dask_geopandas.read_parquet`` works), indexed by
-        parcel id, with a ``commune`` column, in the land cover's CRS.
+    parcels : str, pathlib.Path or dask_geopandas.GeoDataFrame
+        A spatially partitioned GeoParquet of parcels: a folder written by
+        :func:`zan.io.cache.write_cache` with ``partitions=`` (one task per
+        file; a single file is one task), indexed by parcel id, with a
+        ``commune`` column, in the land cover's CRS. Or a
+        ``dask_geopandas.GeoDataFrame`` of such parcels.
     landcover : str, pathlib.Path or geopandas.GeoDataFrame
         The **classified** land cover (the ``layer`` of
         :func:`zan.measure.artificialisation.classify`, with its boolean
@@ -153,11 +170,10 @@ def parcel_landcover_distributed(
     MissingDependencyError
         When dask, distributed or dask-geopandas is not installed.
     DataError
-        When the land cover is not classified, or the scheduler cannot be reached.
+        When the land cover is not classified, a parcel is in several
+        partitions, or the scheduler cannot be reached.
     """
-    dask_geopandas = require("dask_geopandas", "dask", "the distributed measurement")
     distributed = require("distributed", "dask", "the distributed measurement")
-    import dask
     from tqdm.auto import tqdm
 
     if isinstance(landcover, gpd.GeoDataFrame):
@@ -176,23 +192,15 @@ def parcel_landcover_distributed(
                 f"{p}: no 'artificialised' column in the land-cover cache; write the classified "
                 "layer: write_cache(classify(read_ocsge(...)).layer, path)"
             )
-    with warnings.catch_warnings():
-        # dask-geopandas 0.5 calls reset_index(inplace=True), deprecated in pandas 3.1
-        warnings.filterwarnings("ignore", message="The inplace keyword", category=FutureWarning)
-        warnings.filterwarnings(
-            "ignore", message="The inplace keyword",
-            category=getattr(pd.errors, "Pandas4Warning", FutureWarning),
-        )
-        ddf = dask_geopandas.read_parquet(str(parcels))
-        parts = ddf.to_delayed()
+    files = None if _is_dask_frame(parcels) else [str(f) for f in cache_partitions(parcels)]
     with dask_client(scheduler, n_workers=n_workers, threads_per_worker=threads_per_worker) as client:
-        lc_arg: Any = landcover
+        lc_arg: Any = str(landcover)
         if isinstance(landcover, gpd.GeoDataFrame):
-            lc_arg = client.scatter(landcover, broadcast=True)
+            [lc_arg] = client.scatter([landcover], broadcast=True)
+        if files is not None:
+            futures = client.map(_measure_file, files, landcover=lc_arg, pure=False)
         else:
-            lc_arg = str(landcover)
-        tasks = [dask.delayed(_measure_partition)(part, lc_arg, {}) for part in parts]
-        futures = client.compute(tasks)
+            futures = _dask_frame_futures(client, parcels, lc_arg)
         bar = tqdm(total=len(futures), desc="partitions", unit="part", disable=not progress,
                    leave=False)
         for _ in distributed.as_completed(futures):
@@ -210,3 +218,23 @@ def parcel_landcover_distributed(
             "write the parcels once (write_cache(parcels, path, partitions=N))"
         )
     return out.sort_index(kind="stable")
+
+
+def _is_dask_frame(obj: Any) -> bool:
+    return hasattr(obj, "map_partitions") and hasattr(obj, "npartitions")
+
+
+def _dask_frame_futures(client: Any, ddf: Any, lc_arg: Any) -> list[Any]:
+    """One future per partition of a dask(-geopandas) frame, read and measured in one task."""
+    import dask
+
+    with warnings.catch_warnings():
+        # dask-geopandas 0.5 calls reset_index(inplace=True), deprecated in pandas 3.1
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message="The inplace keyword",
+            category=getattr(pd.errors, "Pandas4Warning", FutureWarning),
+        )
+        parts = ddf.to_delayed()
+    tasks = [dask.delayed(_measure_partition)(part, lc_arg, {}) for part in parts]
+    return client.compute(tasks)

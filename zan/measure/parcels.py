@@ -2,10 +2,24 @@
 
 Planners reason on parcels: how much of each parcel is artificialised, and
 how much is still natural, agricultural or forest land (ENAF) that a project
-would consume. Per parcel, the OCS GE polygons are intersected exactly: a
-parcel inside one land-cover polygon (most of them) is counted whole through a
-prepared containment test, and only parcels on a land-cover boundary are
-intersected (:func:`zan.measure.artificialisation.intersection_areas`).
+would consume. Per parcel, the areas are exact: ``covered_m2`` is the sum over
+the land-cover polygons ``L`` of ``area(parcel ∩ L)``, ``artificialised_m2`` the
+same sum over the artificialised polygons (what intersecting each pair and
+adding the pieces gives).
+
+They are computed from the polygon boundaries rather than by intersecting
+polygons (Green's theorem: an area is ``½ ∮ x dy − y dx`` along its boundary,
+and the boundary of ``parcel ∩ L`` is made of the parts of each outline inside
+the other). Land-cover edges shared by two polygons (once in each direction)
+cancel out of the sums and are dropped: in a land cover without gaps or
+overlaps only the outline of the layer is left for ``covered_m2``, and only the
+boundary between artificialised and other polygons for ``artificialised_m2``.
+A parcel that no remaining edge crosses is counted whole from the status of one
+of its points (a point-in-polygon join); the others from the pieces of edges
+inside them, in vectorised numpy. Parcels whose outline touches a land-cover
+edge without crossing it (shared vertices, collinear edges), or that fail the
+consistency checks of the method, are measured by exact GEOS intersections
+(:func:`zan.measure.artificialisation.intersection_areas`).
 
 Here **ENAF** means the area that OCS GE classifies as *not artificialised*
 (décret 2023-1096, DOMAIN.md §2), the land-cover reading of "espaces naturels,
@@ -16,11 +30,13 @@ consumption from the fichiers fonciers instead (DOMAIN.md §3).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from ..errors import DataError
@@ -44,6 +60,398 @@ PARCEL_MEASURE_COLUMNS = (
     "artificialised_share",
     "enaf_share",
 )
+
+
+# ---------------------------------------------------------------------- edge engine
+
+#: Orientation tests closer to zero than this share of the squared extent of the
+#: points involved count as "touching" (the parcel then goes to GEOS).
+_TOUCH_EPS = 1e-11
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """Polygon rings as flat closed coordinate runs, exteriors anticlockwise, holes clockwise."""
+
+    x: np.ndarray
+    y: np.ndarray
+    start: np.ndarray  # first coordinate of each ring, then len(x)
+    geom: np.ndarray  # geometry position of each ring (rings of a geometry are consecutive)
+    odd: np.ndarray  # geometry positions left to GEOS (not polygonal, flat rings)
+
+
+def _outline(geoms: np.ndarray) -> _Outline:
+    type_id = shapely.get_type_id(geoms)
+    simple = (type_id == 3) & (shapely.get_num_interior_rings(geoms) == 0)
+    multi = (type_id == 6) | ((type_id == 3) & ~simple)
+    odd = (type_id >= 0) & ~simple & ~multi  # (empty polygons have flat rings: odd below)
+    si = np.flatnonzero(simple)
+    xy, gi = shapely.get_coordinates(geoms[si], return_index=True)
+    start = np.searchsorted(gi, np.arange(len(si) + 1))
+    ring_geom = si
+    exterior = np.ones(len(si), dtype=bool)
+    mi = np.flatnonzero(multi)
+    if len(mi):
+        parts, pi = shapely.get_parts(geoms[mi], return_index=True)
+        poly = shapely.get_type_id(parts) == 3
+        parts, pi = parts[poly], pi[poly]
+        rings, ri = shapely.get_rings(parts, return_index=True)
+        xy2, rci = shapely.get_coordinates(rings, return_index=True)
+        start = np.concatenate((start[:-1], len(xy) + np.searchsorted(rci, np.arange(len(rings) + 1))))
+        xy = np.concatenate((xy, xy2))
+        ring_geom = np.concatenate((ring_geom, mi[pi[ri]]))
+        exterior = np.concatenate((exterior, np.r_[True, ri[1:] != ri[:-1]] if len(ri) else []))
+    count = np.diff(start)
+    short = count < 4  # empty or collapsed rings: their geometry goes to GEOS
+    if short.any():
+        odd[ring_geom[short]] = True
+        keep = np.repeat(~short, count)
+        xy, ring_geom, exterior, count = xy[keep], ring_geom[~short], exterior[~short], count[~short]
+        start = np.concatenate(([0], np.cumsum(count)))
+    # orientation from each ring's signed area (relative to its first vertex)
+    nring = len(ring_geom)
+    ring_of = np.repeat(np.arange(nring), count)
+    x, y = xy[:, 0], xy[:, 1]
+    edge = np.ones(len(x), dtype=bool)
+    edge[start[1:] - 1] = False
+    i = np.flatnonzero(edge)
+    x0, y0 = x[start[:-1]][ring_of[i]], y[start[:-1]][ring_of[i]]
+    twice = np.bincount(
+        ring_of[i],
+        weights=(x[i] - x0) * (y[i + 1] - y0) - (x[i + 1] - x0) * (y[i] - y0),
+        minlength=nring,
+    )
+    odd[ring_geom[twice == 0]] = True
+    reverse = np.where(exterior, twice < 0, twice > 0)
+    if reverse.any():
+        idx = np.arange(len(x))
+        rc = reverse[ring_of]
+        idx[rc] = (start[:-1][ring_of] + start[1:][ring_of] - 1 - idx)[rc]
+        x, y = x[idx], y[idx]
+    return _Outline(x=x, y=y, start=start, geom=ring_geom, odd=np.flatnonzero(odd))
+
+
+def _ring_edges(o: _Outline) -> tuple[np.ndarray, np.ndarray]:
+    """Start coordinate of every edge (its end is the next one), and its ring; no zero-length edge."""
+    count = np.diff(o.start)
+    ring_of = np.repeat(np.arange(len(count)), count)
+    edge = np.ones(len(o.x), dtype=bool)
+    edge[o.start[1:] - 1] = False
+    i = np.flatnonzero(edge)
+    i = i[(o.x[i] != o.x[i + 1]) | (o.y[i] != o.y[i + 1])]
+    return i, ring_of[i]
+
+
+@dataclass(frozen=True)
+class _NetEdges:
+    """Land-cover edges after cancelling the shared ones: segment (x0, y0) → (x1, y1), weights."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    w_all: np.ndarray  # net count of the edge (direction included) over all polygons
+    w_art: np.ndarray  # ... over the artificialised polygons
+
+
+def _net_edges(o: _Outline, art: np.ndarray) -> _NetEdges:
+    i, ring = _ring_edges(o)
+    keep = ~np.isin(o.geom[ring], o.odd)
+    i, ring = i[keep], ring[keep]
+    ax, ay, bx, by = o.x[i] + 0.0, o.y[i] + 0.0, o.x[i + 1] + 0.0, o.y[i + 1] + 0.0
+    swap = (ax > bx) | ((ax == bx) & (ay > by))
+    k0, k1 = np.where(swap, bx, ax), np.where(swap, by, ay)
+    k2, k3 = np.where(swap, ax, bx), np.where(swap, ay, by)
+    sign = np.where(swap, -1.0, 1.0)
+    # group identical segments: sorted by a hash of their coordinates, then by
+    # the coordinates themselves for what is left (the few net edges), so that
+    # the result does not depend on the order of the rows
+    h = np.zeros(len(k0), dtype=np.uint64)
+    for k, mult in ((k0, 0x9E3779B97F4A7C15), (k1, 0xC2B2AE3D27D4EB4F), (k2, 0x165667B19E3779F9),
+                    (k3, 0x27D4EB2F165667C5)):
+        h ^= k.view(np.uint64) * np.uint64(mult)
+        h ^= h >> np.uint64(29)
+    order = np.argsort(h, kind="stable")
+    k0, k1, k2, k3, h = k0[order], k1[order], k2[order], k3[order], h[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (h[1:] != h[:-1]) | (k0[1:] != k0[:-1]) | (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (
+        k3[1:] != k3[:-1]
+    )
+    group = np.cumsum(new) - 1
+    ngroup = int(new.sum())
+    w_all = np.bincount(group, weights=sign[order], minlength=ngroup)
+    w_art = np.bincount(group, weights=(sign * art[o.geom[ring]])[order], minlength=ngroup)
+    net = (w_all != 0) | (w_art != 0)
+    head = np.flatnonzero(new)[net]
+    k0, k1, k2, k3 = k0[head], k1[head], k2[head], k3[head]
+    w_all, w_art = w_all[net], w_art[net]
+    final = np.lexsort((w_art, w_all, k3, k2, k1, k0))
+    return _NetEdges(k0[final], k1[final], k2[final], k3[final], w_all[final], w_art[final])
+
+
+def _green_chunk(
+    geoms: np.ndarray,
+    area: np.ndarray,
+    bounds: np.ndarray,
+    tree: shapely.STRtree,
+    lc_geoms: np.ndarray,
+    lc_art: np.ndarray,
+    lc_bounds: np.ndarray,
+    net: _NetEdges,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(covered, artificialised) m² of each parcel, and the positions left to GEOS."""
+    n = len(geoms)
+    n_lc = len(lc_geoms)
+    bad = np.zeros(n, dtype=bool)
+    qi, ti = tree.query(geoms)
+    is_poly = ti < n_lc
+    # parcel × remaining-edge candidates (bounding boxes), in (parcel, edge) order
+    # so that each parcel's sums run in a fixed order
+    bits = max(int(len(net.x0)).bit_length(), 1)
+    key = (qi[~is_poly].astype(np.int64) << bits) | (ti[~is_poly] - n_lc)
+    key.sort()
+    cf = key & ((1 << bits) - 1)
+    owner = key >> bits
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = owner[1:] != owner[:-1]
+    sub = owner[first]  # the parcels with candidates, sorted
+    cg = np.cumsum(first) - 1  # position of each candidate's parcel in ``sub``
+    ns = len(sub)
+    in_sub = np.zeros(n, dtype=bool)
+    in_sub[sub] = True
+
+    # Parcels that no remaining edge's box reaches have one multiplicity over their
+    # whole bounding box: count the polygons containing its centre.
+    pg, pj = qi[is_poly], ti[is_poly]
+    keep = ~in_sub[pg]
+    pg0, pj0 = pg[keep], pj[keep]
+    b = bounds[pg0]
+    cx, cy = 0.5 * (b[:, 0] + b[:, 2]), 0.5 * (b[:, 1] + b[:, 3])
+    m_all, m_art, on_edge = _multiplicity(lc_geoms[pj0], lc_art[pj0], lc_bounds[pj0], cx, cy, pg0, n)
+    bad |= on_edge
+    area0 = np.nan_to_num(area)
+    covered = m_all * area0
+    artificialised = m_art * area0
+    if ns == 0:
+        return covered, artificialised, np.flatnonzero(bad)
+
+    # The others, from their outline.
+    o = _outline(geoms[sub])
+    bad[sub[o.odd]] = True
+    ei, ering = _ring_edges(o)
+    egeom = o.geom[ering]
+    gcount = np.bincount(egeom, minlength=ns)
+    gfirst = np.zeros(ns, dtype=np.int64)
+    if len(egeom):
+        change = np.flatnonzero(np.r_[True, egeom[1:] != egeom[:-1]])
+        gfirst[egeom[change]] = change
+    nring = len(o.geom)
+    rfirst = np.full(ns, -1, dtype=np.int64)
+    rfirst[o.geom[::-1]] = np.arange(nring)[::-1]
+    has_ring = rfirst >= 0
+    # a local origin per parcel (its first vertex): differences of nearby
+    # Lambert-93 coordinates are exact
+    ox = np.zeros(ns)
+    oy = np.zeros(ns)
+    ox[has_ring] = o.x[o.start[rfirst[has_ring]]]
+    oy[has_ring] = o.y[o.start[rfirst[has_ring]]]
+    ex0, ey0 = o.x[ei] - ox[egeom], o.y[ei] - oy[egeom]
+    ex1, ey1 = o.x[ei + 1] - ox[egeom], o.y[ei + 1] - oy[egeom]
+
+    # multiplicity at the first vertex of each ring
+    local = np.full(n, -1, dtype=np.int64)
+    local[sub] = np.arange(ns)
+    pg1, pj1 = local[pg[~keep]], pj[~keep]
+    rep = np.bincount(o.geom, minlength=ns)[pg1]
+    pr = np.repeat(rfirst[pg1] - np.cumsum(rep) + rep, rep) + np.arange(int(rep.sum()))
+    pj1 = np.repeat(pj1, rep)
+    m0_all, m0_art, ring_on_edge = _multiplicity(
+        lc_geoms[pj1], lc_art[pj1], lc_bounds[pj1], o.x[o.start[pr]], o.y[o.start[pr]], pr, nring
+    )
+    bad[sub[o.geom[ring_on_edge]]] = True
+
+    # each candidate × the parcel's edges
+    ne = gcount[cg]
+    nt = int(ne.sum())
+    c_of = np.repeat(np.arange(len(cg)), ne)
+    e_of = np.repeat(gfirst[cg] - np.cumsum(ne) + ne, ne) + np.arange(nt)
+    fx0, fy0 = net.x0[cf] - ox[cg], net.y0[cf] - oy[cg]
+    fx1, fy1 = net.x1[cf] - ox[cg], net.y1[cf] - oy[cg]
+    Fx0, Fy0, Fx1, Fy1 = fx0[c_of], fy0[c_of], fx1[c_of], fy1[c_of]
+    Ex0, Ey0, Ex1, Ey1 = ex0[e_of], ey0[e_of], ex1[e_of], ey1[e_of]
+    fdx, fdy = Fx1 - Fx0, Fy1 - Fy0
+    edx, edy = Ex1 - Ex0, Ey1 - Ey0
+    o1 = fdx * (Ey0 - Fy0) - fdy * (Ex0 - Fx0)  # parcel edge start: left (+) of the land-cover edge
+    o2 = fdx * (Ey1 - Fy0) - fdy * (Ex1 - Fx0)  # parcel edge end
+    o3 = edx * (Fy0 - Ey0) - edy * (Fx0 - Ex0)  # land-cover edge start: left (+) of the parcel edge
+    o4 = edx * (Fy1 - Ey0) - edy * (Fx1 - Ex0)  # land-cover edge end
+    reach = np.maximum(
+        np.maximum(np.abs(Ex0) + np.abs(Ey0), np.abs(Ex1) + np.abs(Ey1)),
+        np.maximum(np.abs(Fx0) + np.abs(Fy0), np.abs(Fx1) + np.abs(Fy1)),
+    )
+    tol = _TOUCH_EPS * reach * reach
+    s1 = np.sign(o1) * (np.abs(o1) > tol)
+    s2 = np.sign(o2) * (np.abs(o2) > tol)
+    s3 = np.sign(o3) * (np.abs(o3) > tol)
+    s4 = np.sign(o4) * (np.abs(o4) > tol)
+    apart = (s1 * s2 > 0) | (s3 * s4 > 0)
+    cross = (s1 * s2 < 0) & (s3 * s4 < 0)
+    level = ~apart & ~cross
+    if level.any():
+        # on one line: touching only if the two segments overlap along it
+        lin = level & (s1 == 0) & (s2 == 0)
+        flen = fdx * fdx + fdy * fdy
+        u0 = (Ex0 - Fx0) * fdx + (Ey0 - Fy0) * fdy
+        u1 = (Ex1 - Fx0) * fdx + (Ey1 - Fy0) * fdy
+        gap = (np.maximum(u0, u1) < -tol) | (np.minimum(u0, u1) > flen + tol)
+        level &= ~(lin & gap)
+        bad[sub[np.unique(cg[c_of[level]])]] = True
+
+    # winding number of each land-cover edge's start in the parcel (ray towards +x)
+    up = (Ey0 <= Fy0) & (Ey1 > Fy0) & (o3 > 0)
+    down = (Ey1 <= Fy0) & (Ey0 > Fy0) & (o3 < 0)
+    wn = np.bincount(c_of, weights=up.astype(np.float64) - down, minlength=len(cg))
+    t_c, t_e = c_of[cross], e_of[cross]
+    along_e = o1[cross] / (o1[cross] - o2[cross])
+    along_f = o3[cross] / (o3[cross] - o4[cross])
+    into_lc = np.where(o2[cross] > 0, 1.0, -1.0)  # the parcel edge enters the polygon on the left of f
+    into_p = np.where(o4[cross] > 0, 1.0, -1.0)  # the land-cover edge enters the parcel
+    enter = np.bincount(t_c, weights=into_p, minlength=len(cg))
+    part = np.bincount(t_c, weights=into_p * (1.0 - along_f), minlength=len(cg))
+    ends = wn + enter
+    wrong = (wn < 0) | (wn > 1) | (ends < 0) | (ends > 1)
+    bad[sub[np.unique(cg[wrong])]] = True
+    f_cross = fx0 * fy1 - fx1 * fy0
+    e_cross = ex0 * ey1 - ex1 * ey0
+    ring_first_edge = np.zeros(nring, dtype=np.int64)
+    if len(ering):
+        change = np.flatnonzero(np.r_[True, ering[1:] != ering[:-1]])
+        ring_first_edge[ering[change]] = change
+    whole_sub = np.nan_to_num(area[sub])
+    results = []
+    for w, m0 in ((net.w_all, m0_all), (net.w_art, m0_art)):
+        wc = w[cf]
+        wt = wc[t_c]
+        delta = np.bincount(t_e, weights=into_lc * wt, minlength=len(ei))
+        partial = np.bincount(t_e, weights=into_lc * wt * (1.0 - along_e), minlength=len(ei))
+        before = np.cumsum(delta) - delta
+        m_start = m0[ering] + before - before[ring_first_edge[ering]]
+        # back to the start of each ring, and never a negative multiplicity
+        closed = np.bincount(ering, weights=delta, minlength=nring)
+        bad[sub[o.geom[closed != 0]]] = True
+        bad[sub[egeom[m_start < 0]]] = True
+        twice = np.bincount(egeom, weights=e_cross * (m_start + partial), minlength=ns)
+        twice += np.bincount(cg, weights=wc * f_cross * (wn + part), minlength=ns)
+        crossed = np.bincount(cg, weights=wc != 0, minlength=ns) > 0
+        flat = m0[np.maximum(rfirst, 0)] * whole_sub * has_ring
+        results.append(np.where(crossed, 0.5 * twice, flat))
+    covered[sub], artificialised[sub] = results
+    return covered, artificialised, np.flatnonzero(bad)
+
+
+def _multiplicity(
+    polys: np.ndarray,
+    art: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    at: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many polygons (and artificialised ones) contain each point, from (point, polygon) pairs.
+
+    ``b`` holds the polygons' bounds, ``at`` the point (0..n-1) of each pair; the
+    third result flags points on a polygon's boundary, where the count is ambiguous.
+    """
+    touch = (b[:, 0] <= x) & (x <= b[:, 2]) & (b[:, 1] <= y) & (y <= b[:, 3])
+    touch[touch] = shapely.intersects_xy(polys[touch], x[touch], y[touch])
+    inside = touch.copy()
+    inside[touch] = shapely.contains_xy(polys[touch], x[touch], y[touch])
+    m_all = np.bincount(at, weights=inside, minlength=n)
+    m_art = np.bincount(at, weights=inside & art, minlength=n)
+    on_edge = np.bincount(at, weights=touch & ~inside, minlength=n) > 0
+    return m_all, m_art, on_edge
+
+
+def _geos_sums(
+    geoms: np.ndarray, lc_geoms: np.ndarray, lc_art: np.ndarray, progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(covered, artificialised) m² by exact GEOS intersections, pieces summed in a fixed order."""
+    n = len(geoms)
+    pairs = intersection_areas(geoms, lc_geoms, progress=progress, big="right")
+    li = pairs["left"].to_numpy()
+    a = pairs["area_m2"].to_numpy()
+    art = lc_art[pairs["right"].to_numpy()]
+    # Sum each parcel's pieces in a fixed order (by area) so that the result does
+    # not depend on the order of the land-cover rows (the dask path gives identical bits).
+    order = np.lexsort((a, art, li))
+    li, a, art = li[order], a[order], art[order]
+    covered = np.bincount(li, weights=a, minlength=n)
+    artificialised = np.bincount(li, weights=np.where(art, a, 0.0), minlength=n)
+    return covered, artificialised
+
+
+def _parcel_sums(
+    geoms: np.ndarray,
+    lc_geoms: np.ndarray,
+    lc_art: np.ndarray,
+    *,
+    area: np.ndarray | None = None,
+    method: str = "edges",
+    chunk_size: int = 250_000,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(covered, artificialised) m² per parcel: the edge engine, or ``method="geos"`` for all."""
+    n = len(geoms)
+    if method == "geos" or n == 0 or len(lc_geoms) == 0:
+        return _geos_sums(geoms, lc_geoms, lc_art, progress)
+    if area is None:
+        area = shapely.area(geoms)
+    # only the land cover around the parcels
+    bounds = shapely.bounds(geoms)
+    finite = np.isfinite(bounds).all(axis=1)
+    if not finite.any():
+        return np.zeros(n), np.zeros(n)
+    x0, y0 = bounds[finite, 0].min(), bounds[finite, 1].min()
+    x1, y1 = bounds[finite, 2].max(), bounds[finite, 3].max()
+    lb = shapely.bounds(lc_geoms)
+    with np.errstate(invalid="ignore"):
+        near = (lb[:, 0] <= x1) & (lb[:, 2] >= x0) & (lb[:, 1] <= y1) & (lb[:, 3] >= y0)
+    if not near.any():
+        return np.zeros(n), np.zeros(n)
+    if not near.all():
+        lc_geoms, lc_art, lb = lc_geoms[near], lc_art[near], lb[near]
+    net = _net_edges(_outline(lc_geoms), lc_art)
+    boxes = shapely.box(
+        np.minimum(net.x0, net.x1), np.minimum(net.y0, net.y1),
+        np.maximum(net.x0, net.x1), np.maximum(net.y0, net.y1),
+    )
+    tree = shapely.STRtree(np.concatenate((lc_geoms, boxes)))
+    prepared = shapely.is_prepared(lc_geoms)
+    shapely.prepare(lc_geoms)
+    covered = np.zeros(n)
+    artificialised = np.zeros(n)
+    fallback = []
+    try:
+        starts: Iterable[int] = range(0, n, chunk_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="parcels", unit="chunk", leave=False)
+        for s in starts:
+            sl = slice(s, min(s + chunk_size, n))
+            c, a, bad = _green_chunk(
+                geoms[sl], area[sl], bounds[sl], tree, lc_geoms, lc_art, lb, net
+            )
+            covered[sl], artificialised[sl] = c, a
+            fallback.append(bad + s)
+    finally:
+        shapely.destroy_prepared(lc_geoms[~prepared])
+    redo = np.concatenate(fallback) if fallback else np.empty(0, np.int64)
+    if len(redo):
+        c, a = _geos_sums(geoms[redo], lc_geoms, lc_art, progress)
+        covered[redo], artificialised[redo] = c, a
+    return covered, artificialised
 
 
 def _landcover_frame(landcover: LandCover | gpd.GeoDataFrame, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -108,22 +516,16 @@ def parcel_landcover(
         raise DataError("parcels: no CRS; set it with parcels.set_crs(...)")
     if CRS.from_user_input(parcels.crs) != CRS.from_user_input(layer.crs):
         parcels = parcels.to_crs(layer.crs)
-    parcels = parcels.sort_index(kind="stable")
+    # measured in the given order (usually the order of the file, hence of the
+    # geometries in memory), then sorted by id
     geoms = _geom_array(parcels)
-    area = np.asarray(gpd.GeoSeries(geoms).area, dtype="float64")
-    pairs = intersection_areas(geoms, layer, progress=progress, big="right")
-    n = len(parcels)
-    art = layer["artificialised"].to_numpy(dtype=bool)[pairs["right"].to_numpy()]
-    # Sum each parcel's pieces in a fixed order (by area) so that the result does not
-    # depend on the order of the land-cover rows: the dask path gives identical bits.
-    order = np.lexsort((pairs["area_m2"].to_numpy(), art, pairs["left"].to_numpy()))
-    li = pairs["left"].to_numpy()[order]
-    a = pairs["area_m2"].to_numpy()[order]
-    art = art[order]
-    covered = np.bincount(li, weights=a, minlength=n)
-    artificialised = np.bincount(li, weights=np.where(art, a, 0.0), minlength=n)
+    area = shapely.area(geoms)
+    covered, artificialised = _parcel_sums(
+        geoms, _geom_array(layer), layer["artificialised"].to_numpy(dtype=bool), area=area,
+        progress=progress,
+    )
     out = pd.DataFrame(index=parcels.index)
-    out["commune"] = parcels["commune"].astype("str").to_numpy()
+    out["commune"] = parcels["commune"].astype("str").array
     out["area_m2"] = area
     out["contenance_m2"] = (
         pd.to_numeric(parcels["contenance"], errors="coerce").to_numpy(dtype="float64")
@@ -136,6 +538,8 @@ def parcel_landcover(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["artificialised_share"] = artificialised / area
         out["enaf_share"] = (covered - artificialised) / area
+    if not out.index.is_monotonic_increasing:
+        out = out.sort_index(kind="stable")
     return out
 
 

@@ -244,9 +244,22 @@ def _band_spans(
     rows = g >> zbits
     rows *= width
     fs = rows + xs[nonempty]
-    fe = rows + xe[nonempty]
-    order = np.argsort(fs, kind="stable")
-    fs, fe, zid = fs[order], fe[order], zid[order]
+    length = xe[nonempty] - xs[nonempty]
+    # in raster order: sort (start, length, zone) packed in one integer
+    fbits = int((r1 - r0) * width).bit_length()
+    lbits = int(width).bit_length()
+    if fbits + lbits + zbits <= 62:
+        packed = fs << (lbits + zbits)
+        packed |= length << zbits
+        packed |= zid
+        packed.sort()
+        zid = packed & ((1 << zbits) - 1)
+        length = (packed >> zbits) & ((1 << lbits) - 1)
+        fs = packed >> (lbits + zbits)
+    else:
+        order = np.argsort(fs)
+        fs, length, zid = fs[order], length[order], zid[order]
+    fe = fs + length
     if len(fs) > 1 and np.any(fe[:-1] > fs[1:]):
         return None  # overlapping zones: the last one drawn wins in GDAL
     return fs, fe, zid
@@ -278,21 +291,23 @@ def _split_blocks(
 ) -> list[_BlockSpans | None]:
     """Cut a band's spans (which never cross a row) into blocks of ``block_len`` pixels."""
     fs, fe, zid = spans
-    blk = fs // block_len
-    bounds = np.searchsorted(blk, np.arange(nblocks + 1))
-    key = blk * (nzones + 1) + zid
-    uniq, inv = np.unique(key, return_inverse=True)
-    first = np.searchsorted(uniq, np.arange(nblocks + 1) * (nzones + 1))
-    local = inv.ravel() - first[blk] + 1
+    bounds = np.searchsorted(fs, np.arange(nblocks + 1) * block_len)
+    slot = np.zeros(nzones + 1, dtype=np.int64)
+    last = np.full(nzones + 1, -1, dtype=np.int64)
     out: list[_BlockSpans | None] = []
     for k in range(nblocks):
         i, j = bounds[k], bounds[k + 1]
         if i == j:
             out.append(None)
             continue
+        z = zid[i:j]
+        # dense local numbers without sorting: one representative per zone
+        at = np.arange(len(z))
+        last[z] = at
+        ids = z[last[z] == at]
+        slot[ids] = np.arange(1, len(ids) + 1)
         off = k * block_len
-        ids = np.concatenate(([0], uniq[first[k] : first[k + 1]] - k * (nzones + 1)))
-        out.append(_BlockSpans(fs[i:j] - off, fe[i:j] - off, local[i:j], ids))
+        out.append(_BlockSpans(fs[i:j] - off, fe[i:j] - off, slot[z], np.concatenate(([0], ids))))
     return out
 
 
@@ -368,6 +383,14 @@ class _ClassCounter:
     def _add_pairs(self, data: np.ndarray, sp: _BlockSpans) -> None:
         """8-bit values under 16: count pixel pairs (uint16 view), then fix the cut pairs."""
         n = len(data)
+        if n % 2:
+            # an odd block: its last pixel apart, the others in pairs
+            last = int(data[-1])
+            inside = len(sp.fe) > 0 and sp.fe[-1] == n
+            self.counts[sp.ids[sp.local[-1] if inside else 0], last] += 1
+            n -= 1
+            data = data[:n]
+            sp = _BlockSpans(np.minimum(sp.fs, n), np.minimum(sp.fe, n), sp.local, sp.ids)
         half = n // 2
         view = data.view(np.uint16)
         code = self._scratch16[:half]
@@ -422,7 +445,7 @@ class _ClassCounter:
         spans = isinstance(zones, _BlockSpans)
         if self.u8:
             top = int(data.max())
-            if spans and top < 16 and weights is None and n % 2 == 0 and len(zones.ids) <= 256:
+            if spans and top < 16 and weights is None and len(zones.ids) <= 256:
                 self._add_pairs(data, zones)
                 return
             codes, lanes = self._lane_codes(data, top)
