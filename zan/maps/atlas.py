@@ -11,7 +11,7 @@ import folium
 from branca.element import Figure
 
 from ..errors import SchemaError
-from ._base import save
+from ._base import save, stable_ids
 from ._text import escape, script_json
 
 __all__ = ["atlas"]
@@ -170,7 +170,7 @@ def atlas(
     )
     if path is not None:
         save(html, Path(path))
-    return html
+    return stable_ids(html)
 
 
 def scenario_atlas(
