@@ -10,7 +10,11 @@ Timed:
 
 * ``zan.sensitivity.sensitivity_analysis`` with 10,000 evaluations (the four weights
   ±50 % and the reduction rate in [0.45, 0.55]: a Saltelli design of N × 7 rows),
-  all through the batch path (goal: < 5 s on this 2-core machine);
+  all through the batch path;
+* end to end as ``zan sensitivity SCENARIO.toml --samples 10000 --out DIR`` works: read
+  the files, analyse, write every default output (CSV, XLSX, fan plot, HTML map), in
+  one process whose imports are done (goal: < 5 s on this 2-core machine); and the
+  command itself in a fresh interpreter, with the share of Python start-up and imports;
 * the plain path: the same variants one by one through ``zan.scenario.run_scenario``
   on the prepared scenario (files read once), timed on a subset and extrapolated
   (said so in the output); results are compared on that subset;
@@ -19,7 +23,7 @@ Timed:
 
 Usage::
 
-    python scripts/bench_sensitivity.py [--samples 10000] [--communes 3800] [--plain 40]
+    python scripts/bench_sensitivity.py [--samples 10000] [--communes 3800] [--plain 40] [--no-cli]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +42,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from zan.maps import _geometry  # noqa: E402
 from zan.sensitivity import prepare, sensitivity_analysis, write_sensitivity  # noqa: E402
 
 
@@ -165,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--communes", type=int, default=3_800)
     parser.add_argument("--plain", type=int, default=40, help="variants timed on the plain path")
     parser.add_argument("--repeat", type=int, default=3, help="batch runs (best time is kept)")
+    parser.add_argument("--no-cli", action="store_true", help="skip timing the command itself")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     from zan.scenario import run_scenario
@@ -229,12 +236,53 @@ def main(argv: list[str] | None = None) -> int:
         t_plain_subset = time.perf_counter() - t0
         t_plain = t_plain_subset / m * K
 
-        # end to end, as `zan sensitivity SCENARIO.toml --samples N --out DIR` does
-        t0 = time.perf_counter()
-        full = sensitivity_analysis(path, samples=args.samples, ranges=ranges)
-        t_read_analyse = time.perf_counter() - t0
-        written = write_sensitivity(full, Path(tmp) / "sorties")
-        t_end = time.perf_counter() - t0
+        # end to end, as `zan sensitivity SCENARIO.toml --samples N --out DIR` does:
+        # read the files, analyse, write every default output (imports already done by
+        # the runs above, as in a notebook or any second run in one process)
+        ends, reads = [], []
+        for i in range(args.repeat):
+            _geometry._CACHE.clear()  # as in a fresh command: the map geometry is not ready
+            t0 = time.perf_counter()
+            full = sensitivity_analysis(path, samples=args.samples, ranges=ranges, prepare_map=True)
+            reads.append(time.perf_counter() - t0)
+            written = write_sensitivity(full, Path(tmp) / f"sorties{i}")
+            ends.append(time.perf_counter() - t0)
+        t_end, t_read_analyse = min(ends), reads[int(np.argmin(ends))]
+
+        # the command itself in a fresh interpreter (Python start-up and imports included)
+        cli, t_imports = None, None
+        if not args.no_cli:
+            exe = Path(sys.executable).with_name("zan")
+            cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "zan.cli"]
+            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+            t0 = time.perf_counter()
+            subprocess.run(
+                [
+                    *cmd,
+                    "sensitivity",
+                    str(path),
+                    "--samples",
+                    str(args.samples),
+                    "--out",
+                    str(Path(tmp) / "cli"),
+                ],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
+            cli = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import zan.cli, zan.sensitivity, zan.maps, scipy.stats, "
+                    "matplotlib.figure, folium, xlsxwriter",
+                ],
+                check=True,
+                env=env,
+            )
+            t_imports = time.perf_counter() - t0
 
         # the widget's update on the same communes
         from zan.notebook import WeightsModel
@@ -279,10 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{max(diffs):.2e} ha"
     )
     print(
-        f"end to end like `zan sensitivity --out` (read the files, analyse, write {len(written)} "
-        f"files: CSV, XLSX, fan plot, HTML and PNG maps): {t_end:.2f} s, of which reading + "
-        f"analysis {t_read_analyse:.2f} s (Python start-up and imports not counted)"
+        f"end to end like `zan sensitivity --out` in one process (read the files, analyse, write "
+        f"{len(written)} files: {', '.join(p.name for p in written)}): {t_end:.2f} s best of "
+        f"{args.repeat} ({', '.join(f'{t:.2f}' for t in ends)}), of which reading + analysis "
+        f"{t_read_analyse:.2f} s  (goal: < 5 s)"
     )
+    if cli is not None:
+        print(
+            f"the command in a fresh interpreter: {cli:.2f} s, of which Python start-up and "
+            f"imports (pandas, geopandas, scipy.stats, matplotlib, folium) {t_imports:.2f} s"
+        )
     print(
         f"weights widget update (recompute + redraw PNG) on {args.communes:,} communes: "
         f"median {np.median(upd) * 1000:.0f} ms, max {max(upd) * 1000:.0f} ms (goal: < 1 s)"

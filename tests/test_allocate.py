@@ -516,6 +516,39 @@ def test_batch_blend_form_equals_reference_to_1e9():
         np.testing.assert_allclose(b.values[r], ref, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("blend", [False, True])
+def test_batch_threads_give_the_same_bits(blend, monkeypatch):
+    rng = np.random.default_rng(11)
+    n, k = 250, 61  # rows split unevenly between threads and chunks
+    floors = np.where(rng.random(n) > 0.4, 1.0, 0.0)
+    caps = np.where(rng.random(n) > 0.5, 8.0, np.inf)
+    E = rng.uniform(500, 900, k)
+    if blend:
+        raw = rng.lognormal(size=(n, 3))
+        args = (raw / raw.sum(axis=0), E)
+        extra = {"blend": rng.dirichlet(np.ones(3), k)}
+    else:
+        args = (rng.lognormal(size=(k, n)), E)
+        extra = {}
+    one = allocate_batch(
+        *args, floors=floors, caps=caps, resolution=0.01, chunk_rows=4, threads=1, **extra
+    )
+    many = allocate_batch(
+        *args, floors=floors, caps=caps, resolution=0.01, chunk_rows=4, threads=3, **extra
+    )
+    assert np.array_equal(one.values, many.values)
+    assert np.array_equal(one.units, many.units)
+    assert np.array_equal(one.multipliers, many.multipliers)
+    # the environment variable sets the default; a bad value is named with its fix
+    from zan.allocate import batch_threads
+
+    monkeypatch.setenv("ZAN_THREADS", "3")
+    assert batch_threads() == 3 and batch_threads(10) == 1
+    monkeypatch.setenv("ZAN_THREADS", "deux")
+    with pytest.raises(ScenarioError, match="ZAN_THREADS='deux'.*ZAN_THREADS=2"):
+        batch_threads()
+
+
 def test_batch_infeasible_row_is_reported():
     with pytest.raises(InfeasibleError, match=r"row 1: infeasible: the floors add up to 3\.00 ha"):
         allocate_batch([[1, 1, 1], [1, 1, 1]], [10.0, 2.0], floors=1.0)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
 import zan
 from zan import errors
-from zan._write import atomic_path, write_csv
+from zan._write import Sheet, atomic_path, write_csv, write_workbook
 from zan.crs import ensure_crs, to_projected
 from zan.datasets import get_path
 
@@ -101,3 +102,41 @@ def test_show_versions(capsys):
     zan.show_versions()
     out = capsys.readouterr().out
     assert "geopandas" in out and "GDAL" in out
+
+
+def test_workbook_cells_formats_and_reproducible_bytes(tmp_path):
+    import hashlib
+
+    import openpyxl
+
+    t = pd.DataFrame(
+        {
+            "Code": ["59001", "=1+1", None],
+            "Enveloppe (ha)": [1234.5678, np.nan, np.inf],
+            "Communes": pd.array([3, 4, None], dtype="Int64"),
+            "Plafond": [True, False, True],
+            "Mixte": ["a", 2, 3.5],
+        }
+    )
+    sheets = [
+        Sheet("Table [1]", t, {"Enveloppe (ha)": "#,##0.00"}, freeze="B2"),
+        Sheet("Table [1]", t.head(1), {}, freeze="A2"),
+    ]
+    a = write_workbook(tmp_path / "a.xlsx", sheets)
+    b = write_workbook(tmp_path / "b.xlsx", sheets)
+    digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (a, b)]
+    assert digest[0] == digest[1]  # fixed creation date: same tables, same bytes
+    wb = openpyxl.load_workbook(a)
+    assert wb.sheetnames == ["Table -1-", "Table -1- (2)"]
+    ws = wb["Table -1-"]
+    assert [c.value for c in ws[1]] == list(t.columns)
+    assert ws["A3"].value == "=1+1" and ws["A3"].data_type == "s"  # text, never a formula
+    assert ws["B2"].value == 1234.5678 and ws["B2"].number_format == "#,##0.00"
+    assert ws["B3"].value is None and ws["B4"].value is None  # missing and infinite: empty
+    assert ws["C2"].value == 3 and isinstance(ws["C2"].value, int) and ws["C4"].value is None
+    assert ws["D2"].value is True and ws["E3"].value == 2 and ws["E4"].value == 3.5
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:E4"
+    assert ws["A1"].font.bold
+    with pytest.raises(errors.DataError, match="nothing to write"):
+        write_workbook(tmp_path / "c.xlsx", [])
+    assert not (tmp_path / "c.xlsx").exists()

@@ -119,6 +119,31 @@ def test_quantiles_hold_equal_counts():
     assert np.bincount(classify(y, scheme="quantiles", k=4).yb).tolist() == [25, 25, 25, 25]
 
 
+@pytest.mark.parametrize("k", [1, 3, 5, 7])
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.random.default_rng(5).lognormal(2, 1.5, 3800),
+        np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 50.0]),  # repeated values merge classes
+        np.linspace(-40.0, 12.5, 91),
+    ],
+    ids=["lognormal", "repeats", "linear"],
+)
+def test_quantile_and_equal_interval_bins_are_mapclassify_s(y, k):
+    import warnings
+
+    import mapclassify as mc
+
+    from zan.maps._classify import _equal_interval_bins, _quantile_bins
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify warns when repeats merge classes
+        expected_q = np.unique(mc.Quantiles(y, k=k).bins)
+        expected_e = mc.EqualInterval(y, k=k).bins
+    np.testing.assert_allclose(_quantile_bins(y, k), expected_q, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(_equal_interval_bins(y, k), expected_e, rtol=1e-12, atol=1e-12)
+
+
 def test_natural_breaks_find_obvious_groups():
     y = np.array([1, 1.2, 1.1, 10, 10.5, 11, 50, 52, 51.0])
     assert classify(y, scheme="natural_breaks", k=3).upper == [1.2, 11.0, 52.0]

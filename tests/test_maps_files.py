@@ -89,3 +89,37 @@ def test_status_png_uses_the_status_colours(tmp_path, demo):
         to_png(
             g, "status", tmp_path / "t.png", values=pd.DataFrame({"status": "late"}, index=g.index)
         )
+
+
+def test_png_draws_holes_empty_and_every_part_of_a_multipolygon(tmp_path):
+    import geopandas as gpd
+    import matplotlib.image as mpimg
+    from shapely.geometry import MultiPolygon, Polygon, box
+
+    # a shell and its hole both clockwise (the orientation must not matter), and a
+    # multipolygon whose second part is far to the east
+    ring = Polygon(
+        [(0, 0), (0, 30_000), (30_000, 30_000), (30_000, 0)],
+        [[(10_000, 10_000), (10_000, 20_000), (20_000, 20_000), (20_000, 10_000)]],
+    )
+    multi = MultiPolygon([box(40_000, 0, 50_000, 10_000), box(80_000, 20_000, 90_000, 30_000)])
+    g = gpd.GeoDataFrame(
+        {"v": [1.0, 2.0]},
+        geometry=[ring, multi],
+        index=pd.Index(["A", "B"], name="code"),
+        crs="EPSG:2154",
+    ).translate(650_000, 6_900_000)
+    g = gpd.GeoDataFrame({"code": ["A", "B"], "v": [1.0, 2.0]}, geometry=g.to_numpy(), crs=2154)
+    out = to_png(
+        g, "v", tmp_path / "h.png", k=2, cmap=["#ff0000", "#0000ff"], title=None, credit=None
+    )
+    img = (mpimg.imread(out)[..., :3] * 255).round().astype(int)
+    colours = {tuple(p) for p in img.reshape(-1, 3)}
+    assert (255, 0, 0) in colours and (0, 0, 255) in colours
+    # locate the red shell's bounding box in pixels: its centre (the hole) is white
+    red = np.argwhere((img == [255, 0, 0]).all(axis=2))
+    (r0, c0), (r1, c1) = red.min(axis=0), red.max(axis=0)
+    assert tuple(img[(r0 + r1) // 2, (c0 + c1) // 2]) == (255, 255, 255)
+    # both parts of the multipolygon are drawn: blue pixels left and right of x = 65 km
+    blue = np.argwhere((img == [0, 0, 255]).all(axis=2))
+    assert blue[:, 1].max() - blue[:, 1].min() > 2 * (c1 - c0)

@@ -117,6 +117,39 @@ def test_map_geometry_bounds_and_label_points_inside():
     assert mg.codes == list(g.index)
 
 
+def test_map_geometry_is_kept_for_the_same_layer_and_prefetched():
+    from zan.maps import prefetch
+    from zan.maps._geometry import _CACHE
+
+    _CACHE.clear()
+    g = voronoi_communes(40, evil=False)
+    first = MapGeometry.build(g, list(g["nom"]))
+    assert MapGeometry.build(g.copy(), list(g["nom"])) is first  # same content: kept
+    moved = g.copy()
+    moved.geometry = moved.translate(10.0, 0.0)
+    assert MapGeometry.build(moved, list(g["nom"])) is not first  # other geometry
+    assert MapGeometry.build(g, list(g["nom"]), tolerance=5.0) is not first
+    renamed = list(g["nom"])
+    renamed[0] = "Autre nom"
+    assert MapGeometry.build(g, renamed).names[0] == "Autre nom"
+    # prepared in the background, then found ready
+    _CACHE.clear()
+    prefetch(lambda: g).join()
+    assert len(_CACHE) == 1
+    built = MapGeometry.build(g, list(g["nom"]))
+    assert next(iter(_CACHE.values())).result() is built
+    # an error in the background is not kept: the map raises it with its message
+    bad = gpd.GeoDataFrame(
+        {"nom": ["a", "b"]},
+        geometry=[box(0, 0, 1, 1), shapely.Point(0, 0)],
+        index=["a", "b"],
+        crs=2154,
+    )
+    prefetch(bad).join()
+    with pytest.raises(GeometryError, match="rows b"):
+        MapGeometry.build(bad, ["a", "b"])
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_real_hdf_layer_is_light_and_keeps_the_coverage():

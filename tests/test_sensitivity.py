@@ -336,7 +336,7 @@ def test_section_errors(tmp_path, section, words):
 
 def test_exports_plot_map(prep02, tmp_path):
     r = sensitivity_analysis(prep02, samples=256)
-    paths = write_sensitivity(r, tmp_path / "sortie")
+    paths = write_sensitivity(r, tmp_path / "sortie", png=True)
     names = [p.name for p in paths]
     assert names == [
         "intervalles.csv",
@@ -372,3 +372,18 @@ def test_exports_plot_map(prep02, tmp_path):
     assert len(fig.axes[0].get_yticklabels()) == 5
     out = r._repr_html_()
     assert "Analyse de sensibilité" in out and "Indice de Sobol total" in out
+
+
+def test_summaries_do_not_depend_on_threads():
+    from zan.sensitivity import _summaries
+
+    rng = np.random.default_rng(4)
+    Y = rng.lognormal(1.0, 1.0, (7 * 60, 300))
+    Y[:, 5] = 3.0  # a constant output
+    one = _summaries(Y, 5, block=16, threads=1)
+    many = _summaries(Y, 5, block=16, threads=3)
+    for a, b in zip(one, many, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    q = np.quantile(Y, [0.05, 0.5, 0.95], axis=0)
+    np.testing.assert_allclose(one[3], q, rtol=2e-7)
+    assert one[2][5] == 0.0 and np.isnan(one[0][:, 5]).all()

@@ -8,14 +8,29 @@ A failure midway leaves the previous file, if any, untouched.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import math
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["atomic_path", "fixed_gpkg_date", "write_csv", "write_text", "sha256_file", "write_manifest"]
+__all__ = [
+    "Sheet",
+    "atomic_path",
+    "fixed_gpkg_date",
+    "write_csv",
+    "write_text",
+    "write_workbook",
+    "sha256_file",
+    "write_manifest",
+]
 
 
 @contextlib.contextmanager
@@ -192,3 +207,181 @@ def write_manifest(
     return write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", folder / "sources.json"
     )
+
+
+# ============================================================================ workbooks
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook written by :func:`write_workbook`.
+
+    Parameters
+    ----------
+    title : str
+        Sheet name (characters Excel refuses are replaced, cut to 31 characters,
+        made unique within the workbook).
+    frame : pandas.DataFrame
+        The table; its column names are the header row (the index is not written).
+    formats : mapping, optional
+        ``{column: Excel number format}``, e.g. ``{"Enveloppe (ha)": "#,##0.00"}``.
+    freeze : str, default "B2"
+        Top-left cell left free when scrolling ("C2" keeps the header row and two
+        columns in view, "A2" the header row only).
+    """
+
+    title: str
+    frame: pd.DataFrame
+    formats: Mapping[str, str] = field(default_factory=dict)
+    freeze: str = "B2"
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+#: Creation date written into workbooks, so that the same tables give the same bytes.
+_WORKBOOK_DATE = _dt.datetime(2000, 1, 1)
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub("-", str(title)).strip("'")[:31] or "Feuille"
+    out, i = base, 2
+    while out.lower() in used:
+        suffix = f" ({i})"
+        out, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(out.lower())
+    return out
+
+
+def _cells(col: pd.Series) -> tuple[str, list[Any]]:
+    """A column as (kind, cell values): numbers (ints kept), booleans or text; None = empty."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return "bool", [None if pd.isna(v) else bool(v) for v in col.tolist()]
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.isfinite(arr)
+        if col.dtype.kind in "iu" or (
+            col.dtype.kind != "f" and np.all(arr[ok] == np.round(arr[ok]))
+        ):
+            values = [int(x) if math.isfinite(x) else None for x in arr.tolist()]
+        else:
+            values = (
+                arr.tolist()
+                if ok.all()
+                else [x if math.isfinite(x) else None for x in arr.tolist()]
+            )
+        return "number", values
+    out: list[Any] = []
+    for v in col.tolist():
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, bool | np.bool_):
+            out.append(bool(v))
+        elif isinstance(v, int | float | np.integer | np.floating):
+            x = float(v)
+            out.append(
+                None if not math.isfinite(x) else (int(v) if isinstance(v, int | np.integer) else x)
+            )
+        else:
+            out.append(str(v))
+    return "mixed", out
+
+
+def _shown_width(v: Any) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, float):
+        return len(f"{v:,.2f}")
+    return len(str(v))
+
+
+def write_workbook(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
+    """Write tables into one formatted XLSX workbook, atomically (XlsxWriter).
+
+    Each sheet has a bold, shaded, wrapped header row, frozen panes, a filter on
+    the header, column widths fitted to the content and a number format per column
+    (e.g. ``#,##0.00`` for hectares; cells keep their full precision). Missing and
+    infinite numbers are left empty; text is always written as text (never read as
+    a formula or a link). The workbook's creation date is fixed, so the same tables
+    give the same bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination ``.xlsx`` file (its folder is created if needed).
+    sheets : sequence of Sheet
+        At least one.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    zan.errors.DataError
+        No sheet to write.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> t = pd.DataFrame({"Nom": ["Aval"], "Enveloppe (ha)": [1234.5]})
+    >>> p = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "t.xlsx",
+    ...                    [Sheet("Table", t, {"Enveloppe (ha)": "#,##0.00"})])
+    >>> ws = openpyxl.load_workbook(p)["Table"]
+    >>> ws["B2"].value, ws["B2"].number_format, ws.freeze_panes
+    (1234.5, '#,##0.00', 'B2')
+    """
+    import xlsxwriter
+
+    from .errors import DataError
+
+    if not sheets:
+        raise DataError(f"{path}: nothing to write; give at least one table")
+    with atomic_path(path, suffix=".xlsx") as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        wb.set_properties({"created": _WORKBOOK_DATE})
+        head = wb.add_format(
+            {"bold": True, "bg_color": "#DDE6F0", "text_wrap": True, "valign": "top", "border": 1}
+        )
+        formats: dict[str, Any] = {}
+        used: set[str] = set()
+        for sheet in sheets:
+            ws = wb.add_worksheet(_sheet_title(sheet.title, used))
+            frame = sheet.frame
+            names = [str(c) for c in frame.columns]
+            columns = [_cells(frame[c]) for c in frame.columns]
+            cell_formats = []
+            for j, name in enumerate(names):
+                fmt = sheet.formats.get(frame.columns[j]) or sheet.formats.get(name)
+                if fmt and fmt not in formats:
+                    formats[fmt] = wb.add_format({"num_format": fmt})
+                cell_formats.append(formats[fmt] if fmt else None)
+                sample = columns[j][1][:2000]
+                longest = max([min(len(name), 28)] + [_shown_width(v) for v in sample])
+                ws.set_column(j, j, min(max(8, longest + 2), 48))
+            ws.freeze_panes(sheet.freeze)
+            ws.set_row(0, 45 if any(len(n) > 20 for n in names) else 30)
+            for j, name in enumerate(names):
+                ws.write_string(0, j, name, head)
+            writers = []
+            for kind, _ in columns:
+                if kind == "number":
+                    writers.append(ws.write_number)
+                elif kind == "bool":
+                    writers.append(ws.write_boolean)
+                else:
+                    writers.append(None)
+            for i, row in enumerate(zip(*(c[1] for c in columns), strict=True), start=1):
+                for j, v in enumerate(row):
+                    if v is None:
+                        continue
+                    w = writers[j]
+                    if w is None:
+                        if isinstance(v, str):
+                            ws.write_string(i, j, v, cell_formats[j])
+                        elif isinstance(v, bool):
+                            ws.write_boolean(i, j, v, cell_formats[j])
+                        else:
+                            ws.write_number(i, j, v, cell_formats[j])
+                    else:
+                        w(i, j, v, cell_formats[j])
+            if names:
+                ws.autofilter(0, 0, max(len(frame), 1), len(names) - 1)
+        wb.close()
+    return Path(path)

@@ -174,12 +174,18 @@ def _water_fill_rows(
     n_cols: int | None = None,
     chunk_rows: int = 32,
     on_chunk: Callable[[slice, np.ndarray], None] | None = None,
+    threads: int | None = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Water-fill many rows, chunk by chunk in cache-sized work buffers.
 
     ``W`` is a (K, n) array, or a function ``(slice, out) -> rows`` that fills ``out``
     with the weights of those rows (so a (K, n) weight matrix is never built).
     ``on_chunk(slice, values)`` is called after each chunk, while it is in cache.
+    With ``threads`` > 1 (None: :func:`batch_threads`), consecutive ranges of rows
+    are water-filled by that many threads, each with its own buffers (numpy releases
+    the GIL on whole-chunk operations); rows are independent, so the values are the
+    same floats whatever the number of threads. ``W`` and ``on_chunk`` must then
+    accept calls from several threads on disjoint rows.
     """
     if callable(W):
         K, n = int(n_rows), int(n_cols)  # type: ignore[arg-type]
@@ -190,21 +196,75 @@ def _water_fill_rows(
     X = np.empty((K, n))
     lam = np.empty(K)
     iters = np.empty(K, dtype=np.int64)
-    rows = min(chunk_rows, K) if K else 0
-    wbuf = np.empty((rows, n))
-    xw = np.empty((rows, n))
-    m = np.empty((rows, n), dtype=bool)
     f2, c2 = F.ndim == 2, C.ndim == 2
-    for start in range(0, K, chunk_rows):
-        sl = slice(start, min(start + chunk_rows, K))
-        k = sl.stop - sl.start
-        w = get(sl, wbuf[:k])
-        lam[sl], iters[sl] = _wf_chunk(
-            w, E[sl], F[sl] if f2 else F, C[sl] if c2 else C, X[sl], xw[:k], m[:k]
-        )
-        if on_chunk is not None:
-            on_chunk(sl, X[sl])
+
+    def run(first: int, last: int) -> None:
+        rows = min(chunk_rows, last - first)
+        if rows <= 0:
+            return
+        wbuf = np.empty((rows, n))
+        xw = np.empty((rows, n))
+        m = np.empty((rows, n), dtype=bool)
+        for start in range(first, last, chunk_rows):
+            sl = slice(start, min(start + chunk_rows, last))
+            k = sl.stop - sl.start
+            w = get(sl, wbuf[:k])
+            lam[sl], iters[sl] = _wf_chunk(
+                w, E[sl], F[sl] if f2 else F, C[sl] if c2 else C, X[sl], xw[:k], m[:k]
+            )
+            if on_chunk is not None:
+                on_chunk(sl, X[sl])
+
+    n_threads = batch_threads(K * n) if threads is None else max(1, int(threads))
+    n_threads = min(n_threads, -(-K // chunk_rows)) if K else 1
+    if n_threads <= 1:
+        run(0, K)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = [round(K * i / n_threads) for i in range(n_threads + 1)]
+        with ThreadPoolExecutor(n_threads, thread_name_prefix="zan-batch") as pool:
+            for f in [pool.submit(run, a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]:
+                f.result()
     return X, lam, iters
+
+
+#: Below this many values (rows × territories) a batch runs in one thread.
+_THREADED_MIN_VALUES = 2_000_000
+
+
+def batch_threads(values: int | None = None) -> int:
+    """Threads used by the batch path: ``$ZAN_THREADS``, else the machine's cores (at most 8).
+
+    Small batches (fewer than two million values) run in one thread, where starting
+    threads would cost more than it saves.
+
+    Parameters
+    ----------
+    values : int, optional
+        Size of the batch (rows × territories).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> batch_threads(10)
+    1
+    """
+    if values is not None and values < _THREADED_MIN_VALUES:
+        return 1
+    env = os.environ.get("ZAN_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ScenarioError(
+                f"ZAN_THREADS={env!r}: not a whole number; set it to the number of threads "
+                "(e.g. ZAN_THREADS=2) or unset it"
+            ) from None
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def _to_units_bounds(
@@ -743,6 +803,7 @@ def allocate_batch(
     rounding: str = "largest_remainder",
     codes: Sequence[str] | None = None,
     chunk_rows: int = 32,
+    threads: int | None = None,
 ) -> BatchAllocation:
     """Evaluate thousands of weight vectors (or parameter sets) in one call.
 
@@ -767,6 +828,10 @@ def allocate_batch(
     codes : sequence of str, optional
         Territory codes of the columns (for :meth:`BatchAllocation.to_frame`).
     chunk_rows : int, default 32
+        Rows water-filled together (work buffers of chunk_rows × n values).
+    threads : int, optional
+        Threads water-filling the rows (default :func:`batch_threads`: the machine's
+        cores for large batches); the values do not depend on it.
 
     Returns
     -------
@@ -865,7 +930,15 @@ def allocate_batch(
             )
 
     X, lam, iters = _water_fill_rows(
-        source, E, F, C, n_rows=K, n_cols=n, chunk_rows=chunk_rows, on_chunk=on_chunk
+        source,
+        E,
+        F,
+        C,
+        n_rows=K,
+        n_cols=n,
+        chunk_rows=chunk_rows,
+        on_chunk=on_chunk,
+        threads=threads,
     )
     bad = np.abs(X.sum(axis=1) - E) > 1e-6 * np.maximum(E, 1.0)
     if bad.any():

@@ -30,7 +30,6 @@ commune (an EPCI whose largest commune is a pôle counts as a pôle).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._write import Sheet, write_workbook
 from .allocate import LEVEL_LABELS, Allocation
 from .envelope import _fr
 from .errors import DataError, ScenarioError, SchemaError
@@ -112,122 +112,6 @@ def gini(values: Any, weights: Any = None) -> float:
     L = np.concatenate([[0.0], np.cumsum(v[order]) / v.sum()])
     g = 1.0 - float(np.sum((P[1:] - P[:-1]) * (L[1:] + L[:-1])))
     return 0.0 if abs(g) < 1e-12 else g
-
-
-# ============================================================================ workbook
-@dataclass(frozen=True)
-class Sheet:
-    """One sheet of a workbook written by :func:`write_workbook`.
-
-    Parameters
-    ----------
-    title : str
-        Sheet name (characters Excel refuses are replaced, cut to 31 characters).
-    frame : pandas.DataFrame
-        The table; its column names are the header row.
-    formats : dict
-        ``{column: Excel number format}``, e.g. ``{"Enveloppe (ha)": "#,##0.00"}``.
-    freeze : str, default "B2"
-        Top-left cell left free when scrolling ("C2" keeps the header row and two
-        columns in view).
-    """
-
-    title: str
-    frame: pd.DataFrame
-    formats: Mapping[str, str]
-    freeze: str = "B2"
-
-
-def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet]) -> Path:
-    """Write tables into one formatted XLSX workbook, atomically.
-
-    Each sheet has a bold, shaded, wrapped header row, frozen panes (header row and
-    first columns), column widths fitted to the content and number formats per column
-    (e.g. ``#,##0.00`` for hectares). Missing and infinite numbers are left empty.
-
-    Parameters
-    ----------
-    path : path-like
-    sheets : sequence of Sheet
-
-    Returns
-    -------
-    pathlib.Path
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, openpyxl
-    >>> t = pd.DataFrame({"Nom": ["Aval"], "Enveloppe (ha)": [1234.5]})
-    >>> p = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "t.xlsx",
-    ...                    [Sheet("Table", t, {"Enveloppe (ha)": "#,##0.00"})])
-    >>> ws = openpyxl.load_workbook(p)["Table"]
-    >>> ws["B2"].value, ws["B2"].number_format, ws.freeze_panes
-    (1234.5, '#,##0.00', 'B2')
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from ._write import atomic_path
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE6F0")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for sheet in sheets:
-        ws = wb.create_sheet(_sheet_title(sheet.title))
-        frame = sheet.frame
-        ws.append([str(c) for c in frame.columns])
-        data = [_cell_values(frame[c]) for c in frame.columns]
-        for row in zip(*data, strict=True) if data else []:
-            ws.append(list(row))
-        for j, name in enumerate(frame.columns, start=1):
-            cell = ws.cell(row=1, column=j)
-            cell.font, cell.fill, cell.alignment = bold, fill, wrap
-            fmt = sheet.formats.get(name)
-            letter = get_column_letter(j)
-            if fmt:
-                for (c,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    c.number_format = fmt
-            longest = max([min(len(str(name)), 28)] + [len(_shown(v)) for v in data[j - 1][:2000]])
-            ws.column_dimensions[letter].width = min(max(8, longest + 2), 48)
-        ws.row_dimensions[1].height = 45
-        ws.freeze_panes = sheet.freeze
-        if len(frame):
-            ws.auto_filter.ref = (
-                f"A1:{get_column_letter(max(1, len(frame.columns)))}{len(frame) + 1}"
-            )
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return Path(path)
-
-
-def _cell_values(col: pd.Series) -> list[Any]:
-    """A column as cell values: numbers (ints kept), text; missing or infinite → empty."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        ints = col.dtype.kind in "iu"
-        return [None if not math.isfinite(x) else (int(x) if ints else x) for x in arr.tolist()]
-    return [
-        None
-        if v is None or (isinstance(v, float) and math.isnan(v))
-        else (v if isinstance(v, (int, float, bool)) else str(v))
-        for v in col.tolist()
-    ]
-
-
-def _shown(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return str(v)
-
-
-def _sheet_title(title: str) -> str:
-    bad = "[]:*?/\\"
-    return "".join("-" if ch in bad else ch for ch in title)[:31]
 
 
 # ============================================================================ comparison

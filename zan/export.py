@@ -15,7 +15,6 @@ several scenarios (:func:`zan.reports.comparison_table`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._write import atomic_path
+from ._write import Sheet, atomic_path, write_workbook
 from .errors import DataError, ScenarioError
 
 __all__ = [
@@ -68,7 +67,6 @@ EXPORT_FORMATS: dict[str, str] = {
 }
 
 _BOUNDS_FR = {"none": "aucune", "floor": "plancher", "cap": "plafond"}
-_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def _header(column: str, criteria: Sequence[str] = ()) -> str:
@@ -188,16 +186,6 @@ def to_csv(
     return Path(path)
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("-", str(name)).strip("'")[:31] or "Feuille"
-    out, i = base, 2
-    while out.lower() in used:
-        suffix = f" ({i})"
-        out, i = base[: 31 - len(suffix)] + suffix, i + 1
-    used.add(out.lower())
-    return out
-
-
 def _number_format(header: str, decimals: int) -> str | None:
     if header.endswith("(%)") or header.endswith("%"):
         return "0.0"
@@ -247,55 +235,26 @@ def to_xlsx(
     >>> wb.sheetnames, [c.value for c in wb["Territoires"][1]]
     (['Territoires', 'Informations'], ['Code', 'Nom', 'Enveloppe (ha)'])
     """
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     views = {"Tableau": sheets} if isinstance(sheets, pd.DataFrame) else dict(sheets)
     if not views:
         raise DataError(f"{path}: nothing to write; give at least one table")
-    used: set[str] = set()
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="1F6F8B")
-    with atomic_path(path, suffix=".xlsx") as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            items = [
-                (name, french_table(t) if french_headers else t.reset_index())
-                for name, t in views.items()
-            ]
-            if info:
-                items.append(
-                    (
-                        "Informations",
-                        pd.DataFrame(
-                            {
-                                "Élément": list(info.keys()),
-                                "Valeur": [str(v) for v in info.values()],
-                            }
-                        ),
-                    )
-                )
-            for name, frame in items:
-                sheet = _sheet_name(name, used)
-                frame.to_excel(writer, sheet_name=sheet, index=False)
-                ws = writer.sheets[sheet]
-                ws.freeze_panes = "A2"
-                if len(frame.columns):
-                    ws.auto_filter.ref = ws.dimensions
-                for j, column in enumerate(frame.columns, start=1):
-                    cell = ws.cell(row=1, column=j)
-                    cell.font = head_font
-                    cell.fill = head_fill
-                    cell.alignment = Alignment(wrap_text=True, vertical="center")
-                    values = frame[column]
-                    width = max(
-                        [len(str(column)) * 0.8] + [len(str(v)) for v in values.head(500).tolist()]
-                    )
-                    ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-                    fmt = _number_format(str(column), decimals)
-                    if fmt and pd.api.types.is_numeric_dtype(values.dtype):
-                        for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                            row[0].number_format = fmt
-                ws.row_dimensions[1].height = 32
+    items = [
+        (name, french_table(t) if french_headers else t.reset_index()) for name, t in views.items()
+    ]
+    if info:
+        about = pd.DataFrame(
+            {"Élément": list(info.keys()), "Valeur": [str(v) for v in info.values()]}
+        )
+        items.append(("Informations", about))
+    out = []
+    for name, frame in items:
+        formats = {}
+        for column in frame.columns:
+            fmt = _number_format(str(column), decimals)
+            if fmt and pd.api.types.is_numeric_dtype(frame[column].dtype):
+                formats[column] = fmt
+        out.append(Sheet(str(name), frame, formats, freeze="A2"))
+    write_workbook(path, out)
     return Path(path)
 
 

@@ -567,15 +567,24 @@ _PROBS = (0.05, 0.5, 0.95)
 
 
 def _summaries(
-    Y: np.ndarray, n_params: int, *, quantiles: bool = True, block: int = 64
+    Y: np.ndarray,
+    n_params: int,
+    *,
+    quantiles: bool = True,
+    block: int = 64,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Sobol indices, variances, quantiles, minimum and maximum of every column of Y.
 
-    Works on blocks of columns copied as contiguous rows (cache-friendly): the Sobol
-    sums in double precision, the quantiles (5 %, 50 %, 95 %, linear interpolation as
-    :func:`numpy.quantile`) from a single-precision sorted copy (relative error below
-    1e-7, clipped to the exact minimum and maximum).
+    Works on blocks of columns copied as contiguous rows (cache-friendly), spread
+    over threads for large ``Y`` (:func:`zan.allocate.batch_threads`; numpy releases
+    the GIL, and each block is computed alone, so the numbers do not depend on the
+    threads): the Sobol sums in double precision, the quantiles (5 %, 50 %, 95 %,
+    linear interpolation as :func:`numpy.quantile`) from a single-precision sorted
+    copy (relative error below 1e-7, clipped to the exact minimum and maximum).
     """
+    from .allocate import batch_threads
+
     K, n = Y.shape
     P = n_params
     N = K // (P + 2) if P else 0
@@ -587,11 +596,13 @@ def _summaries(
     lo = np.floor(pos).astype(np.int64)
     hi = np.ceil(pos).astype(np.int64)
     frac = pos - lo
-    ymin = Y.min(axis=0)
-    ymax = Y.max(axis=0)
-    for c0 in range(0, n, block):
-        c1 = min(c0 + block, n)
+    ymin = np.empty(n)
+    ymax = np.empty(n)
+
+    def run(c0: int, c1: int) -> None:
         Yb = np.ascontiguousarray(Y[:, c0:c1].T)  # (b, K)
+        ymin[c0:c1] = Yb.min(axis=1)
+        ymax[c0:c1] = Yb.max(axis=1)
         if P:
             m = Yb.mean(axis=1, keepdims=True)  # centred on the mean of every output
             A = Yb[:, :N] - m
@@ -607,9 +618,21 @@ def _summaries(
                 S[i, c0:c1] = np.einsum("ij,ij->i", B, d) / N / den
                 ST[i, c0:c1] = 0.5 * np.einsum("ij,ij->i", d, d) / N / den
         if quantiles:
-            srt = np.sort(Yb.astype(np.float32), axis=1)
+            srt = np.sort(Yb.astype(np.float32), axis=1)  # SIMD sort: faster than partitions
             q = srt[:, lo] + frac * (srt[:, hi].astype(np.float64) - srt[:, lo])
             Q[:, c0:c1] = np.clip(q.T, ymin[c0:c1], ymax[c0:c1])
+
+    blocks = [(c0, min(c0 + block, n)) for c0 in range(0, n, block)]
+    n_threads = min(batch_threads(K * n) if threads is None else max(1, threads), len(blocks))
+    if n_threads <= 1:
+        for c0, c1 in blocks:
+            run(c0, c1)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_threads, thread_name_prefix="zan-sobol") as pool:
+            for f in [pool.submit(run, c0, c1) for c0, c1 in blocks]:
+                f.result()
     return S, ST, V, Q, ymin, ymax
 
 
@@ -785,7 +808,14 @@ class SensitivityResult:
                 return v
 
         y = np.arange(len(order))
-        fig = Figure(figsize=(8, max(3.0, 0.28 * len(order) + 1.5)))
+        width, height = 8.0, max(3.0, 0.28 * len(order) + 1.5)
+        fig = Figure(figsize=(width, height))
+        # margins from the label lengths (inches; 7-point labels are at most ~0.06 in
+        # per character): measuring every text for a "tight" layout costs more than
+        # drawing the figure
+        longest = max([len(str(n)[:40]) for n in t.loc[order, "nom"]] + [4])
+        left = min(0.45, (0.25 + 0.06 * longest) / width)
+        fig.subplots_adjust(left=left, right=0.97, bottom=0.75 / height, top=1.0 - 0.45 / height)
         ax = fig.add_subplot(1, 1, 1)
         if strip and len(self.values):
             rng = np.random.default_rng(0)
@@ -841,7 +871,6 @@ class SensitivityResult:
         ax.set_title(f"Sensibilité de l'enveloppe — {self.name}{shown}", fontsize=10)
         ax.legend(fontsize=7, loc="lower right")
         ax.grid(axis="x", color="#eeeeee")
-        fig.tight_layout()
         if path is not None:
             _save_figure(fig, path)
         return fig
@@ -1049,8 +1078,8 @@ def _html(text: Any) -> str:
 def _save_figure(fig: Any, path: str | os.PathLike) -> Path:
     from ._write import atomic_path
 
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # the figure's own layout: no second "tight" pass
+        fig.savefig(tmp, dpi=150)
     return Path(path)
 
 
@@ -1259,6 +1288,7 @@ def sensitivity_analysis(
     ranges: Mapping[str, Any] | None = None,
     rounded: bool = False,
     chunk_rows: int = 2048,
+    prepare_map: bool = False,
 ) -> SensitivityResult:
     """Vary a scenario's weights and parameters; intervals and Sobol indices per territory.
 
@@ -1283,6 +1313,10 @@ def sensitivity_analysis(
         differ by less than the resolution).
     chunk_rows : int, default 2048
         Rows evaluated at once when floors or caps vary (memory).
+    prepare_map : bool, default False
+        Prepare the territories' map geometry in a background thread while the
+        variants are evaluated (:func:`zan.maps.prefetch`), for a map of the result
+        drawn next (``zan sensitivity`` does so).
 
     Returns
     -------
@@ -1314,6 +1348,11 @@ def sensitivity_analysis(
         sc = prep.scenario
         config = _config_of(sc)
     assert isinstance(prep, PreparedScenario)
+    if prepare_map and prep.territories is not None:
+        from .maps import prefetch
+
+        territories, level = prep.territories, prep.levels[-1]
+        prefetch(lambda: territories.geometries(level))
     setup = _batch_setup(prep)
     where = f"{sc.source}: [sensitivity]" if ranges is None else "ranges="
     params, notes = _parameters(sc, setup, config, ranges)
@@ -1478,24 +1517,32 @@ def sensitivity_analysis(
 
 
 def write_sensitivity(
-    result: SensitivityResult, out: str | os.PathLike, *, png: bool = True, html: bool = True
+    result: SensitivityResult,
+    out: str | os.PathLike,
+    *,
+    png: bool = False,
+    html: bool = True,
+    fan: bool = True,
 ) -> list[Path]:
     """Write an analysis into a folder: tables, workbook, fan plot and maps.
 
     Writes ``intervalles.csv``, ``indices.csv``, ``sensibilite.xlsx``,
-    ``eventail.png`` (fan/strip plot), and, when the result has territories,
-    ``carte_largeur.html`` (offline map of the 90 % interval width) and
-    ``carte_largeur.png``. Every file is written atomically.
+    ``eventail.png`` (fan/strip plot) and, when the result has territories,
+    ``carte_largeur.html`` (offline map of the 90 % interval width), plus
+    ``carte_largeur.png`` (static map for reports) when ``png`` is true, as
+    ``zan allocate --png`` does. Every file is written atomically.
 
     Parameters
     ----------
     result : SensitivityResult
     out : path-like
         Output folder (created if needed).
-    png : bool, default True
-        Write the fan plot and the static map.
+    png : bool, default False
+        Also write the static map.
     html : bool, default True
         Write the interactive map.
+    fan : bool, default True
+        Write the fan plot.
 
     Returns
     -------
@@ -1506,7 +1553,7 @@ def write_sensitivity(
     >>> import tempfile
     >>> from zan.datasets import scenario_path
     >>> r = sensitivity_analysis(scenario_path("02_consommation_population"), samples=64)
-    >>> [p.name for p in write_sensitivity(r, tempfile.mkdtemp(), png=False, html=False)]
+    >>> [p.name for p in write_sensitivity(r, tempfile.mkdtemp(), html=False, fan=False)]
     ['intervalles.csv', 'indices.csv', 'sensibilite.xlsx']
     """
     out = Path(out)
@@ -1516,7 +1563,7 @@ def write_sensitivity(
         result.to_csv(out / "indices.csv", view="indices"),
         result.to_xlsx(out / "sensibilite.xlsx"),
     ]
-    if png:
+    if fan:
         result.plot(out / "eventail.png")
         written.append(out / "eventail.png")
     if result.territories is not None:

@@ -7,7 +7,7 @@ in French (legend with units, tooltips, allocation breakdown in popups) and
 escapes every text that comes from data.
 
 =====================  ==========================================================
-:func:`choropleth`     any indicator per territory, in classes (mapclassify)
+:func:`choropleth`     any indicator per territory, in classes (mapclassify's schemes)
 :func:`status_map`     trajectory status (on track / will exceed / exceeded)
 :func:`scenario_layers` several scenarios on one map, differences B − A
 :func:`side_by_side`   two scenarios on synchronised maps
@@ -15,6 +15,7 @@ escapes every text that comes from data.
 :func:`to_png`         static map for reports (matplotlib)
 :func:`save`           atomic write of a map or page
 :func:`map_files`      a table file on a territory file (``zan map``)
+:func:`prefetch`       prepare a layer's geometry in the background for a map to come
 =====================  ==========================================================
 """
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from ._base import ZanMap, index_by_code, save
 from ._classify import SCHEMES, classify
+from ._geometry import prefetch
 from ._text import credit_line, format_number
 from .atlas import atlas, scenario_atlas
 from .choropleth import choropleth, default_cmap, regional_rate
@@ -49,6 +51,7 @@ __all__ = [
     "format_number",
     "index_by_code",
     "map_files",
+    "prefetch",
     "regional_rate",
     "save",
     "scenario_layers",

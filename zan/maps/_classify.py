@@ -1,20 +1,23 @@
-"""Classification of values into colour classes (mapclassify) and palettes.
+"""Classification of values into colour classes and palettes.
 
-Schemes follow mapclassify, the standard of geopandas and PySAL: ``quantiles``,
-``equal_interval``, ``user`` (breaks given) and ``natural_breaks`` (Jenks'
-optimal classification, computed here exactly with numpy on at most 2,000 order
-statistics, so that it is deterministic and fast without numba).
+Schemes follow mapclassify, the standard of geopandas and PySAL, and give the same
+bins: ``quantiles`` (``mapclassify.Quantiles``: linear percentiles at 100/k, 200/k...,
+repeated bounds merged), ``equal_interval`` (``mapclassify.EqualInterval``),
+``user`` (breaks given) and ``natural_breaks`` (Jenks' optimal classification,
+computed exactly with numpy on at most 2,000 order statistics, so that it is
+deterministic and fast without numba). They are computed with numpy here (the tests
+check them against mapclassify) because importing mapclassify loads scikit-learn
+and scipy.stats: about 2 s at the start of every command that draws a map.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SchemaError, require
+from ..errors import SchemaError
 from ._text import format_number
 
 __all__ = ["SCHEMES", "Classes", "classify", "palette"]
@@ -137,7 +140,6 @@ def classify(
     >>> c.yb.tolist(), c.labels
     ([0, 0, 1, 2, -1], ['1,0 – 2,0', '2,0 – 3,0', '3,0 – 4,0'])
     """
-    mc = require("mapclassify", "maps", "map classification")
     y = np.asarray(values, dtype=float)
     ok = np.isfinite(y)
     if scheme not in SCHEMES:
@@ -159,11 +161,9 @@ def classify(
     elif np.unique(v).size == 1:
         upper = np.array([v[0]])
     elif scheme == "quantiles":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # fewer classes when values repeat
-            upper = np.unique(mc.Quantiles(v, k=k).bins)
+        upper = _quantile_bins(v, k)
     elif scheme == "equal_interval":
-        upper = mc.EqualInterval(v, k=k).bins
+        upper = _equal_interval_bins(v, k)
     else:
         upper = _jenks(v, k)
     if center is not None and v.min() < center < v.max() and not np.isclose(upper, center).any():
@@ -179,6 +179,20 @@ def classify(
         for lo, hi in zip(lower, upper, strict=True)
     ]
     return Classes(yb, lower.tolist(), upper.tolist(), colours, labels)
+
+
+def _quantile_bins(v: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes, as ``mapclassify.Quantiles`` (repeats merged)."""
+    pct = np.minimum(np.arange(1, k + 1) * (100.0 / k), 100.0)
+    return np.unique(np.percentile(v, pct))
+
+
+def _equal_interval_bins(v: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` classes of equal width, as ``mapclassify.EqualInterval``."""
+    lo, hi = float(v.min()), float(v.max())
+    upper = lo + (hi - lo) / k * np.arange(1, k + 1)
+    upper[-1] = hi
+    return upper
 
 
 def _colours(cmap, upper: np.ndarray, v: np.ndarray, center: float | None) -> list[str]:

@@ -25,6 +25,11 @@ The stream format (keys of the dictionary returned by :func:`encode`):
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -43,6 +48,7 @@ __all__ = [
     "decode_points",
     "overlap_pct",
     "MapGeometry",
+    "prefetch",
 ]
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -374,8 +380,48 @@ class MapGeometry:
         tolerance: float | None = None,
         source: str = "territories",
     ) -> MapGeometry:
-        """Simplify, reproject and encode a layer indexed by territory code."""
+        """Simplify, reproject and encode a layer indexed by territory code.
+
+        The result is kept for the last few layers (keyed by their codes, names,
+        CRS, tolerance and the bytes of every geometry), so that maps drawn again of
+        the same territories (an atlas, a notebook redrawing after each change, a
+        layer prepared ahead by :func:`prefetch`) skip the simplification. The
+        result is shared: treat it as read-only.
+        """
         projected = _projected(gdf, source)
+        key = _layer_key(projected, names, tolerance)
+        with _CACHE_LOCK:
+            future = _CACHE.get(key)
+            owner = future is None
+            if owner:
+                future = Future()
+                _CACHE[key] = future
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+            else:
+                _CACHE.move_to_end(key)
+        if not owner:
+            return future.result()
+        try:
+            built = cls._build(projected, names, tolerance=tolerance, source=source)
+        except BaseException as exc:
+            with _CACHE_LOCK:
+                if _CACHE.get(key) is future:
+                    del _CACHE[key]
+            future.set_exception(exc)
+            raise
+        future.set_result(built)
+        return built
+
+    @classmethod
+    def _build(
+        cls,
+        projected: gpd.GeoDataFrame,
+        names: list[str],
+        *,
+        tolerance: float | None,
+        source: str,
+    ) -> MapGeometry:
         _check_polygonal(projected, source)
         tol = auto_tolerance(projected.total_bounds) if tolerance is None else float(tolerance)
         simple = simplify(projected, tolerance=tol, source=source)
@@ -393,3 +439,66 @@ class MapGeometry:
             area_ha=shapely.area(projected.geometry.values) / 10_000,
             tolerance_m=tol,
         )
+
+
+#: Layers whose map geometry is kept (most recent last).
+_CACHE: OrderedDict[str, Future] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def _layer_key(projected: gpd.GeoDataFrame, names: list[str], tolerance: float | None) -> str:
+    h = hashlib.sha256()
+    crs = projected.crs
+    h.update(str(crs.to_wkt() if crs is not None else None).encode())
+    h.update(repr(None if tolerance is None else float(tolerance)).encode())
+    h.update("\x1f".join(map(str, projected.index)).encode())
+    h.update("\x1f".join(map(str, names)).encode())
+    for wkb in shapely.to_wkb(projected.geometry.values):
+        h.update(b"\x00" if wkb is None else wkb)
+    return h.hexdigest()
+
+
+def prefetch(
+    gdf: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame], *, tolerance: float | None = None
+) -> threading.Thread:
+    """Prepare a layer's map geometry in a background thread, for a map drawn later.
+
+    Shapely and pyproj release the GIL, so the simplification runs beside other
+    work (an analysis) on another core; the map drawn afterwards finds it ready
+    (:meth:`MapGeometry.build`). Errors are not raised here: the map raises them.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame, or a function returning one
+        Territories indexed by code (as given to the map); a function is called in
+        the background thread too (e.g. ``lambda: territories.geometries("epci")``).
+    tolerance : float, optional
+        As in :func:`simplify`.
+
+    Returns
+    -------
+    threading.Thread
+        The started (daemon) thread.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"nom": ["A"]}, geometry=[box(650000, 6860000, 651000, 6861000)],
+    ...                      index=["96001"], crs="EPSG:2154")
+    >>> prefetch(g).join()
+    >>> MapGeometry.build(g, ["A"]).codes
+    ['96001']
+    """
+    from ._base import names_of
+
+    def run() -> None:
+        try:
+            layer = gdf() if callable(gdf) else gdf
+            MapGeometry.build(layer, names_of(layer), tolerance=tolerance)
+        except Exception:  # noqa: BLE001 - raised again when the map is drawn
+            pass
+
+    thread = threading.Thread(target=run, name="zan-map-prefetch", daemon=True)
+    thread.start()
+    return thread

@@ -107,7 +107,7 @@ def choropleth(
         joined on ``gdf``'s index. Territories without a value are drawn grey
         ("non renseigné").
     scheme : {"quantiles", "natural_breaks", "equal_interval", "user"}
-        Classification (mapclassify); ``"user"`` takes ``bins``.
+        Classification (mapclassify's schemes); ``"user"`` takes ``bins``.
     k : int, default 5
         Number of classes.
     bins : sequence of float, optional

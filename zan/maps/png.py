@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import LAMBERT93
 from ..errors import DataError, SchemaError, require
@@ -43,6 +44,32 @@ def _status_classes(frame: pd.DataFrame, column: str) -> Classes:
         [STATUS_COLOURS[s] for s in known],
         [STATUS_LABELS[s] for s in known],
     )
+
+
+def _polygon_collection(geoms: np.ndarray, facecolors: Sequence[str], **kwargs):
+    """One matplotlib PathCollection for many (multi)polygons, built without a loop over rings.
+
+    Each geometry becomes one compound path (every ring a closed sub-path; shells
+    counter-clockwise and holes clockwise, so holes stay empty under the nonzero fill
+    rule). Much faster than a patch per polygon on thousands of communes.
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    geoms = shapely.orient_polygons(np.asarray(geoms, dtype=object))
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, vertex_of = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    if len(xy):
+        first = np.r_[True, vertex_of[1:] != vertex_of[:-1]]
+        last = np.r_[vertex_of[1:] != vertex_of[:-1], True]
+        codes[first] = MplPath.MOVETO
+        codes[last] = MplPath.CLOSEPOLY
+    geom_of_vertex = part_of[ring_of[vertex_of]] if len(xy) else np.empty(0, dtype=np.int64)
+    cuts = np.searchsorted(geom_of_vertex, np.arange(1, len(geoms)))
+    paths = [MplPath(v, c) for v, c in zip(np.split(xy, cuts), np.split(codes, cuts), strict=True)]
+    return PathCollection(paths, facecolors=list(facecolors), **kwargs)
 
 
 def to_png(
@@ -132,7 +159,16 @@ def to_png(
     colours = np.array(classes.colours + [NA_COLOUR], dtype=object)[classes.yb]
     fig, ax = plt.subplots(figsize=figsize)
     try:
-        projected.plot(ax=ax, color=list(colours), edgecolor="white", linewidth=0.2)
+        ax.add_collection(
+            _polygon_collection(
+                projected.geometry.to_numpy(), colours, edgecolors="white", linewidths=0.2
+            )
+        )
+        x0, y0, x1, y1 = projected.total_bounds
+        if np.isfinite([x0, y0, x1, y1]).all():
+            pad = 0.01 * max(x1 - x0, y1 - y0, 1.0)
+            ax.set_xlim(x0 - pad, x1 + pad)
+            ax.set_ylim(y0 - pad, y1 + pad)
         if outlines is not None:
             items = (
                 outlines.values()
