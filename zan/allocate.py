@@ -43,7 +43,7 @@ import pandas as pd
 
 from .envelope import Envelope, _fr, _fr_html
 from .errors import DataError, InfeasibleError, Problem, ScenarioError, ValidationError
-from .rules import Criterion, get_rule
+from .rules import Criterion, criteria_weights, criterion_values, get_rule
 
 __all__ = [
     "WaterFill",
@@ -966,52 +966,8 @@ def _criteria_raw(
     data: pd.DataFrame, criteria: Sequence[Criterion], *, strict_codes: bool
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Raw values (n, C) of each criterion (rule × modulation) and the rules' kinds."""
-    from .rules import evaluate_rule, modulation_coefficients
-
-    cols, kinds = [], []
-    for crit in criteria:
-        rule = get_rule(crit.rule)
-        raw = evaluate_rule(crit.rule, data, **dict(crit.params))
-        if crit.modulation is not None:
-            if not rule.modulable:
-                raise ScenarioError(
-                    f"criterion {crit.key!r}: rule {crit.rule!r} does not allow modulation "
-                    "(its rates are given); remove 'modulation'"
-                )
-            m = crit.modulation
-            codes = m.codes
-            if codes and not strict_codes:
-                codes = {k: v for k, v in codes.items() if str(k) in set(map(str, data.index))}
-            raw = raw * modulation_coefficients(
-                data, column=m.column, values=m.values, codes=codes, default=m.default
-            )
-        cols.append(raw)
-        kinds.append(rule.kind)
-    return np.column_stack(cols), tuple(kinds)
-
-
-def _check_weights(criteria: Sequence[Criterion], normalise: bool) -> np.ndarray:
-    if not criteria:
-        raise ScenarioError("no criteria given; add at least one (e.g. rule 'uniform')")
-    names = [c.key for c in criteria]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ScenarioError(
-            f"criterion name {dup[0]!r} is used twice; give each criterion its own 'name'"
-        )
-    alpha = np.array([float(c.weight) for c in criteria])
-    if not np.isfinite(alpha).all() or (alpha < 0).any():
-        raise ScenarioError(f"criteria weights must be >= 0 (got {alpha.tolist()})")
-    if normalise:
-        if alpha.sum() <= 0:
-            raise ScenarioError("criteria weights are all zero; give at least one a weight")
-        return alpha / alpha.sum()
-    if abs(alpha.sum() - 1.0) > 1e-9:
-        raise ScenarioError(
-            f"criteria weights sum to {alpha.sum():.6g}, not 1 "
-            f"({', '.join(f'{x:g}' for x in alpha)}); fix them or set normalise = true"
-        )
-    return alpha
+    cols = [criterion_values(c, data, strict_codes=strict_codes) for c in criteria]
+    return np.column_stack(cols), tuple(get_rule(c.rule).kind for c in criteria)
 
 
 def _group_shares(
@@ -1362,7 +1318,7 @@ def allocate(
         raise ScenarioError(
             f"unknown rounding method {rounding!r}; valid methods: {', '.join(ROUNDING_METHODS)}"
         )
-    alpha = _check_weights(criteria, normalise)
+    alpha = criteria_weights(criteria, normalise=normalise)
     order = pd.Index(data.index.astype(str))
     floors, caps, garantie = (_align_to(v, order) for v in (floors, caps, garantie))
     table = _sorted_table(data, "the territory table")
@@ -1505,7 +1461,7 @@ def allocate_cascade(
         raise ScenarioError(f"'levels' must list distinct levels from the top down (got {levels})")
     if "commune" in levels[:-1]:
         raise ScenarioError("'commune' can only be the last level of a cascade")
-    alpha = _check_weights(criteria, normalise)
+    alpha = criteria_weights(criteria, normalise=normalise)
     communes = _sorted_table(data, "the commune table")
     upper = [lv for lv in levels if lv != "commune"]
     for lv in upper:

@@ -48,6 +48,8 @@ __all__ = [
     "evaluate_rule",
     "modulation_coefficients",
     "criteria_matrix",
+    "criteria_weights",
+    "criterion_values",
     "convergence_factor",
     "uniform",
     "past_consumption",
@@ -847,6 +849,107 @@ class CriteriaMatrix:
         return out
 
 
+def criteria_weights(criteria: Sequence[Criterion], *, normalise: bool = False) -> np.ndarray:
+    """The criteria's weights, checked: names unique, finite, >= 0, summing to 1.
+
+    Parameters
+    ----------
+    criteria : sequence of Criterion
+    normalise : bool, default False
+        Rescale the weights to sum to 1; otherwise they must (within 1e-9).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ScenarioError
+        No criteria, a name used twice, a negative or missing weight, all weights
+        zero, or (without ``normalise``) weights not summing to 1.
+
+    Examples
+    --------
+    >>> criteria_weights([Criterion("uniform", 1), Criterion("past_consumption", 3)],
+    ...                  normalise=True)
+    array([0.25, 0.75])
+    """
+    if not criteria:
+        raise ScenarioError("no criteria given; add at least one (e.g. rule 'uniform')")
+    names = [c.key for c in criteria]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(
+            f"criterion name {dup[0]!r} is used twice; give each criterion its own 'name'"
+        )
+    w = np.array([float(c.weight) for c in criteria])
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ScenarioError(f"criteria weights must be >= 0 (got {w.tolist()})")
+    if normalise:
+        if w.sum() <= 0:
+            raise ScenarioError("criteria weights are all zero; give at least one a weight")
+        return w / w.sum()
+    if abs(w.sum() - 1.0) > 1e-9:
+        raise ScenarioError(
+            f"criteria weights sum to {w.sum():.6g}, not 1 ({', '.join(f'{x:g}' for x in w)}); "
+            "fix them or set normalise = true"
+        )
+    return w
+
+
+def criterion_values(
+    crit: Criterion, data: pd.DataFrame, *, strict_codes: bool = True
+) -> np.ndarray:
+    """Raw values of one criterion on a territory table: its rule times its modulation.
+
+    Parameters
+    ----------
+    crit : Criterion
+    data : pandas.DataFrame
+        Territory table indexed by code.
+    strict_codes : bool, default True
+        A modulation code absent from ``data`` is an error; False ignores it (a
+        cascade's lower level holds only some of the codes).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per row of ``data`` (not normalised).
+
+    Raises
+    ------
+    ScenarioError
+        Modulation of a rule whose rates are given, a modulation leaving no weight,
+        or any rule error.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"population": [3, 1]}, index=["a", "b"])
+    >>> criterion_values(Criterion("indicator", 1, {"column": "population"}), t).tolist()
+    [3.0, 1.0]
+    """
+    rule = get_rule(crit.rule)
+    raw = evaluate_rule(crit.rule, data, **dict(crit.params))
+    if crit.modulation is None:
+        return raw
+    if not rule.modulable:
+        raise ScenarioError(
+            f"criterion {crit.key!r}: rule {crit.rule!r} does not allow modulation "
+            "(its rates are given); remove 'modulation'"
+        )
+    m = crit.modulation
+    codes = m.codes
+    if codes and not strict_codes:
+        known = set(map(str, data.index))
+        codes = {k: v for k, v in codes.items() if str(k) in known}
+    raw = raw * modulation_coefficients(
+        data, column=m.column, values=m.values, codes=codes, default=m.default
+    )
+    if not (raw > 0).any():
+        raise ScenarioError(f"criterion {crit.key!r}: the modulation leaves no weight anywhere")
+    return raw
+
+
 def criteria_matrix(
     data: pd.DataFrame,
     criteria: Sequence[Criterion],
@@ -885,44 +988,12 @@ def criteria_matrix(
     >>> m.blended()
     array([0.5, 0.5])
     """
-    if not criteria:
-        raise ScenarioError("no criteria given; add at least one (e.g. rule 'uniform')")
     names = [c.key for c in criteria]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ScenarioError(
-            f"criterion name {dup[0]!r} is used twice; give each criterion its own 'name'"
-        )
-    w = np.array([float(c.weight) for c in criteria])
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ScenarioError(f"criteria weights must be >= 0 (got {w.tolist()})")
-    if normalise:
-        if w.sum() <= 0:
-            raise ScenarioError("criteria weights are all zero; give at least one a weight")
-        w = w / w.sum()
-    elif abs(w.sum() - 1.0) > 1e-9:
-        raise ScenarioError(
-            f"criteria weights sum to {w.sum():.6g}, not 1 ({', '.join(f'{x:g}' for x in w)}); "
-            "fix them or set normalise = true"
-        )
+    w = criteria_weights(criteria, normalise=normalise)
     cols, kinds, labels = [], [], []
     for crit in criteria:
         rule = get_rule(crit.rule)
-        raw = evaluate_rule(crit.rule, data, **dict(crit.params))
-        if crit.modulation is not None:
-            if not rule.modulable:
-                raise ScenarioError(
-                    f"rule {crit.rule!r} does not allow modulation (its rates are given); "
-                    "remove 'modulation' from this criterion"
-                )
-            m = crit.modulation
-            raw = raw * modulation_coefficients(
-                data, column=m.column, values=m.values, codes=m.codes, default=m.default
-            )
-            if not (raw > 0).any():
-                raise ScenarioError(
-                    f"criterion {crit.key!r}: the modulation leaves no weight anywhere"
-                )
+        raw = criterion_values(crit, data)
         if scale_targets:
             raw = raw / raw.sum()
         elif rule.kind != "target":

@@ -75,7 +75,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,29 +274,6 @@ class SensitivityConfig(_Model):
         return self
 
 
-def _config_error(source: str, exc: _PydanticValidationError) -> ScenarioError:
-    msgs = []
-    for err in exc.errors():
-        loc = ".".join(
-            str(p)
-            for p in err["loc"]
-            if not (
-                isinstance(p, str) and (p.startswith("function-") or p in ("uniform", "normal"))
-            )
-        )
-        key = "sensitivity" + (f".{loc}" if loc else "")
-        text = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            text = "unknown key; remove it or fix its spelling"
-            if loc.count(".") == 0:
-                text += f" (valid keys: {', '.join(SensitivityConfig.model_fields)})"
-            elif loc.startswith(("weights.", "parameters.")):
-                text += f" (valid keys: {', '.join(DistributionConfig.model_fields)})"
-        msgs.append(f"key {key!r}: {text}")
-    more = f" (and {len(msgs) - 1} more: {' | '.join(msgs[1:4])})" if len(msgs) > 1 else ""
-    return ScenarioError(f"{source}: {msgs[0]}{more}")
-
-
 def read_scenario(path: str | os.PathLike) -> tuple[Any, SensitivityConfig | None]:
     """Read a scenario file and its ``[sensitivity]`` section.
 
@@ -323,34 +299,10 @@ def read_scenario(path: str | os.PathLike) -> tuple[Any, SensitivityConfig | Non
     >>> sc.scenario.name, config is None
     ('Consommation et population', True)
     """
-    from . import scenario as _scenario
+    from .scenario import load_scenario
 
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(f"{p}: scenario file not found; check the path")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{p}: not valid TOML ({exc}); fix the syntax") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{p}: not UTF-8 text ({exc}); save it as UTF-8") from exc
-    if "sensitivity" in _scenario.Scenario.model_fields:  # the scenario model knows the section
-        sc = _scenario.load_scenario(p)
-        return sc, _config_of(sc)
-    raw = data.pop("sensitivity", None)
-    if raw is None:
-        return _scenario.load_scenario(p), None
-    try:
-        config = SensitivityConfig.model_validate(raw)
-    except _PydanticValidationError as exc:
-        raise _config_error(str(p), exc) from None
-    try:
-        sc = _scenario.Scenario.model_validate(data)
-    except _PydanticValidationError as exc:
-        raise _scenario._convert_error(str(p), exc) from None
-    sc._path = p.resolve()
-    _scenario._check_files(sc)
-    return sc, config
+    sc = load_scenario(path)  # the scenario model reads and validates the section
+    return sc, _config_of(sc)
 
 
 def _config_of(sc: Any) -> SensitivityConfig | None:
