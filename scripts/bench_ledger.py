@@ -10,6 +10,9 @@ two ledgers:
 For each: the import (reading the file included; goal < 30 s), a re-import of the
 same file (no change), a revised vintage (1 % of the figures revised, recorded as
 adjustments), a balance of all accounts at a date (goal < 1 s), and ``verify``.
+Then the 2031-2040 period is allocated and a net artificialisation table of the
+same size (35,000 communes × 10 years, ``code, year, net_m2``, some negative) is
+imported into it, compared with the ENAF consumption import above (same code path).
 
 Baselines, in the same process and on the same ledger:
 
@@ -63,6 +66,19 @@ class _Alloc:
             {"nom": codes, "envelope_ha": envelope_ha}, index=pd.Index(codes, name="code")
         )
         self.totals = {"envelope_ha": envelope_ha * len(codes) + 1000.0}
+
+
+def net_table(path: Path, codes: pd.Index, years: range, seed: int = 2031) -> None:
+    """Write a synthetic net artificialisation table (long: code, year, net_m2)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "code": np.repeat(codes.to_numpy(), len(years)),
+            "year": np.tile(np.asarray(years), len(codes)),
+            "net_m2": rng.integers(-5_000, 20_000, size=len(codes) * len(years)),
+        }
+    )
+    frame.to_csv(path, index=False)
 
 
 def _timed(fn, *args, **kwargs):
@@ -167,6 +183,7 @@ def run_case(
     envelope_ha: float,
     sample: int,
     repeat: int,
+    net: Path | None = None,
 ) -> dict[str, float]:
     codes = sorted(assignment.unique())
     times = []
@@ -226,8 +243,28 @@ def run_case(
         f"verify (SHA-256 chain, invariants)     {t_verify:8.2f} s   ({verify.entries:,} entries)"
     )
     print(f"file size                              {path.stat().st_size / 1e6:8.1f} MB")
+    out = {"import": t_import, "balance": t_balance}
+    if net is not None:
+        ledger.record_allocation(
+            _Alloc(codes, envelope_ha), period="2031-2040", justification="bench"
+        )
+        rep_net, t_net = _timed(ledger.import_artificialisation, net)
+        assert rep_net.new_entries == len(codes) * 10, rep_net
+        _, t_net_again = _timed(ledger.import_artificialisation, net)
+        t_net_balance = _best(5, ledger.balance, at="2036-06-30", period="2031-2040")
+        print(
+            f"import net artificialisation 2031-2040   {t_net:8.2f} s   "
+            f"ENAF consumption import above {t_import:8.2f} s (x{t_net / t_import:.2f})  "
+            "(goal < 30 s)"
+        )
+        print(f"re-import same table (no change)       {t_net_again:8.3f} s")
+        print(
+            f"balance of all accounts, 2031-2040     {t_net_balance:8.3f} s   "
+            f"2021-2030 {t_balance:.3f} s (x{t_net_balance / t_balance:.2f})  (goal < 1 s)"
+        )
+        out.update(net_import=t_net, net_balance=t_net_balance)
     ledger.close()
-    return {"import": t_import, "balance": t_balance}
+    return out
 
 
 def main() -> None:
@@ -256,10 +293,12 @@ def main() -> None:
             f"({vintage.stat().st_size / 1e6:.1f} MB, written in {t_write:.1f} s)"
         )
         communes = pd.Index(frame["idcom"])
+        net = folder / "artificialisation_nette_2031_2040.csv"
+        net_table(net, communes, range(2031, 2041))
         epci = pd.Series(
             [f"2{i // args.epci_size:08d}" for i in range(len(communes))], index=communes
         )
-        run_case("epci", folder, vintage, revised, epci, 1_000.0, args.sample, args.repeat)
+        run_case("epci", folder, vintage, revised, epci, 1_000.0, args.sample, args.repeat, net)
         if not args.skip_communes:
             ident = pd.Series(communes.to_numpy(), index=communes)
             run_case(
@@ -271,6 +310,7 @@ def main() -> None:
                 20.0,
                 args.sample,
                 max(1, args.repeat - 1),
+                net,
             )
 
 

@@ -371,6 +371,7 @@ def test_atlas_bundles_maps_offline(runner, tmp_path):
 def test_compare_and_sensitivity_commands(tmp_path):
     import openpyxl
     from click.testing import CliRunner
+
     from zan.cli import main
     from zan.datasets import scenario_path
 
@@ -391,9 +392,10 @@ def test_compare_and_sensitivity_commands(tmp_path):
     assert "Écarts (ha)" in openpyxl.load_workbook(tmp_path / "c" / "comparaison.xlsx").sheetnames
     assert (tmp_path / "c" / "carte_comparaison.html").stat().st_size > 0
     r = CliRunner().invoke(
-        main, ["sensitivity", str(b), "--samples", "512", "--out", str(tmp_path / "s")]
+        main, ["sensitivity", str(b), "--samples", "512", "--out", str(tmp_path / "s"), "--png"]
     )
     assert r.exit_code == 0, r.output
+    assert (tmp_path / "s" / "carte_largeur.png").read_bytes()[:4] == b"\x89PNG"
     assert (
         openpyxl.load_workbook(tmp_path / "s" / "sensibilite.xlsx").sheetnames[0] == "Intervalles"
     )

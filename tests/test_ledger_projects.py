@@ -93,7 +93,9 @@ def test_parcel_table_from_the_measure_module(ledger: Ledger) -> None:
 def test_project_by_polygon(ledger: Ledger, tmp_path) -> None:
     path = tmp_path / "emprise.geojson"
     gpd.GeoDataFrame(geometry=[box(20, 0, 120, 50)], crs="EPSG:2154").to_crs(4326).to_file(path)
-    pid = ledger.add_project("A", label="Voie nouvelle", geometry=path, landcover=LANDCOVER)
+    # The tiny ledger holds no territory boundary: the footprint cannot be checked, it says so.
+    with pytest.warns(UserWarning, match="no boundary of territory 'A'.*'Voie nouvelle'"):
+        pid = ledger.add_project("A", label="Voie nouvelle", geometry=path, landcover=LANDCOVER)
     p = ledger.projects().loc[pid]
     # 5,000 m², of which x in [20, 30] (500 m²) artificialised.
     assert p["enaf_ha"] == pytest.approx(0.45, abs=1e-4)
@@ -252,3 +254,72 @@ def test_demo_parcels_match_the_parcel_measure(tmp_path) -> None:
 def test_measure_project_declared_area_needs_no_land_cover() -> None:
     m = measure_project(geometry=box(0, 0, 100, 100), enaf_ha=0.25)
     assert (m.enaf_m2, m.area_m2, m.method) == (2500, 10_000.0, "declared")
+
+
+# --------------------------------------------------------------------------- footprint in its territory
+
+
+@pytest.fixture(name="boxes")
+def boxes_fixture(tmp_path) -> Ledger:
+    """The tiny region with boundaries: A = [0, 2000] x [0, 1000], B = [2000, 3000] x [0, 1000]."""
+    from test_ledger_common import FakeAllocation
+
+    communes = gpd.GeoDataFrame(
+        {"nom": ["Amont-le-Haut", "Amont-le-Bas", "Aval"]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
+        index=pd.Index(["99001", "99002", "99003"], name="code"),
+        crs="EPSG:2154",
+    )
+    membership = pd.DataFrame(
+        {"epci": ["A", "A", "B"], "departement": "99", "region": "99"}, index=communes.index
+    )
+    t = zan.Territories(communes, membership)
+    led = Ledger.create(
+        tmp_path / "boites.gpkg", FakeAllocation(garantie={"A": 1.0}), territories=t
+    )
+    yield led
+    led.close()
+
+
+@pytest.mark.parametrize(
+    ("footprint", "message"),
+    [
+        # 200 m x 100 m astride the boundary: 1 ha of 2 ha in B.
+        (
+            box(1900, 0, 2100, 100),
+            r"project 'ZA du Bord' lies partly outside territory 'A' \(Territoire A\): 1\.0000 ha "
+            r"of its 2\.0000 ha footprint lie outside it: 1\.0000 ha in B \(Territoire B\).*"
+            r"commit it on the territory that holds it",
+        ),
+        # Half of it beyond the region (x < 0): outside every territory.
+        (
+            box(-50, 0, 50, 100),
+            r"0\.5000 ha of its 1\.0000 ha footprint lie outside it: 0\.5000 ha outside every "
+            r"territory of the ledger",
+        ),
+        # 300 m² outside, above 0.1 % of 20.03 ha (200.3 m²).
+        (box(0, 0, 2003, 100), r"0\.0300 ha of its 20\.0300 ha footprint.*in B"),
+    ],
+)
+def test_polygon_outside_its_territory_writes_nothing(boxes: Ledger, footprint, message) -> None:
+    n = count_entries(boxes.path)
+    with pytest.raises(LedgerError, match=message):
+        boxes.add_project("A", label="ZA du Bord", geometry=footprint, enaf_ha=1)
+    assert count_entries(boxes.path) == n and _projects_rows(boxes) == 0
+
+
+def test_polygon_inside_its_territory_is_accepted(boxes: Ledger) -> None:
+    inside = boxes.add_project("A", label="ZA", geometry=box(100, 100, 300, 300), enaf_ha=4)
+    # 50 m² outside: within 0.1 % of 20.005 ha (200.05 m²), boundaries are not digitised alike.
+    edge = boxes.add_project("A", label="Bord", geometry=box(0, 0, 2000.5, 100), enaf_ha=1)
+    # On the garantie communale pool, the territory's boundary holds.
+    pool = boxes.add_project(
+        "garantie:A", label="Mairie", geometry=box(10, 10, 60, 60), enaf_ha=0.2
+    )
+    b = boxes.add_project("B", label="Plateforme", geometry=box(2100, 0, 2900, 500), enaf_ha=3)
+    p = boxes.projects()
+    assert p.loc[[inside, edge, pool, b], "account"].tolist() == ["A", "A", "garantie:A", "B"]
+    assert p.loc[inside, "area_ha"] == pytest.approx(4.0)
+    assert boxes.balance().loc[["A", "B"], "committed_ha"].tolist() == [5.2, 3.0]
+    with pytest.raises(LedgerError, match=r"outside territory 'B'.*40\.0000 ha in A"):
+        boxes.add_project("B", label="Mal placé", geometry=box(1000, 0, 1400, 1000), enaf_ha=1)

@@ -150,13 +150,16 @@ def test_old_schema_is_migrated_on_open(tmp_path) -> None:
     led = Ledger(path)
     with _raw_path(path) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY version")]
-        assert versions == [1, 2]
+        assert versions == [1, 2, 3]
         assert (
             c.execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'account_balances'"
             ).fetchone()[0]
             == 1
         )
+        # Version 3: each import says which metric it recorded.
+        columns = [r[1] for r in c.execute("PRAGMA table_info(imports)")]
+        assert columns[-2:] == ["metric", "vintage"]
     assert led.verify().ok
 
 

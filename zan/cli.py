@@ -723,18 +723,19 @@ def compare_cmd(scenarios, out, baseline, level):
     type=click.Path(file_okay=False),
     default="zan-sensibilite",
     show_default=True,
-    help="Folder for intervalles.csv, indices.csv, sensibilite.xlsx, eventail.png, carte_largeur.html/.png.",
+    help="Folder for intervalles.csv, indices.csv, sensibilite.xlsx, eventail.png, carte_largeur.html.",
 )
-def sensitivity_cmd(scenario, samples, seed, out):
+@click.option("--png", is_flag=True, help="Also write a static map (carte_largeur.png) for reports.")
+def sensitivity_cmd(scenario, samples, seed, out, png):
     """Vary weights and parameters ([sensitivity] section, else every weight ±50 %): intervals, Sobol indices."""
     from .sensitivity import sensitivity_analysis, write_sensitivity
 
-    result = sensitivity_analysis(scenario, samples=samples, seed=seed)
+    result = sensitivity_analysis(scenario, samples=samples, seed=seed, prepare_map=True)
     click.echo(f"{len(result.samples):,} evaluations in {result.seconds:.2f} s")
     _print_table(result.indices.set_index("label").round(3))
     for note in result.notes:
         click.echo(note)
-    for path in write_sensitivity(result, out):
+    for path in write_sensitivity(result, out, png=png):
         click.echo(f"written: {path}")
 
 
@@ -890,6 +891,33 @@ def ledger_init_cmd(ledger, scenario, no_garantie_pools, force, author, justific
     click.echo(f"written: {ledger}")
 
 
+@ledger_group.command("allocate")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Scenario whose allocation credits the accounts for the period.",
+)
+@click.option("--period", required=True, help="Period credited (2031-2040, 2041-2050).")
+@click.option("--justification", required=True, help="E.g. the SRADDET deliberation.")
+@click.option("--no-garantie-pools", is_flag=True, help="No garantie communale pool accounts.")
+@_author
+def ledger_allocate_cmd(ledger, scenario, period, justification, no_garantie_pools, author):
+    """Record a scenario's allocation for a further period (recorded once per period)."""
+    from .ledger import allocate_period
+
+    op = allocate_period(
+        ledger,
+        scenario,
+        period=period,
+        justification=justification,
+        author=author,
+        garantie_pools=not no_garantie_pools,
+    )
+    click.echo(f"allocation {period} recorded (operation {op})")
+
+
 @ledger_group.command("import-consumption")
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -908,6 +936,39 @@ def ledger_import_cmd(ledger, file, passage, code_column, allow_older, author, j
     """Import a Cerema vintage (idempotent; revisions recorded as adjustments)."""
     report = _open_ledger(ledger).import_consumption(
         file,
+        passage=passage,
+        code_column=code_column,
+        author=author,
+        justification=justification,
+        allow_older=allow_older,
+    )
+    click.echo(str(report))
+
+
+@ledger_group.command("import-artificialisation")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--vintage", help="Name of the release, shown in the entries (e.g. 'OCS GE 2034').")
+@click.option("--year", type=int, help="Year of a table without a year column.")
+@click.option(
+    "--passage",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Table de passage of the file's COG.",
+)
+@click.option("--code-column", help="Commune code column of the file (code by default).")
+@click.option(
+    "--allow-older", is_flag=True, help="Accept a vintage older than one already imported."
+)
+@_author
+@_justification
+def ledger_import_artif_cmd(
+    ledger, file, vintage, year, passage, code_column, allow_older, author, justification
+):
+    """Import net artificialisation per commune and year (from 2031; idempotent, revisions)."""
+    report = _open_ledger(ledger).import_artificialisation(
+        file,
+        vintage=vintage,
+        year=year,
         passage=passage,
         code_column=code_column,
         author=author,
@@ -1128,7 +1189,7 @@ def ledger_balance_cmd(ledger, at, period, pools, out):
 @ledger_group.command("history")
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
 @click.argument("code")
-@click.option("--period", help="Period (all by default).")
+@click.option("--period", help="Period (2021-2030 by default).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the history (CSV or XLSX).")
 def ledger_history_cmd(ledger, code, period, out):
     """The entries of one account, in order."""
@@ -1146,15 +1207,17 @@ def ledger_history_cmd(ledger, code, period, out):
     "--column", type=click.Choice(["status", "remaining_ha"]), default="status", show_default=True
 )
 @click.option("--at", help="Date of the balance (YYYY-MM-DD).")
+@click.option("--period", help="Period (2021-2030 by default).")
 @click.option(
     "--out", type=click.Path(dir_okay=False), default="carte_compte.html", show_default=True
 )
-def ledger_map_cmd(ledger, column, at, out):
+def ledger_map_cmd(ledger, column, at, period, out):
     """Map of each territory's status or remaining balance (offline HTML)."""
     from .ledger import balance_map
     from .maps import save
 
-    click.echo(f"written: {save(balance_map(_open_ledger(ledger), column=column, at=at), out)}")
+    book = _open_ledger(ledger)
+    click.echo(f"written: {save(balance_map(book, column=column, at=at, period=period), out)}")
 
 
 @ledger_group.command("verify")

@@ -34,7 +34,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -390,6 +390,19 @@ class Envelope:
         )
 
 
+def _period(name: str, value: Any) -> tuple[int, int]:
+    """``(first, last)`` years, both included, first <= last."""
+    try:
+        first, last = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ScenarioError(
+            f"{name!r} must be [first year, last year] (got {value!r}); e.g. [2031, 2040]"
+        ) from None
+    if first > last:
+        raise ScenarioError(f"{name!r} must be [first, last] (got [{first}, {last}])")
+    return first, last
+
+
 def regional_envelope(
     reference_ha: float,
     *,
@@ -405,6 +418,7 @@ def regional_envelope(
     pene_regions_ha: float | None = None,
     tolerance: float | None = None,
     reference_period: tuple[int, int] | None = None,
+    target_period: tuple[int, int] | None = None,
 ) -> Envelope:
     """Compute a region's envelope term by term.
 
@@ -441,6 +455,11 @@ def regional_envelope(
         Override the profile's tolerance.
     reference_period : tuple of int, optional
         Years ``reference_ha`` was measured over, when not the profile's (reported).
+    target_period : tuple of int, optional
+        Years the envelope is for, when not the profile's: a later decade of the
+        SRADDET (2031-2040, 2041-2050, in net artificialisation: DOMAIN.md §1 says the
+        law leaves each decade's figure to the region), given with its
+        ``envelope_ha`` or ``reduction``.
 
     Returns
     -------
@@ -538,8 +557,8 @@ def regional_envelope(
     effort = 100.0 * (1.0 - regional / ref) if ref > 0 else float("nan")
     return Envelope(
         profile=prof,
-        reference_period=tuple(reference_period or prof.periods.reference),
-        target_period=tuple(prof.periods.target),
+        reference_period=_period("reference_period", reference_period or prof.periods.reference),
+        target_period=_period("target_period", target_period or prof.periods.target),
         reference_ha=ref,
         reduction=red,
         gross_ha=gross,

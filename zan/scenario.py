@@ -125,12 +125,22 @@ class DataConfig(_Model):
     )
 
 
+#: Optional keys added after scenario hashes were first recorded (in ledgers and
+#: ``sources.json``): left out of the hash while unset, so that those hashes still match.
+_HASHED_WHEN_SET = (("envelope", "target_period"),)
+
+
 class EnvelopeConfig(_Model):
     """``[envelope]``: the regional envelope (see zan.envelope)."""
 
     profile: str = Field(DEFAULT_PROFILE, description="Legal profile: loi_2023 or trace_2025.")
     reference_period: tuple[int, int] | None = Field(
         None, description="Reference years, both included (default: the profile's)."
+    )
+    target_period: tuple[int, int] | None = Field(
+        None,
+        description="Years the envelope is for, both included (default: the profile's); "
+        "e.g. [2031, 2040] for the SRADDET's second decade (net artificialisation).",
     )
     reference_ha: float | None = Field(
         None, ge=0, description="Regional reference consumption given directly (ha)."
@@ -177,10 +187,10 @@ class EnvelopeConfig(_Model):
             raise ValueError("give either 'reduction' or 'envelope_ha', not both")
         if self.reserve_ha is not None and self.reserve_share is not None:
             raise ValueError("give either 'reserve_ha' or 'reserve_share', not both")
-        if self.reference_period and self.reference_period[0] > self.reference_period[1]:
-            raise ValueError(
-                f"'reference_period' must be [first, last] (got {list(self.reference_period)})"
-            )
+        for name in ("reference_period", "target_period"):
+            years = getattr(self, name)
+            if years and years[0] > years[1]:
+                raise ValueError(f"{name!r} must be [first, last] (got {list(years)})")
         return self
 
 
@@ -392,6 +402,9 @@ class Scenario(_Model):
         defaults) have the same hash; paths count as written.
         """
         data = self.model_dump(mode="json", exclude={"sensitivity"})
+        for section, key in _HASHED_WHEN_SET:  # keys added later: old hashes stay valid
+            if data.get(section, {}).get(key, ...) is None:
+                del data[section][key]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -770,6 +783,7 @@ def _build_envelope(sc: Scenario, communes: pd.DataFrame, garantie_n: int) -> En
             national_reference_ha=e.national_reference_ha,
             tolerance=e.tolerance,
             reference_period=_reference_period(sc),
+            target_period=e.target_period,
         )
     except ScenarioError as exc:
         raise ScenarioError(f"{sc.source}: key 'envelope': {exc}") from exc

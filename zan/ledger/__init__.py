@@ -6,30 +6,48 @@ and that QGIS opens, each territory's envelope, its consumption year after year
 the regional reserve, the transfers between territories and the national projects
 counted against the PENE forfait.
 
-=================================  ================================================
-:func:`init_ledger`                a new ledger from a scenario (``zan ledger init``)
-:class:`Ledger`                    open a ledger; write and read through it
-:meth:`Ledger.import_consumption`  a Cerema vintage, idempotent, revisions adjusted
-:meth:`Ledger.add_project`         a project by parcels or polygon, ENAF measured
-:meth:`Ledger.grant`               from the regional reserve to a territory
-:meth:`Ledger.transfer`            between territories
-:meth:`Ledger.record_pene`         a national project, against the PENE forfait
-:meth:`Ledger.reverse`             correct a mistake (entries are never edited)
-:meth:`Ledger.balance`             balances, pace, projection, status at any date
-:meth:`Ledger.history`             the entries of one account
-:meth:`Ledger.verify`              SHA-256 chain and invariants
-:func:`export_balance`             balance table, French headers, CSV or XLSX
-:func:`export_history`             history of an account, French headers
-:func:`report_data`                the tables a report needs, in one object
-:func:`example_ledger`             a small ledger of the demo region, to try things
-:func:`balance_map`                map of remaining balance or status
-=================================  ================================================
+=======================================  ==========================================
+:func:`init_ledger`                      a new ledger from a scenario (``zan ledger init``)
+:class:`Ledger`                          open a ledger; write and read through it
+:func:`allocate_period`                  a scenario's allocation for 2031-2040 or
+                                         2041-2050 (``zan ledger allocate``)
+:meth:`Ledger.record_allocation`         the same from an allocation object
+:meth:`Ledger.import_consumption`        a Cerema vintage (2021-2030), idempotent,
+                                         revisions adjusted
+:meth:`Ledger.import_artificialisation`  net artificialisation per commune and year
+                                         (from 2031; a table or a measure), the same
+                                         guarantees (``zan ledger
+                                         import-artificialisation``)
+:meth:`Ledger.add_project`               a project by parcels or polygon, ENAF
+                                         measured, checked to lie in its territory
+:meth:`Ledger.grant`                     from the regional reserve to a territory
+:meth:`Ledger.transfer`                  between territories
+:meth:`Ledger.record_pene`               a national project, against the PENE forfait
+:meth:`Ledger.reverse`                   correct a mistake (entries are never edited)
+:meth:`Ledger.balance`                   balances, pace, projection, status at any
+                                         date, per period (``period=``)
+:meth:`Ledger.history`                   the entries of one account, per period
+:meth:`Ledger.verify`                    SHA-256 chain and invariants of every period
+:func:`export_balance`                   balance table, French headers, CSV or XLSX
+:func:`export_history`                   history of an account, French headers
+:func:`report_data`                      the tables a report needs, in one object
+:func:`example_ledger`                   a small ledger of the demo region, to try
+                                         things
+:func:`balance_map`                      map of remaining balance or status
+=======================================  ==========================================
 
 Modules: :mod:`~zan.ledger.store` (file, schema, migrations, locking),
 :mod:`~zan.ledger.entries` (kinds, hash chain), :mod:`~zan.ledger.accounts`,
 :mod:`~zan.ledger.allocation` (recording an allocation run), :mod:`~zan.ledger.core`
 (:class:`Ledger`), :mod:`~zan.ledger.imports`, :mod:`~zan.ledger.projects`,
 :mod:`~zan.ledger.balance`, :mod:`~zan.ledger.verify`, :mod:`~zan.ledger.export`.
+
+Periods (loi n° 2021-1104 art. 191 and 194, DOMAIN.md §1): the ledger is created
+with the allocation of its first period (2021-2030, measured in ENAF consumption);
+each later decade (2031-2040, 2041-2050, measured in net artificialisation) is
+credited by an allocation of its own, recorded once, with its own reserve,
+garantie pools and PENE forfait; the regional invariant is checked per period.
+Balances, histories, maps and exports read one period (the first by default).
 
 Amounts are stored as whole square metres (exact sums, invariants checked without
 tolerance) and shown in hectares (4 decimals = 1 m²).
@@ -46,10 +64,15 @@ from typing import Any
 from .accounts import PENE, RESERVE, garantie_account
 from .balance import BALANCE_COLUMNS, balance_map, balances, history, map_frame
 from .core import Ledger
-from .entries import KINDS, LEGAL_PERIODS
+from .entries import KINDS, LEGAL_PERIODS, METRICS
 from .export import LedgerReport, french_balance, french_history, report_data, write_table
-from .imports import ImportReport, import_consumption
-from .projects import ProjectMeasure, measure_project
+from .imports import ImportReport, import_artificialisation, import_consumption
+from .projects import (
+    OUTSIDE_TOLERANCE_M2,
+    OUTSIDE_TOLERANCE_SHARE,
+    ProjectMeasure,
+    measure_project,
+)
 from .store import SCHEMA_VERSION
 from .verify import VerifyReport
 
@@ -59,10 +82,12 @@ __all__ = [
     "ImportReport",
     "ProjectMeasure",
     "init_ledger",
+    "allocate_period",
     "example_ledger",
     "report_data",
     "LedgerReport",
     "import_consumption",
+    "import_artificialisation",
     "measure_project",
     "balances",
     "history",
@@ -80,6 +105,9 @@ __all__ = [
     "RESERVE",
     "PENE",
     "SCHEMA_VERSION",
+    "METRICS",
+    "OUTSIDE_TOLERANCE_M2",
+    "OUTSIDE_TOLERANCE_SHARE",
 ]
 
 
@@ -205,6 +233,80 @@ def init_ledger(
     )
 
 
+def allocate_period(
+    ledger: Ledger | str | os.PathLike[str],
+    scenario: Any,
+    *,
+    period: str | tuple[int, int],
+    justification: str,
+    author: str | None = None,
+    garantie_pools: bool = True,
+) -> int:
+    """Run a scenario and record its allocation for a further period of the ledger.
+
+    The scenario must allocate at the ledger's level, on the same territories
+    (:meth:`Ledger.record_allocation` names the codes that do not match). Its
+    name, hash, file and the file's SHA-256 are stored with every credit.
+
+    Write the decade's figures in the scenario: ``[envelope] target_period =
+    [2031, 2040]`` with its ``envelope_ha`` (or ``reduction``), ``reserve_ha`` and
+    ``pene``. A scenario without ``target_period`` targets its legal profile's
+    period (2021-2030 for ``loi_2023``, 2024-2033 for ``trace_2025``); its envelope
+    is recorded for ``period`` all the same, and the credits' labels name the
+    period it was computed for.
+
+    Parameters
+    ----------
+    ledger : Ledger or path-like
+        The ledger (or its file).
+    scenario : path-like or Scenario
+        Scenario file (TOML) or object.
+    period : str or (int, int)
+        The period credited, e.g. ``"2031-2040"``.
+    justification : str
+        E.g. the SRADDET deliberation; required.
+    author : str, optional
+        Who records it.
+    garantie_pools : bool, default True
+        Keep each territory's garantie communale in its pool account.
+
+    Returns
+    -------
+    int
+        The operation number of the credits.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from zan.datasets import scenario_path
+    >>> scenario = scenario_path("01_reduction_uniforme")
+    >>> ledger = init_ledger(pathlib.Path(tempfile.mkdtemp()) / "compte.gpkg", scenario)
+    >>> op = allocate_period(ledger, scenario, period="2031-2040", justification="SRADDET")
+    >>> b = ledger.balance(period="2031-2040")
+    >>> bool(b.loc["region", "envelope_ha"] == ledger.balance().loc["region", "envelope_ha"])
+    True
+    >>> b.attrs["metric"], ledger.verify().ok
+    ('net_artificialisation', True)
+    """
+    from ..scenario import load_scenario, run_scenario
+
+    sc = load_scenario(scenario) if isinstance(scenario, str | os.PathLike) else scenario
+    allocation = run_scenario(sc)
+    book = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    try:
+        return book.record_allocation(
+            allocation,
+            period=period,
+            justification=justification,
+            scenario=sc,
+            author=author,
+            garantie_pools=garantie_pools,
+        )
+    finally:
+        if book is not ledger:
+            book.close()
+
+
 def export_balance(
     ledger: Ledger,
     path: str | os.PathLike[str],
@@ -237,7 +339,8 @@ def export_balance(
         "Compte foncier": ledger.source,
         "Période": table.attrs["period"],
         "Arrêté au": table.attrs["at"] or "toutes les écritures",
-        "Dernière année de consommation observée": table.attrs["last_year"] or "aucune",
+        "Mesure": METRICS[table.attrs["metric"]],
+        "Dernière année observée": table.attrs["last_year"] or "aucune",
         "Empreinte de la dernière écriture (SHA-256)": head,
     }
     return write_table(french_balance(table), path, info=info, sheet="Soldes")

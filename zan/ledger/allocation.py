@@ -4,6 +4,12 @@ Everything is computed before the file is opened (:func:`_init_plan`), then writ
 in one transaction (:meth:`_InitPlan.write`), which ends with the invariant check:
 the territory, garantie and reserve accounts add up to the regional envelope
 exactly, in m² (the reserve takes what the rounding left undistributed).
+
+The allocation of a further period (2031-2040, 2041-2050: DOMAIN.md §1, the decades
+of net artificialisation set by the SRADDET) credits the same accounts for that
+period (:func:`_period_plan`, :meth:`_PeriodPlan.write`): its own regional
+envelope, reserve, garantie pools and PENE forfait, checked the same way. A
+period has one allocation: it is never edited nor reversed.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import LedgerError
+from ..errors import LedgerError, PeriodError
 from . import store
 from .accounts import _GARANTIE_PREFIX, _NAMES, PENE, RESERVE, file_sha256, garantie_account
 from .entries import (
@@ -29,7 +35,7 @@ from .entries import (
 )
 from .verify import check_invariants
 
-__all__: list[str] = []  # used by Ledger.create
+__all__: list[str] = []  # used by Ledger.create and Ledger.record_allocation
 
 
 def _allocation_totals(allocation: Any) -> dict[str, float]:
@@ -161,17 +167,8 @@ def _commune_assignment(
     return assign, info
 
 
-def _init_plan(
-    allocation: Any,
-    *,
-    scenario: Any,
-    territories: Any,
-    assignment: pd.Series | None,
-    period: Any,
-    author: str,
-    justification: str,
-    garantie_pools: bool,
-) -> _InitPlan:
+def _checked_table(allocation: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """The allocation's table (codes as text) and its envelopes in ha, checked."""
     table = getattr(allocation, "table", None)
     if not isinstance(table, pd.DataFrame) or "envelope_ha" not in table.columns:
         raise LedgerError(
@@ -195,32 +192,63 @@ def _init_plan(
             f"allocation table, column 'envelope_ha': {int(bad.sum())} negative or missing "
             f"envelopes (e.g. {table.index[bad][0]!r}); fix the allocation"
         )
-    totals = _allocation_totals(allocation)
-    period_text, start, end = _allocation_period(allocation, period)
-    level = str(getattr(allocation, "level", None) or "territoire")
-    territories = (
-        territories if territories is not None else getattr(allocation, "territories", None)
-    )
-    assign, info = _commune_assignment(table, level, territories, assignment)
-    unknown = sorted(set(assign.unique()) - set(table.index))
-    if unknown:
-        raise LedgerError(
-            f"commune assignment: {len(unknown)} territory code(s) are not in the allocation "
-            f"table: {unknown[:10]}; use the allocation's level ({level}) for the assignment"
-        )
-    empty = table.index.difference(pd.Index(assign.unique()))
-    if len(empty):
-        raise LedgerError(
-            f"allocation table: {len(empty)} territories have no commune in the assignment "
-            f"({list(empty[:10])}); their consumption could never be imported: "
-            "complete the assignment"
-        )
+    return table, env
 
-    names = (
-        table["nom"].astype(str)
-        if "nom" in table.columns
-        else pd.Series(table.index, index=table.index)
+
+def _names(table: pd.DataFrame) -> np.ndarray:
+    if "nom" in table.columns:
+        return table["nom"].astype(str).to_numpy()
+    return table.index.to_numpy()
+
+
+@dataclass
+class _Credits:
+    """The allocation entries of one period, and the garantie pools they credit."""
+
+    regional_m2: int
+    pene_m2: int
+    rows: pd.DataFrame
+    pools: pd.DataFrame  # code, account_type, nom, territory, level of each pool account
+    scenario_name: str | None
+    scenario_hash: str | None
+
+
+def _scenario_source(scenario: Any, allocation: Any) -> dict[str, str | None]:
+    """Scenario name and hash, and the scenario file with its SHA-256 (when a file)."""
+    name = getattr(getattr(scenario, "scenario", None), "name", None) or getattr(
+        scenario, "name", None
     )
+    name = name or getattr(allocation, "name", None)
+    sc_hash = getattr(scenario, "hash", None) or getattr(allocation, "scenario_hash", None)
+    path = getattr(scenario, "path", None)
+    return {
+        "scenario_name": name,
+        "scenario_hash": sc_hash,
+        "source_file": str(path) if path else None,
+        "source_sha256": file_sha256(path) if path and Path(path).is_file() else None,
+    }
+
+
+def _credits(
+    allocation: Any,
+    table: pd.DataFrame,
+    env: np.ndarray,
+    *,
+    period: tuple[str, int, int],
+    level: str,
+    scenario: Any,
+    author: str,
+    justification: str,
+    garantie_pools: bool,
+) -> _Credits:
+    """One credit per territory, garantie pool, the reserve and the PENE forfait, in m².
+
+    The reserve takes what the rounding (or the rates) left undistributed, so that
+    the credits add up to the regional envelope exactly.
+    """
+    period_text, start, end = period
+    totals = _allocation_totals(allocation)
+    names = _names(table)
     env_m2 = np.rint(env * M2_PER_HA).astype(np.int64)
     regional_m2 = int(round(totals["envelope_ha"] * M2_PER_HA))
     pene_m2 = int(round(totals.get("pene_ha", 0.0) * M2_PER_HA))
@@ -243,51 +271,18 @@ def _init_plan(
     else:
         gar = np.zeros(len(table), dtype=np.int64)
 
-    sc_name = getattr(getattr(scenario, "scenario", None), "name", None) or getattr(
-        scenario, "name", None
-    )
-    sc_name = sc_name or getattr(allocation, "name", None)
-    sc_hash = getattr(scenario, "hash", None) or getattr(allocation, "scenario_hash", None)
-    sc_path = getattr(scenario, "path", None)
-    sc_file = str(sc_path) if sc_path else None
-    sc_sha = file_sha256(sc_path) if sc_path and Path(sc_path).is_file() else None
-
+    source = _scenario_source(scenario, allocation)
     codes = table.index.to_numpy()
     pools = gar > 0
-    accounts = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "code": codes,
-                    "account_type": "territoire",
-                    "nom": names.to_numpy(),
-                    "territory": None,
-                    "level": level,
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "code": [garantie_account(c) for c in codes[pools]],
-                    "account_type": "garantie",
-                    "nom": [f"Garantie communale – {n}" for n in names.to_numpy()[pools]],
-                    "territory": codes[pools],
-                    "level": level,
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "code": [RESERVE, PENE],
-                    "account_type": ["reserve", "pene"],
-                    "nom": [_NAMES[RESERVE], _NAMES[PENE]],
-                    "territory": None,
-                    "level": "region",
-                }
-            ),
-        ],
-        ignore_index=True,
+    pool_codes = [garantie_account(c) for c in codes[pools]]
+    target = getattr(getattr(allocation, "envelope", None), "target_period", None)
+    label = f"Allocation {period_text}" + (
+        f" – {source['scenario_name']}" if source["scenario_name"] else ""
     )
-
-    label = f"Allocation {period_text}" + (f" – {sc_name}" if sc_name else "")
+    if target is not None and (int(target[0]), int(target[1])) != (start, end):
+        # The scenario's envelope was computed for another period (a legal profile sets
+        # the target period): it is recorded for this one, and the label says so.
+        label += f" (enveloppe du scénario calculée pour {int(target[0])}-{int(target[1])})"
     rows = pd.concat(
         [
             pd.DataFrame(
@@ -295,17 +290,15 @@ def _init_plan(
                     "account": codes,
                     "amount_m2": env_m2 - gar,
                     "action": "credit",
-                    "label": [f"{label} : enveloppe de {n}" for n in names.to_numpy()],
+                    "label": [f"{label} : enveloppe de {n}" for n in names],
                 }
             ),
             pd.DataFrame(
                 {
-                    "account": [garantie_account(c) for c in codes[pools]],
+                    "account": pool_codes,
                     "amount_m2": gar[pools],
                     "action": "credit",
-                    "label": [
-                        f"{label} : garantie communale de {n}" for n in names.to_numpy()[pools]
-                    ],
+                    "label": [f"{label} : garantie communale de {n}" for n in names[pools]],
                 }
             ),
             pd.DataFrame(
@@ -331,10 +324,92 @@ def _init_plan(
         kind="allocation",
         author=author,
         justification=justification,
-        source_file=sc_file,
-        source_sha256=sc_sha,
-        scenario_name=sc_name,
-        scenario_hash=sc_hash,
+        **source,
+    ).reset_index(drop=True)
+    pool_accounts = pd.DataFrame(
+        {
+            "code": pool_codes,
+            "account_type": "garantie",
+            "nom": [f"Garantie communale – {n}" for n in names[pools]],
+            "territory": codes[pools],
+            "level": level,
+        }
+    )
+    return _Credits(
+        regional_m2,
+        pene_m2,
+        rows,
+        pool_accounts,
+        source["scenario_name"],
+        source["scenario_hash"],
+    )
+
+
+def _init_plan(
+    allocation: Any,
+    *,
+    scenario: Any,
+    territories: Any,
+    assignment: pd.Series | None,
+    period: Any,
+    author: str,
+    justification: str,
+    garantie_pools: bool,
+) -> _InitPlan:
+    table, env = _checked_table(allocation)
+    period_text, start, end = _allocation_period(allocation, period)
+    level = str(getattr(allocation, "level", None) or "territoire")
+    territories = (
+        territories if territories is not None else getattr(allocation, "territories", None)
+    )
+    assign, info = _commune_assignment(table, level, territories, assignment)
+    unknown = sorted(set(assign.unique()) - set(table.index))
+    if unknown:
+        raise LedgerError(
+            f"commune assignment: {len(unknown)} territory code(s) are not in the allocation "
+            f"table: {unknown[:10]}; use the allocation's level ({level}) for the assignment"
+        )
+    empty = table.index.difference(pd.Index(assign.unique()))
+    if len(empty):
+        raise LedgerError(
+            f"allocation table: {len(empty)} territories have no commune in the assignment "
+            f"({list(empty[:10])}); their consumption could never be imported: "
+            "complete the assignment"
+        )
+    credits = _credits(
+        allocation,
+        table,
+        env,
+        period=(period_text, start, end),
+        level=level,
+        scenario=scenario,
+        author=author,
+        justification=justification,
+        garantie_pools=garantie_pools,
+    )
+    accounts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "code": table.index.to_numpy(),
+                    "account_type": "territoire",
+                    "nom": _names(table),
+                    "territory": None,
+                    "level": level,
+                }
+            ),
+            credits.pools,
+            pd.DataFrame(
+                {
+                    "code": [RESERVE, PENE],
+                    "account_type": ["reserve", "pene"],
+                    "nom": [_NAMES[RESERVE], _NAMES[PENE]],
+                    "territory": None,
+                    "level": "region",
+                }
+            ),
+        ],
+        ignore_index=True,
     )
 
     communes = pd.DataFrame({"code": assign.index.to_numpy(), "account": assign.to_numpy()})
@@ -355,13 +430,143 @@ def _init_plan(
         period_text,
         start,
         end,
-        regional_m2,
-        pene_m2,
+        credits.regional_m2,
+        credits.pene_m2,
         accounts,
         communes,
         geoms,
-        rows.reset_index(drop=True),
+        credits.rows,
         meta,
-        sc_name,
-        sc_hash,
+        credits.scenario_name,
+        credits.scenario_hash,
     )
+
+
+@dataclass
+class _PeriodPlan:
+    """The allocation of a further period, computed before the transaction."""
+
+    period: str
+    start: int
+    end: int
+    level: str
+    codes: pd.Index
+    credits: _Credits
+
+    def write(self, conn: sqlite3.Connection, source: str) -> int:
+        """Record it (inside the caller's transaction); return the operation number."""
+        rows = conn.execute(
+            "SELECT period, start_year, end_year, envelope_m2, scenario_name, recorded_at "
+            "FROM periods ORDER BY start_year"
+        ).fetchall()
+        for per, s, e, envelope, sc_name, when in rows:
+            if envelope is None:
+                continue
+            if per == self.period:
+                by = f", scenario {sc_name!r}" if sc_name else ""
+                raise LedgerError(
+                    f"{source}: period {per} already has an allocation (recorded {when}{by}); "
+                    "an allocation is never edited nor reversed: move hectares between accounts "
+                    "with transfers and reserve grants (zan ledger transfer, zan ledger grant), "
+                    "or start a new ledger for a new allocation (zan ledger init)"
+                )
+            if s <= self.end and e >= self.start:
+                raise PeriodError(
+                    f"{source}: period {self.period} overlaps period {per}, which already has "
+                    "an allocation; give a period that does not overlap it (the periods of the "
+                    f"law are {', '.join(LEGAL_PERIODS)})"
+                )
+        self._check_accounts(conn, source)
+        now = store._now()
+        if self.period not in {r[0] for r in rows}:
+            conn.execute(
+                "INSERT INTO periods (period, start_year, end_year, metric) VALUES (?, ?, ?, ?)",
+                (self.period, self.start, self.end, metric_of(self.start)),
+            )
+        credits = self.credits
+        conn.execute(
+            "UPDATE periods SET envelope_m2 = ?, pene_m2 = ?, scenario_name = ?, "
+            "scenario_hash = ?, recorded_at = ? WHERE period = ?",
+            (
+                credits.regional_m2,
+                credits.pene_m2,
+                credits.scenario_name,
+                credits.scenario_hash,
+                now,
+                self.period,
+            ),
+        )
+        existing = {r[0] for r in conn.execute("SELECT code FROM accounts")}
+        pools = credits.pools[~credits.pools["code"].isin(existing)]
+        cols = ["code", "account_type", "nom", "territory", "level"]
+        conn.executemany(
+            "INSERT INTO accounts (code, account_type, nom, territory, level, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(*r, now) for r in _records(pools[cols])],
+        )
+        op = _next_operation(conn)
+        append_entries(conn, credits.rows.assign(operation=op), recorded_at=now)
+        check_invariants(conn, source)
+        return op
+
+    def _check_accounts(self, conn: sqlite3.Connection, source: str) -> None:
+        """The allocation's territories must be the ledger's territory accounts, no more, no less."""
+        ledger = pd.Index(
+            [
+                r[0]
+                for r in conn.execute("SELECT code FROM accounts WHERE account_type = 'territoire'")
+            ]
+        )
+        unknown = self.codes.difference(ledger)
+        missing = ledger.difference(self.codes)
+        if len(unknown) or len(missing):
+            parts = []
+            if len(unknown):
+                parts.append(
+                    f"{len(unknown)} territory code(s) of the allocation are not accounts of "
+                    f"the ledger ({', '.join(map(str, unknown[:10]))}"
+                    f"{' ...' if len(unknown) > 10 else ''})"
+                )
+            if len(missing):
+                parts.append(
+                    f"{len(missing)} account(s) of the ledger are missing from the allocation "
+                    f"({', '.join(map(str, missing[:10]))}{' ...' if len(missing) > 10 else ''})"
+                )
+            level = conn.execute("SELECT value FROM ledger_meta WHERE key = 'level'").fetchone()
+            level = level[0] if level else "territoire"
+            raise LedgerError(
+                f"{source}: the allocation of {self.period} (level {self.level}) does not match "
+                f"the ledger's accounts (level {level}): {'; '.join(parts)}; run the scenario at "
+                f"the ledger's level ({level}) on the same territories"
+            )
+
+
+def _period_plan(
+    allocation: Any,
+    *,
+    period: Any,
+    scenario: Any,
+    author: str,
+    justification: str,
+    garantie_pools: bool,
+    ledger_level: str,
+    names: pd.Series | None = None,
+) -> _PeriodPlan:
+    table, env = _checked_table(allocation)
+    if "nom" not in table.columns and names is not None:  # the ledger's names, in the labels
+        known = names.reindex(table.index)
+        table["nom"] = known.where(known.notna(), pd.Series(table.index, index=table.index))
+    period_text, start, end = _parse_period(period, source="allocation")
+    level = str(getattr(allocation, "level", None) or ledger_level)
+    credits = _credits(
+        allocation,
+        table,
+        env,
+        period=(period_text, start, end),
+        level=ledger_level,
+        scenario=scenario,
+        author=author,
+        justification=justification,
+        garantie_pools=garantie_pools,
+    )
+    return _PeriodPlan(period_text, start, end, level, table.index, credits)

@@ -3,7 +3,9 @@
 For an account and a date (entries whose date of effect is on or before it):
 
 - ``envelope_ha`` = allocation + reserve grants received − given + transfers in − out;
-- ``consumed_ha`` = Cerema consumption (with revisions) ± PENE records;
+- ``consumed_ha`` = the period's metric, with revisions: Cerema ENAF consumption
+  for 2021-2030, net artificialisation from 2031 (negative when renaturation
+  exceeds artificialisation: it then adds to the remaining balance); ± PENE records;
 - ``committed_ha`` = projects planned and not yet realised or abandoned;
 - ``remaining_ha`` = envelope − consumed − committed;
 - ``annual_rate_ha`` = consumed / number of years observed since the start of the
@@ -17,7 +19,9 @@ For an account and a date (entries whose date of effect is on or before it):
   year consumption went over it when it already has; empty when the pace is zero).
 
 The region is the sum of the territory, garantie and reserve accounts (its envelope
-is the regional envelope); the PENE forfait is shown apart.
+is the regional envelope); the PENE forfait is shown apart. Each period is balanced
+on its own entries (``period=``: 2021-2030 by default, 2031-2040, 2041-2050 once
+allocated).
 """
 
 from __future__ import annotations
@@ -193,7 +197,8 @@ def balances(
     pandas.DataFrame
         Indexed by account ``code`` (territories, then ``reserve``, ``pene``,
         ``region``), columns :data:`BALANCE_COLUMNS`; ``.attrs`` hold the
-        ``period``, ``at``, ``last_year`` observed and ``regional_envelope_ha``.
+        ``period``, its ``metric``, ``at``, ``last_year`` observed and
+        ``regional_envelope_ha``.
 
     Examples
     --------
@@ -210,18 +215,7 @@ def balances(
     """
     conn = ledger.connection
     period = period or ledger.default_period
-    row = conn.execute(
-        "SELECT start_year, end_year FROM periods WHERE period = ?", (period,)
-    ).fetchone()
-    if row is None:
-        from ..errors import PeriodError
-
-        known = [r[0] for r in conn.execute("SELECT period FROM periods ORDER BY start_year")]
-        raise PeriodError(
-            f"{ledger.source}: unknown period {period!r}; "
-            f"the ledger's periods are {', '.join(known)}"
-        )
-    start, end = int(row[0]), int(row[1])
+    start, end, metric = _period_row(ledger, period)
     at_text = None if at is None else parse_date(at, what="at")
     where, args = _filters(period, at_text, _known_at(known_at))
     with _read_snapshot(conn):
@@ -255,12 +249,30 @@ def balances(
     out = _table(keys, mat, per_year, names, types, (start, end), last)
     out.attrs.update(
         period=period,
+        metric=metric,
         at=at_text,
         last_year=last,
         regional_envelope_ha=float(out.loc["region", "envelope_ha"]) if region else None,
         source=ledger.source,
     )
     return out
+
+
+def _period_row(ledger: Ledger, period: str) -> tuple[int, int, str]:
+    """First year, last year and metric of a period of the ledger."""
+    conn = ledger.connection
+    row = conn.execute(
+        "SELECT start_year, end_year, metric FROM periods WHERE period = ?", (str(period),)
+    ).fetchone()
+    if row is None:
+        from ..errors import PeriodError
+
+        known = [r[0] for r in conn.execute("SELECT period FROM periods ORDER BY start_year")]
+        raise PeriodError(
+            f"{ledger.source}: unknown period {period!r}; "
+            f"the ledger's periods are {', '.join(known)}"
+        )
+    return int(row[0]), int(row[1]), str(row[2])
 
 
 def _sum_by_key(
@@ -365,6 +377,7 @@ def history(
             r[0] for r in conn.execute("SELECT code FROM accounts WHERE territory = ?", (code,))
         ]
     period = period or ledger.default_period
+    metric = _period_row(ledger, period)[2]
     df = pd.read_sql_query(
         "SELECT id, effective_date, recorded_at, kind, action, account, counterpart, year, "
         "project, label, author, justification, source_file, amount_m2 FROM entries "
@@ -380,7 +393,7 @@ def history(
     df["committed_ha"] = np.where(kind == "project", amount, 0.0)
     effect = df["envelope_ha"] - df["consumed_ha"] - df["committed_ha"]
     df["remaining_ha"] = np.round(effect.cumsum().to_numpy(), 4)
-    df.attrs.update(account=code, period=period, source=ledger.source)
+    df.attrs.update(account=code, period=period, metric=metric, source=ledger.source)
     return df
 
 

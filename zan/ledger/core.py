@@ -1,9 +1,12 @@
 """The :class:`Ledger`: open, create, and write to the compte foncier régional.
 
 Accounts are described in :mod:`zan.ledger.accounts`. Every write is one
-transaction (:func:`zan.ledger.store.write_transaction`) that re-checks the
-invariant ``Σ accounts + reserve == regional envelope`` (and the PENE forfait)
-before it commits (:func:`zan.ledger.verify.check_invariants`).
+transaction (:func:`zan.ledger.store.write_transaction`) that re-checks, for each
+allocated period, the invariant ``Σ accounts + reserve == regional envelope`` (and
+the PENE forfait) before it commits (:func:`zan.ledger.verify.check_invariants`).
+The ledger is created with the allocation of its first period
+(:meth:`Ledger.create`); each further period gets its own, once
+(:meth:`Ledger.record_allocation`).
 """
 
 from __future__ import annotations
@@ -284,6 +287,102 @@ class Ledger:
             finally:
                 conn.close()
         return cls(path)
+
+    def record_allocation(
+        self,
+        allocation: Any,
+        *,
+        period: str | tuple[int, int],
+        justification: str,
+        scenario: Any = None,
+        author: str | None = None,
+        garantie_pools: bool = True,
+    ) -> int:
+        """Record the allocation of a further period (2031-2040, 2041-2050) in one write.
+
+        The same accounts are credited for ``period``: each territory with its
+        envelope (less its garantie communale, kept in its pool account), the
+        regional reserve with the reserve and what the rounding left
+        undistributed, the PENE account with the period's forfait. The period's
+        metric is net artificialisation from 2031 (loi n° 2021-1104 art. 191,
+        DOMAIN.md §1: the SRADDET sets each decade's envelope), ENAF consumption
+        before. Every write re-checks, for each allocated period, that the
+        accounts and the reserve add up to the period's regional envelope.
+
+        A scenario says which period its envelope is for (``[envelope]
+        target_period = [2031, 2040]``, else its legal profile's: 2021-2030 or
+        2024-2033; ``Envelope.target_period``): an allocation computed for another
+        period is recorded for ``period`` all the same, and the labels of its credits
+        name the period its envelope was computed for.
+
+        Parameters
+        ----------
+        allocation : Allocation
+            As in :meth:`create`, at the ledger's level: its territory codes must be
+            exactly the ledger's territory accounts.
+        period : str or (int, int)
+            The period credited, e.g. ``"2031-2040"``; it must not overlap a period
+            already allocated.
+        justification : str
+            E.g. the SRADDET deliberation; required.
+        scenario : Scenario, optional
+            The scenario run: its name, hash, file and the file's SHA-256 are
+            stored with every credit (default: the allocation's name and hash).
+        author : str, optional
+            Who records it (default: the system user).
+        garantie_pools : bool, default True
+            Keep each territory's ``garantie_ha`` in its pool account (created when
+            the first allocation had none for that territory).
+
+        Returns
+        -------
+        int
+            The operation number shared by the credits.
+
+        Raises
+        ------
+        LedgerError
+            The period already has an allocation (an allocation is never edited
+            nor reversed: use transfers and grants, or a new ledger); the
+            allocation's territories are not the ledger's accounts (the unknown
+            and missing codes are named); it distributes more than its regional
+            envelope.
+        PeriodError
+            The period is not a range of years, or overlaps an allocated period.
+        DataError
+            No justification.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace
+        >>> from zan.ledger import example_ledger
+        >>> ledger = example_ledger()
+        >>> alloc = SimpleNamespace(
+        ...     table=pd.DataFrame({"envelope_ha": [100.0, 80.0, 60.0]}, index=["96", "98", "99"]),
+        ...     totals={"envelope_ha": 260.0, "reserve_ha": 20.0, "pene_ha": 5.0})
+        >>> op = ledger.record_allocation(alloc, period="2031-2040",
+        ...                               justification="SRADDET, délibération 2030-114")
+        >>> b = ledger.balance(period="2031-2040")
+        >>> b.loc[["96", "reserve", "pene", "region"], "envelope_ha"].tolist()
+        [100.0, 20.0, 5.0, 260.0]
+        >>> print(ledger.periods.loc["2031-2040", "metric"])
+        net_artificialisation
+        >>> ledger.default_period
+        '2021-2030'
+        """
+        from .allocation import _period_plan
+
+        plan = _period_plan(
+            allocation,
+            period=period,
+            scenario=scenario,
+            author=_author(author),
+            justification=_text(justification, "allocation justification", required=True),
+            garantie_pools=garantie_pools,
+            ledger_level=self.level,
+            names=self.accounts["nom"],
+        )
+        return self._write(lambda conn: plan.write(conn, self.source))
 
     # ------------------------------------------------------------------ checks
     def _account(
@@ -770,6 +869,7 @@ class Ledger:
     # ------------------------------------------------------------------ the other writes and reads
     # (functions of their own modules, bound here as methods)
     import_consumption = _imports.import_consumption
+    import_artificialisation = _imports.import_artificialisation
     add_project = _projects.add_project
     realise_project = _projects.realise_project
     abandon_project = _projects.abandon_project
@@ -803,7 +903,7 @@ class Ledger:
         return df.set_index("id")
 
     def imports(self) -> pd.DataFrame:
-        """The Cerema vintages imported, in order (file, SHA-256, years, entries written).
+        """The vintages imported, in order (file, SHA-256, years, metric, entries written).
 
         Examples
         --------

@@ -18,7 +18,10 @@ kind            column                    amount
 allocation      envelope                  + credit from an allocation run
 reserve_grant   envelope                  − on the reserve, + on the territory
 transfer        envelope                  − on the giver, + on the receiver
-consumption     consumed                  + consumption of a year (Cerema), ± revision
+consumption     consumed                  + the period's metric for a year, ± revision:
+                                          ENAF consumption (Cerema) until 2030, net
+                                          artificialisation from 2031 (− when the
+                                          renaturation exceeds it: a credit)
 pene            consumed                  + on the PENE forfait, − on the territory
                                           where the Cerema file counts it
 project         committed                 + when planned, − when realised or abandoned

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BALANCE_HEADERS",
     "HISTORY_HEADERS",
+    "NET_HEADERS",
     "KIND_LABELS",
     "ACCOUNT_TYPE_LABELS",
     "ACTION_LABELS",
@@ -76,6 +77,12 @@ HISTORY_HEADERS: dict[str, str] = {
     "committed_ha": "Engagé (ha)",
     "remaining_ha": "Solde disponible après l'écriture (ha)",
 }
+#: Headers that name the metric, for the periods of net artificialisation (from 2031).
+NET_HEADERS: dict[str, str] = {
+    "consumed_ha": "Artificialisation nette (ha)",
+    "used_pct": "Part utilisée (%)",
+    "year": "Année d'artificialisation",
+}
 #: French names of the kinds of entries.
 KIND_LABELS: dict[str, str] = {
     "allocation": "Allocation",
@@ -112,6 +119,9 @@ ACTION_LABELS: dict[str, str] = {
 def french_balance(table: pd.DataFrame) -> pd.DataFrame:
     """The balance table with French headers and labels.
 
+    A balance of a period measured in net artificialisation (``attrs["metric"]``,
+    from 2031) says so in its headers (:data:`NET_HEADERS`).
+
     Examples
     --------
     >>> t = pd.DataFrame({"nom": ["Amont"], "status": ["exceeded"], "account_type": ["territoire"]},
@@ -119,6 +129,7 @@ def french_balance(table: pd.DataFrame) -> pd.DataFrame:
     >>> french_balance(t).iloc[0].tolist()
     ['A', 'Amont', 'Enveloppe dépassée', 'Territoire']
     """
+    net = table.attrs.get("metric") == "net_artificialisation"
     out = table.reset_index()
     if "status" in out:
         out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
@@ -126,11 +137,11 @@ def french_balance(table: pd.DataFrame) -> pd.DataFrame:
         out["account_type"] = (
             out["account_type"].map(ACCOUNT_TYPE_LABELS).fillna(out["account_type"])
         )
-    return out.rename(columns=BALANCE_HEADERS)
+    return out.rename(columns={**BALANCE_HEADERS, **(NET_HEADERS if net else {})})
 
 
 def french_history(table: pd.DataFrame) -> pd.DataFrame:
-    """The history table with French headers and labels.
+    """The history table with French headers and labels (net artificialisation from 2031).
 
     Examples
     --------
@@ -139,12 +150,14 @@ def french_history(table: pd.DataFrame) -> pd.DataFrame:
     >>> french_history(t).columns.tolist()
     ["N° d'écriture", 'Nature', 'Mouvement']
     """
+    net = table.attrs.get("metric") == "net_artificialisation"
+    kinds = {**KIND_LABELS, "consumption": "Artificialisation nette"} if net else KIND_LABELS
     out = table.reset_index()
     if "kind" in out:
-        out["kind"] = out["kind"].map(KIND_LABELS).fillna(out["kind"])
+        out["kind"] = out["kind"].map(kinds).fillna(out["kind"])
     if "action" in out:
         out["action"] = out["action"].map(ACTION_LABELS).fillna(out["action"])
-    return out.rename(columns=HISTORY_HEADERS)
+    return out.rename(columns={**HISTORY_HEADERS, **(NET_HEADERS if net else {})})
 
 
 def write_table(
@@ -224,6 +237,9 @@ class LedgerReport:
         Number of entries.
     head : str
         SHA-256 of the last entry (anchors the figures of the report).
+    metric : str
+        Metric of the period: ``"enaf_consumption"`` (2021-2030) or
+        ``"net_artificialisation"`` (from 2031).
     """
 
     period: str
@@ -235,6 +251,7 @@ class LedgerReport:
     imports: pd.DataFrame
     entries: int
     head: str
+    metric: str = "enaf_consumption"
 
 
 def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) -> LedgerReport:
@@ -273,4 +290,5 @@ def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) ->
         imports=ledger.imports(),
         entries=0 if last is None else int(last[0]),
         head="" if last is None else str(last[1]),
+        metric=table.attrs["metric"],
     )

@@ -1,9 +1,20 @@
-"""Import a Cerema consumption vintage into the ledger: idempotent, revisions as adjustments.
+"""Import measured flows into the ledger: idempotent, revisions as adjustments.
 
-Each annual release of the Cerema "consommation d'espaces" file (DOMAIN.md §3)
-repeats every past year and may revise them. The ledger keeps, per account and
-year, what was recorded so far; an import computes the vintage's figure for each
-(account, year) of the allocated ENAF periods and records only the difference:
+Two metrics, one code path (:func:`_record`), parameterised by the metric of the
+periods written (loi n° 2021-1104 art. 191 and 194, DOMAIN.md §1):
+
+- ``enaf_consumption`` for 2021-2030: a Cerema "consommation d'espaces" vintage
+  (:func:`import_consumption`, DOMAIN.md §3);
+- ``net_artificialisation`` from 2031: net artificialisation per commune and year,
+  artificialised minus renaturated, measured on OCS GE
+  (:func:`import_artificialisation`; a table, or the result of
+  :func:`zan.measure.artificialisation.artificialisation_change`). Net can be
+  negative (renaturation beyond artificialisation): it then credits the account.
+
+Each vintage repeats every past year and may revise them. The ledger keeps, per
+account and year, what was recorded so far; an import computes the vintage's
+figure for each (account, year) of the allocated periods of its metric and
+records only the difference:
 
 - a year never recorded gets a ``consumption`` entry (action ``import``);
 - a year the vintage revises gets an adjustment entry (action ``revision``)
@@ -13,14 +24,16 @@ year, what was recorded so far; an import computes the vintage's figure for each
 
 A year is recorded for an account only when the file knows every commune of it
 (an empty cell is unknown, never zero); such gaps are reported, not guessed.
-The whole import is one transaction: a process killed midway leaves the ledger
-as it was.
+Commune figures are summed per account through the commune assignment stored
+with the ledger. The whole import is one transaction: a process killed midway
+leaves the ledger as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +42,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, LedgerError
+from ..errors import DataError, LedgerError, PeriodError, SchemaError
 from . import store
 from .accounts import _author, _text, file_sha256
-from .entries import M2_PER_HA, _next_operation, append_entries
+from .entries import M2_PER_HA, METRICS, _next_operation, append_entries
 from .verify import check_invariants
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Ledger
 
-__all__ = ["ImportReport", "import_consumption", "consumption_by_account"]
+__all__ = [
+    "ImportReport",
+    "import_consumption",
+    "import_artificialisation",
+    "consumption_by_account",
+]
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,8 @@ class ImportReport:
         (first, last) ids written, or ().
     notes : tuple of str
         Notes of the reader (alignment, inferred values...).
+    metric : str
+        ``"enaf_consumption"`` or ``"net_artificialisation"``.
     """
 
     source: str
@@ -87,6 +107,7 @@ class ImportReport:
     ignored_years: tuple[int, ...] = ()
     entries: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    metric: str = "enaf_consumption"
 
     def __str__(self) -> str:
         name = Path(self.source).name
@@ -101,7 +122,8 @@ class ImportReport:
                 f"{len(self.revisions)} revised (entries {self.entries[0]}-{self.entries[1]})"
             )
         if self.years:
-            lines.append(f"  years recorded: {self.years[0]}-{self.years[-1]}")
+            what = METRICS.get(self.metric, self.metric).lower()
+            lines.append(f"  years recorded ({what}): {self.years[0]}-{self.years[-1]}")
         if self.ignored_years:
             lines.append(
                 f"  years outside the allocated periods, left out: "
@@ -123,7 +145,7 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _options_hash(passage: Any, code_column: str | None) -> str:
+def _options_hash(passage: Any, code_column: str | None, *extra: Any) -> str:
     h = hashlib.sha256()
     if passage is not None:
         h.update(
@@ -132,6 +154,8 @@ def _options_hash(passage: Any, code_column: str | None) -> str:
             else pd.util.hash_pandas_object(passage, index=False).to_numpy().tobytes()
         )
     h.update(f"|{code_column}".encode())
+    for value in extra:  # options of other metrics (the consumption hash stays as it was)
+        h.update(f"|{value}".encode())
     return h.hexdigest()
 
 
@@ -183,9 +207,24 @@ def consumption_by_account(
             "uses another COG: pass the table de passage (passage=, --passage) to align it"
         )
     outside = int(len(file_codes.difference(communes.index)))
-    tot = conso.flows[(conso.flows["destination"] == "total") & conso.flows["year"].isin(years)]
-    tot = tot[tot["code"].isin(communes.index)]
-    wide = tot.pivot(index="code", columns="year", values="m2").reindex(
+    tot = conso.flows[conso.flows["destination"] == "total"]
+    known, skipped = _account_years(tot, communes, years)
+    return known, skipped, outside
+
+
+def _account_years(
+    values: pd.DataFrame, communes: pd.Series, years: list[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Commune figures (``code``, ``year``, ``m2``) summed per account and year, in whole m².
+
+    An account-year is *known* when every commune of the account has a figure that
+    year; otherwise it is *skipped* with the number of communes unknown.
+    """
+    if not years:
+        empty = pd.DataFrame({"account": [], "year": [], "m2": []})
+        return empty, pd.DataFrame({"account": [], "year": [], "unknown_communes": []})
+    vals = values[values["code"].isin(communes.index) & values["year"].isin(years)]
+    wide = vals.pivot(index="code", columns="year", values="m2").reindex(
         index=communes.index, columns=years
     )
     unknown = wide.isna()
@@ -201,7 +240,7 @@ def consumption_by_account(
         ["account", "year", "m2"]
     ]
     skipped = long[long["unknown_communes"] > 0][["account", "year", "unknown_communes"]]
-    return known.reset_index(drop=True), skipped.reset_index(drop=True), outside
+    return known.reset_index(drop=True), skipped.reset_index(drop=True)
 
 
 def import_consumption(
@@ -241,7 +280,8 @@ def import_consumption(
     Raises
     ------
     DataError
-        The file cannot be read, or misses communes of the ledger.
+        The file cannot be read, or misses communes of the ledger, or is a net
+        artificialisation table (import it with :func:`import_artificialisation`).
     LedgerError
         An older vintage than one already imported (without ``allow_older``).
 
@@ -265,7 +305,6 @@ def import_consumption(
     ...                           passage=zan.get_path("passage_cog2023_cog2024.csv")).unchanged
     True
     """
-    from ..io.cog import read_passage
     from ..io.consumption import read_consumption
 
     source = str(path)
@@ -274,54 +313,150 @@ def import_consumption(
     sha = file_sha256(path)
     options = _options_hash(passage, code_column)
     conn = ledger.connection
-    seen = conn.execute(
-        "SELECT id FROM imports WHERE source_sha256 = ? AND options_sha256 = ?", (sha, options)
-    ).fetchone()
-    if seen is not None:
+    if _already_imported(conn, sha, options):
         return ImportReport(source, sha, already_imported=True)
 
-    conso = read_consumption(path, code_column=code_column)
+    try:
+        conso = read_consumption(path, code_column=code_column)
+    except DataError as exc:
+        raise _net_file_hint(exc, path) from None
     communes = ledger.communes
     if passage is not None:
-        table = passage if isinstance(passage, pd.DataFrame) else read_passage(passage)
-        areas = pd.read_sql_query("SELECT code, area_ha FROM communes", conn).set_index("code")[
-            "area_ha"
-        ]
-        weights = areas if areas.notna().all() else None
-        conso, _status = conso.align(table, target_codes=communes.index, split_weights=weights)
+        conso = _align(ledger, conso, passage)
 
-    periods = conn.execute(
-        "SELECT period, start_year, end_year FROM periods "
-        "WHERE envelope_m2 IS NOT NULL AND metric = 'enaf_consumption'"
-    ).fetchall()
+    periods = _metric_periods(conn, "enaf_consumption")
     year_period = {y: p for p, s, e in periods for y in range(s, e + 1)}
     years = [y for y in conso.years if y in year_period]
     ignored = tuple(y for y in conso.years if y not in year_period)
     known, skipped, outside = consumption_by_account(conso, communes, years)
-    vintage = f"{min(conso.years)}-{max(conso.years)}" if conso.years else "?"
-    newest = conn.execute("SELECT MAX(CAST(substr(years, -4) AS INTEGER)) FROM imports").fetchone()[
-        0
+    batch = _Batch(
+        metric="enaf_consumption",
+        source=source,
+        sha=sha,
+        options=options,
+        known=known,
+        skipped=skipped,
+        outside=outside,
+        years=tuple(years),
+        ignored=ignored,
+        year_period=year_period,
+        periods=tuple(p for p, _, _ in periods),
+        span=f"{min(conso.years)}-{max(conso.years)}" if conso.years else "?",
+        vintage=f"Cerema, millésime {min(conso.years)}-{max(conso.years)}"
+        if conso.years
+        else "Cerema",
+        last_year=max(conso.years) if conso.years else None,
+        notes=tuple(conso.notes),
+    )
+    return _record(
+        ledger, batch, author=author, justification=justification, allow_older=allow_older
+    )
+
+
+def _already_imported(conn: sqlite3.Connection, sha: str, options: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM imports WHERE source_sha256 = ? AND options_sha256 = ?", (sha, options)
+        ).fetchone()
+        is not None
+    )
+
+
+def _metric_periods(conn: sqlite3.Connection, metric: str) -> list[tuple[str, int, int]]:
+    """(period, first year, last year) of the allocated periods of a metric."""
+    return [
+        (str(p), int(s), int(e))
+        for p, s, e in conn.execute(
+            "SELECT period, start_year, end_year FROM periods "
+            "WHERE envelope_m2 IS NOT NULL AND metric = ? ORDER BY start_year",
+            (metric,),
+        )
     ]
-    if newest is not None and conso.years and max(conso.years) < newest and not allow_older:
+
+
+def _align(ledger: Ledger, conso: Any, passage: Any) -> Any:
+    """Move commune figures onto the ledger's communes (merges summed, splits pro rata of area)."""
+    from ..io.cog import read_passage
+
+    table = passage if isinstance(passage, pd.DataFrame) else read_passage(passage)
+    areas = pd.read_sql_query("SELECT code, area_ha FROM communes", ledger.connection).set_index(
+        "code"
+    )["area_ha"]
+    weights = areas if areas.notna().all() else None
+    aligned, _status = conso.align(table, target_codes=ledger.communes.index, split_weights=weights)
+    return aligned
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What an import would record, computed before the write."""
+
+    metric: str
+    source: str
+    sha: str
+    options: str
+    known: pd.DataFrame  # account, year, m2 (the vintage's figure)
+    skipped: pd.DataFrame
+    outside: int
+    years: tuple[int, ...]
+    ignored: tuple[int, ...]
+    year_period: dict[int, str]
+    periods: tuple[str, ...]
+    span: str  # first-last year of the vintage (compared between vintages)
+    vintage: str  # shown in the labels
+    last_year: int | None
+    notes: tuple[str, ...]
+
+
+#: Label of a first figure and of a revision, per metric (French: shown in the history).
+_LABELS: dict[str, tuple[str, str]] = {
+    "enaf_consumption": ("Consommation d'ENAF ", "Révision de la consommation "),
+    "net_artificialisation": (
+        "Artificialisation nette ",
+        "Révision de l'artificialisation nette ",
+    ),
+}
+
+
+def _record(
+    ledger: Ledger,
+    batch: _Batch,
+    *,
+    author: str | None,
+    justification: str,
+    allow_older: bool,
+) -> ImportReport:
+    """Write an import (one transaction): first figures, revisions, the import row."""
+    conn = ledger.connection
+    newest = conn.execute(
+        "SELECT MAX(CAST(substr(years, -4) AS INTEGER)) FROM imports WHERE metric = ?",
+        (batch.metric,),
+    ).fetchone()[0]
+    if (
+        newest is not None
+        and batch.last_year is not None
+        and batch.last_year < newest
+        and not allow_older
+    ):
         raise LedgerError(
-            f"{source}: this vintage ends in {max(conso.years)}, before a vintage already imported "
-            f"(ending in {newest}); its figures would undo the newer revisions: import the newest "
-            "vintage, or pass allow_older=True (--allow-older) to correct with it on purpose"
+            f"{batch.source}: this vintage ends in {batch.last_year}, before a vintage already "
+            f"imported (ending in {newest}); its figures would undo the newer revisions: import "
+            "the newest vintage, or pass allow_older=True (--allow-older) to correct with it on "
+            "purpose"
         )
     who = _author(author)
     why = _text(justification, "justification")
+    sha, options, known = batch.sha, batch.options, batch.known
 
     def write(c: sqlite3.Connection) -> ImportReport:
-        if c.execute(
-            "SELECT 1 FROM imports WHERE source_sha256 = ? AND options_sha256 = ?", (sha, options)
-        ).fetchone():
-            return ImportReport(source, sha, already_imported=True)
-        placeholders = ", ".join("?" * len(periods))
+        if _already_imported(c, sha, options):
+            return ImportReport(batch.source, sha, already_imported=True, metric=batch.metric)
+        placeholders = ", ".join("?" * len(batch.periods))
         current = pd.DataFrame(
             c.execute(
                 "SELECT account, year, SUM(amount_m2) FROM entries WHERE kind = 'consumption' "
                 f"AND period IN ({placeholders}) GROUP BY account, year",
-                [p for p, _, _ in periods],
+                list(batch.periods),
             ).fetchall(),
             columns=["account", "year", "before"],
         )
@@ -333,11 +468,12 @@ def import_consumption(
         new = write_mask & ~had
         rev = write_mask & had
         report_kwargs = dict(
-            years=tuple(years),
-            skipped=skipped,
-            outside_communes=outside,
-            ignored_years=ignored,
-            notes=tuple(conso.notes),
+            years=batch.years,
+            skipped=batch.skipped,
+            outside_communes=batch.outside,
+            ignored_years=batch.ignored,
+            notes=batch.notes,
+            metric=batch.metric,
         )
         revisions = pd.DataFrame(
             {
@@ -349,20 +485,22 @@ def import_consumption(
             }
         )
         if not write_mask.any():
-            return ImportReport(source, sha, revisions=revisions, **report_kwargs)
+            return ImportReport(batch.source, sha, revisions=revisions, **report_kwargs)
         sel = merged[write_mask]
         yrs = sel["year"].to_numpy()
         is_rev = rev[write_mask]
         year_text = pd.Series(yrs, dtype="int64").astype(str)
-        label_new = "Consommation d'ENAF " + year_text + f" (Cerema, millésime {vintage})"
-        label_rev = "Révision de la consommation " + year_text + f" (Cerema, millésime {vintage})"
+        first, again = _LABELS[batch.metric]
+        suffix = f" ({batch.vintage})"
+        label_new = first + year_text + suffix
+        label_rev = again + year_text + suffix
         op = _next_operation(c)
         frame = pd.DataFrame(
             {
                 "operation": op,
                 "effective_date": (year_text + "-12-31").to_numpy(),
-                "period": pd.Series(yrs).map(year_period).to_numpy(),
-                "metric": "enaf_consumption",
+                "period": pd.Series(yrs).map(batch.year_period).to_numpy(),
+                "metric": batch.metric,
                 "kind": "consumption",
                 "action": np.where(is_rev, "revision", "import"),
                 "account": sel["account"].to_numpy(),
@@ -371,36 +509,484 @@ def import_consumption(
                 "label": np.where(is_rev, label_rev.to_numpy(), label_new.to_numpy()),
                 "author": who,
                 "justification": why,
-                "source_file": Path(source).name,
+                "source_file": Path(batch.source).name,
                 "source_sha256": sha,
             }
         )
         now = store._now()
-        first, last = append_entries(c, frame, recorded_at=now)
+        first_id, last_id = append_entries(c, frame, recorded_at=now)
         c.execute(
             "INSERT INTO imports (operation, source_file, source_sha256, options_sha256, years, "
-            "new_entries, revisions, recorded_at, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "new_entries, revisions, recorded_at, author, metric, vintage) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 op,
-                Path(source).name,
+                Path(batch.source).name,
                 sha,
                 options,
-                vintage,
+                batch.span,
                 int(new.sum()),
                 int(rev.sum()),
                 now,
                 who,
+                batch.metric,
+                batch.vintage,
             ),
         )
         check_invariants(c, ledger.source)
         return ImportReport(
-            source,
+            batch.source,
             sha,
             new_entries=int(new.sum()),
             revisions=revisions,
             unchanged=False,
-            entries=(first, last),
+            entries=(first_id, last_id),
             **report_kwargs,
         )
 
     return ledger._write(write)
+
+
+# --------------------------------------------------------------------------- net artificialisation
+
+#: Value columns of a net artificialisation table, and their factor to m².
+_NET_COLUMNS: dict[str, float] = {"net_ha": M2_PER_HA, "net_m2": 1.0}
+_ARTIF_COLUMNS: dict[str, float] = {
+    "artificialised_ha": M2_PER_HA,
+    "artificialisation_ha": M2_PER_HA,
+    "artificialised_m2": 1.0,
+    "artificialisation_m2": 1.0,
+}
+_RENAT_COLUMNS: dict[str, float] = {
+    "renaturated_ha": M2_PER_HA,
+    "renaturation_ha": M2_PER_HA,
+    "renaturated_m2": 1.0,
+    "renaturation_m2": 1.0,
+}
+_CEREMA_COLUMN = re.compile(
+    r"^(naf\d{2}art\d{2}|art\d{2}[a-z]{3}\d{2}|idcom|naf_arti_m2|conso_\w+)$"
+)
+_HOW_NET = (
+    "give columns code (commune), year and net_ha (or net_m2), or artificialised_ha and "
+    "renaturated_ha"
+)
+
+
+def _net_file_hint(exc: DataError, path: Any) -> DataError:
+    """A consumption reader error, pointing to the net artificialisation import when it is one."""
+    try:
+        from ..io._files import read_table
+
+        columns = set(read_table(path, what="consumption").columns)
+    except Exception:  # noqa: BLE001 - the reader's own error is the one to show
+        return exc
+    if columns & (set(_NET_COLUMNS) | set(_ARTIF_COLUMNS)):
+        return type(exc)(
+            f"{path}: this is a net artificialisation table (columns "
+            f"{', '.join(sorted(columns & (set(_NET_COLUMNS) | set(_ARTIF_COLUMNS))))}), not a "
+            "Cerema consumption vintage; import it with import_artificialisation "
+            "(zan ledger import-artificialisation)"
+        )
+    return exc
+
+
+def _is_change(obj: Any) -> bool:
+    return isinstance(getattr(obj, "table", None), pd.DataFrame) and hasattr(obj, "vintages")
+
+
+def _rows_text(where: np.ndarray, mask: np.ndarray) -> str:
+    shown = [str(w) for w in where[mask][:5]]
+    more = int(mask.sum()) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _change_frame(changes: dict[Any, Any], year: Any) -> tuple[pd.DataFrame, str]:
+    """ArtificialisationChange results → one table (code, year, net_ha) per commune and year."""
+    frames, names = [], []
+    for key, ch in changes.items():
+        level = str(getattr(ch, "level", "commune"))
+        if level not in ("commune", "zone"):
+            raise DataError(
+                f"artificialisation change: measured at level {level!r}; the ledger sums "
+                "communes into its accounts: measure it per commune (level='commune')"
+            )
+        when = key if key is not None else year
+        if when is None:
+            when = ch.vintages[1]
+        if when is None:
+            raise DataError(
+                "artificialisation change: its vintages are unknown; give the year it "
+                "counts for (year=2034)"
+            )
+        table = ch.table
+        if "net_ha" not in table.columns:
+            raise SchemaError(
+                f"artificialisation change: no 'net_ha' column (columns: "
+                f"{', '.join(map(str, table.columns))}); pass the result of "
+                "zan.measure.artificialisation.artificialisation_change"
+            )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "code": table.index.astype(str).to_numpy(),
+                    "year": when,
+                    "net_ha": table["net_ha"].to_numpy(dtype="float64"),
+                }
+            )
+        )
+        before, after = ch.vintages
+        names.append(f"OCS GE {before or '?'}-{after or '?'}")
+    frame = pd.concat(frames, ignore_index=True)
+    frame.index = pd.Index("commune " + frame["code"] + " (" + frame["year"].astype(str) + ")")
+    return frame, "artificialisation " + ", ".join(names)
+
+
+def _net_table(
+    data: Any, *, year: Any, code_column: str | None
+) -> tuple[pd.DataFrame, str, str | None, list[str]]:
+    """Net artificialisation per commune and year: ``code``, ``year``, ``m2`` and ``where``.
+
+    Returns the table (an unknown figure is NaN), the source name, the file path
+    (None for objects) and notes; ``where`` names each row for messages (the file
+    line, the DataFrame label or the commune). Raises on anything that cannot be
+    imported as it is.
+    """
+    from ..io._files import read_table
+
+    notes: list[str] = []
+    path = None
+    if isinstance(data, str | os.PathLike):
+        path = str(data)
+        if not Path(data).is_file():
+            raise DataError(
+                f"{path}: no such file; check the path of the net artificialisation table"
+            )
+        frame = read_table(data, what="net artificialisation")
+        frame.index = "row " + pd.RangeIndex(2, len(frame) + 2).astype("str")
+        source = path
+    elif isinstance(data, pd.DataFrame):
+        frame = data.copy()
+        source = str(data.attrs.get("source", "net artificialisation table"))
+        if (code_column or "code") not in frame.columns and frame.index.name == (
+            code_column or "code"
+        ):
+            frame = frame.reset_index()
+        frame.index = "row " + pd.Index(data.index).astype("str")
+    elif _is_change(data) or (
+        isinstance(data, dict) and data and all(_is_change(v) for v in data.values())
+    ):
+        changes = data if isinstance(data, dict) else {None: data}
+        if isinstance(data, dict) and year is not None:
+            raise DataError(
+                "artificialisation changes given per year: the keys are the years, do not "
+                f"pass year= as well (got year={year!r})"
+            )
+        frame, source = _change_frame(changes, year)
+        year = None
+    else:
+        raise DataError(
+            "net artificialisation: expected a CSV/XLSX file, a DataFrame or the result of "
+            f"zan.measure.artificialisation.artificialisation_change (got {type(data).__name__})"
+        )
+
+    columns = [str(c) for c in frame.columns]
+    has_net = [c for c in columns if c in _NET_COLUMNS]
+    has_art = [c for c in columns if c in _ARTIF_COLUMNS]
+    has_ren = [c for c in columns if c in _RENAT_COLUMNS]
+    cerema = [c for c in columns if _CEREMA_COLUMN.match(c)]
+    if not has_net and not has_art and cerema:
+        raise DataError(
+            f"{source}: this is a Cerema ENAF consumption file (columns "
+            f"{', '.join(cerema[:6])}{', ...' if len(cerema) > 6 else ''}), the metric of "
+            "2021-2030; import it with import_consumption (zan ledger import-consumption). "
+            f"Net artificialisation (from 2031) is a table per commune and year: {_HOW_NET}"
+        )
+    code_col = code_column or "code"
+    if code_col not in columns:
+        raise SchemaError(
+            f"{source}: column {code_col!r} not found (columns: {', '.join(columns)}); "
+            f"{_HOW_NET}, or pass code_column= (--code-column)"
+        )
+    if has_net:
+        value_cols = [has_net[0]]
+    elif has_art and has_ren:
+        value_cols = [has_art[0], has_ren[0]]
+    else:
+        raise SchemaError(
+            f"{source}: no net artificialisation column (columns: {', '.join(columns)}); {_HOW_NET}"
+        )
+
+    where = frame.index.to_numpy(dtype=object)
+    values = []
+    for col in value_cols:
+        raw = frame[col]
+        text = raw.astype("str").str.strip() if raw.dtype == object or raw.dtype == "str" else None
+        num = pd.to_numeric(
+            text.str.replace(",", ".", regex=False) if text is not None else raw, errors="coerce"
+        ).to_numpy(dtype="float64")
+        blank = raw.isna().to_numpy() | (
+            (text == "").to_numpy() if text is not None else np.zeros(len(raw), bool)
+        )
+        bad = np.isnan(num) & ~blank | np.isinf(num)
+        if bad.any():
+            raise DataError(
+                f"{source}, column {col!r}: not a number at {_rows_text(where, bad)} "
+                f"(e.g. {frame[col].to_numpy()[bad][0]!r}); write a number (decimal point or "
+                "comma), or leave the cell empty when the figure is unknown"
+            )
+        factor = _NET_COLUMNS.get(col) or _ARTIF_COLUMNS.get(col) or _RENAT_COLUMNS[col]
+        if col in _ARTIF_COLUMNS or col in _RENAT_COLUMNS:
+            negative = num < 0
+            if negative.any():
+                raise DataError(
+                    f"{source}, column {col!r}: negative at {_rows_text(where, negative)}; "
+                    "artificialised and renaturated areas are positive (net = artificialised - "
+                    "renaturated)"
+                )
+        values.append(num * factor)
+    m2 = values[0] if len(values) == 1 else values[0] - values[1]
+
+    if "year" in columns:
+        if year is not None:
+            raise DataError(
+                f"{source}: the table has a 'year' column; pass year= only for a table without one"
+            )
+        years = pd.to_numeric(frame["year"], errors="coerce").to_numpy(dtype="float64")
+    elif year is not None:
+        years = np.full(len(frame), float(int(year)))
+    else:
+        raise SchemaError(
+            f"{source}: no 'year' column (columns: {', '.join(columns)}); {_HOW_NET}, or pass "
+            "year= for a table of one year"
+        )
+    bad = ~np.isfinite(years) | (years != np.round(years))
+    if bad.any():
+        raise DataError(
+            f"{source}, column 'year': not a year at {_rows_text(where, bad)}; write the calendar "
+            "year of the flow, e.g. 2032"
+        )
+
+    missing = frame[code_col].isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"{source}, column {code_col!r}: no commune code at {_rows_text(where, missing)}; "
+            "give the INSEE code of each commune (e.g. 59350)"
+        )
+    codes = frame[code_col].astype("str").str.strip()
+    short = codes.str.fullmatch(r"\d{4}").to_numpy()
+    if short.any():
+        codes = codes.where(~short, "0" + codes)
+        notes.append(f"{source}: {int(short.sum())} commune code(s) of 4 digits padded to 5")
+    out = pd.DataFrame(
+        {
+            "code": codes.to_numpy(),
+            "year": years.astype(np.int64),
+            "m2": m2,
+            "where": where,
+        }
+    )
+    dup = out.duplicated(["code", "year"], keep=False).to_numpy()
+    if dup.any():
+        raise DataError(
+            f"{source}: commune and year given twice at {_rows_text(where, dup)}; give one "
+            "figure per commune and year"
+        )
+    unknown = np.isnan(m2)
+    if unknown.any():
+        notes.append(f"{source}: {int(unknown.sum())} figure(s) left empty, read as unknown")
+    return out, source, path, notes
+
+
+def _content_sha(table: pd.DataFrame) -> str:
+    """SHA-256 of a table's figures (code, year, m²), for tables given without a file."""
+    canon = table.sort_values(["code", "year"])[["code", "year", "m2"]]
+    return hashlib.sha256(canon.to_csv(index=False).encode()).hexdigest()
+
+
+def _check_years(
+    table: pd.DataFrame, rows: list[tuple[str, int, int, str, Any]], source: str
+) -> dict[int, str]:
+    """Year → period for the years of the table; every year must be in an allocated
+    net artificialisation period (the row is named otherwise)."""
+    years = table["year"].to_numpy()
+    where = table["where"].to_numpy(dtype=object)
+    period_of = np.full(len(years), None, dtype=object)
+    metric_of_row = np.full(len(years), None, dtype=object)
+    allocated = np.zeros(len(years), dtype=bool)
+    # Allocated periods last: they win over a legal decade they overlap (e.g. 2024-2033).
+    for per, s, e, metric, envelope in sorted(rows, key=lambda r: (r[4] is not None, r[1])):
+        inside = (years >= s) & (years <= e)
+        period_of[inside] = per
+        metric_of_row[inside] = metric
+        allocated[inside] = envelope is not None
+    enaf = metric_of_row == "enaf_consumption"
+    if enaf.any():
+        first = int(years[enaf][0])
+        raise PeriodError(
+            f"{source}: year {first} at {_rows_text(where, enaf)} is in period "
+            f"{period_of[enaf][0]}, whose metric is ENAF consumption; net artificialisation "
+            "counts from 2031 (loi n° 2021-1104 art. 191): import the years before 2031 as "
+            "Cerema consumption (zan ledger import-consumption) and leave them out of this table"
+        )
+    nowhere = period_of == None  # noqa: E711 - element-wise on an object array
+    if nowhere.any():
+        raise PeriodError(
+            f"{source}: year {int(years[nowhere][0])} at {_rows_text(where, nowhere)} is in no "
+            f"period of the ledger ({', '.join(r[0] for r in rows)}); check the year column"
+        )
+    waiting = ~allocated
+    if waiting.any():
+        raise PeriodError(
+            f"{source}: year {int(years[waiting][0])} at {_rows_text(where, waiting)} is in "
+            f"period {period_of[waiting][0]}, which has no allocation yet; record it first "
+            "(Ledger.record_allocation, zan ledger allocate), or leave those years out"
+        )
+    pairs = pd.DataFrame({"year": years, "period": period_of}).drop_duplicates("year")
+    return dict(zip(pairs["year"].astype(int).tolist(), pairs["period"].tolist(), strict=True))
+
+
+def import_artificialisation(
+    ledger: Ledger,
+    data: Any,
+    *,
+    year: int | None = None,
+    vintage: str | None = None,
+    passage: str | os.PathLike[str] | pd.DataFrame | None = None,
+    code_column: str | None = None,
+    author: str | None = None,
+    justification: str = "",
+    allow_older: bool = False,
+) -> ImportReport:
+    """Import net artificialisation per commune and year into the periods from 2031.
+
+    From 2031 the ledger's metric is net artificialisation (loi n° 2021-1104
+    art. 191, DOMAIN.md §1): artificialised minus renaturated area, measured on
+    OCS GE (décret n° 2023-1096, DOMAIN.md §2). The figures of each commune are
+    summed into its account (the commune assignment stored with the ledger) and
+    recorded as ``consumption`` entries of metric ``net_artificialisation``, with
+    the same guarantees as :func:`import_consumption`: the same figures again
+    change nothing, a newer vintage that revises past years records adjustments
+    (reported), nothing is counted twice, and the whole import is one transaction.
+    A negative net (renaturation beyond artificialisation) credits the account.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger; the periods of the years imported must be allocated
+        (:meth:`~zan.ledger.Ledger.record_allocation`).
+    data : path-like, pandas.DataFrame, ArtificialisationChange or dict
+        A CSV/XLSX file or a DataFrame with columns ``code`` (commune), ``year``
+        and either ``net_ha`` (or ``net_m2``) or ``artificialised_ha`` and
+        ``renaturated_ha`` (or ``_m2``; ``artificialisation_ha`` and
+        ``renaturation_ha`` are read too); or the result of
+        :func:`zan.measure.artificialisation.artificialisation_change` (or
+        :func:`~zan.measure.artificialisation.artificialisation_from_difference`)
+        measured per commune, whose ``net_ha`` counts for ``year`` (default: its
+        later vintage); or a dict ``{year: change}``. An empty cell is unknown.
+    year : int, optional
+        Year of a table or change that has no ``year`` column.
+    vintage : str, optional
+        Name of the release, shown in the labels of the entries (default: the
+        years it covers).
+    passage : path-like or pandas.DataFrame, optional
+        Table de passage to move the communes onto the ledger's COG.
+    code_column : str, optional
+        Commune code column when it is not ``code``.
+    author, justification : str, optional
+        Who imports and why.
+    allow_older : bool, default False
+        Accept a table whose last year is before that of a net artificialisation
+        vintage already imported.
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    PeriodError
+        A year before 2031 (a period measured in ENAF consumption), in no period,
+        or in a period not yet allocated; the rows are named and nothing is written.
+    DataError
+        A Cerema consumption file, missing columns, values that are not numbers,
+        a commune and year given twice.
+    LedgerError
+        An older vintage than one already imported (without ``allow_older``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from zan.ledger import example_ledger
+    >>> ledger = example_ledger()
+    >>> alloc = SimpleNamespace(
+    ...     table=pd.DataFrame({"envelope_ha": [40.0, 30.0, 20.0]}, index=["96", "98", "99"]),
+    ...     totals={"envelope_ha": 100.0})
+    >>> op = ledger.record_allocation(alloc, period="2031-2040", justification="SRADDET")
+    >>> table = pd.DataFrame({"code": ledger.communes.index, "year": 2031, "net_ha": 0.0})
+    >>> table.loc[table["code"] == "96001", "net_ha"] = -0.25  # a renaturated friche
+    >>> report = ledger.import_artificialisation(table, vintage="OCS GE 2031")
+    >>> report.years, report.new_entries
+    ((2031,), 3)
+    >>> ledger.balance(period="2031-2040").loc[["96", "98"], "consumed_ha"].tolist()
+    [-0.25, 0.0]
+    >>> ledger.import_artificialisation(table).unchanged  # the same figures again
+    True
+    """
+    metric = "net_artificialisation"
+    options = _options_hash(passage, code_column, metric, year)
+    conn = ledger.connection
+    sha = None
+    if isinstance(data, str | os.PathLike) and Path(data).is_file():
+        sha = file_sha256(data)  # the same file again: nothing to read
+        if _already_imported(conn, sha, options):
+            return ImportReport(str(data), sha, already_imported=True, metric=metric)
+    table, source, _path, notes = _net_table(data, year=year, code_column=code_column)
+    sha = sha or _content_sha(table)
+    if _already_imported(conn, sha, options):
+        return ImportReport(source, sha, already_imported=True, metric=metric)
+    rows = conn.execute(
+        "SELECT period, start_year, end_year, metric, envelope_m2 FROM periods ORDER BY start_year"
+    ).fetchall()
+    year_period = _check_years(table, rows, source)
+    known_rows = table[~np.isnan(table["m2"].to_numpy())]
+    communes = ledger.communes
+    values = known_rows[["code", "year", "m2"]]
+    file_codes = pd.Index(table["code"].unique())
+    if passage is not None:
+        from ..io.consumption import Consumption
+
+        years_all = tuple(sorted(int(y) for y in table["year"].unique()))
+        wrapped = Consumption(
+            flows=values.assign(destination="total")[["code", "year", "destination", "m2"]],
+            communes=pd.DataFrame({"nom": file_codes.to_numpy()}, index=file_codes),
+            years=years_all,
+            destinations=("total",),
+            source=source,
+        )
+        aligned = _align(ledger, wrapped, passage)
+        values = aligned.flows[["code", "year", "m2"]]
+        file_codes = aligned.communes.index
+        notes += list(aligned.notes)
+    years = sorted(year_period)
+    known, skipped = _account_years(values, communes, years)
+    span = f"{years[0]}-{years[-1]}" if years else "?"
+    batch = _Batch(
+        metric=metric,
+        source=source,
+        sha=sha,
+        options=options,
+        known=known,
+        skipped=skipped,
+        outside=int(len(pd.Index(file_codes).difference(communes.index))),
+        years=tuple(years),
+        ignored=(),
+        year_period=year_period,
+        periods=tuple(r[0] for r in rows if r[3] == metric and r[4] is not None),
+        span=span,
+        vintage=_text(vintage, "vintage") or f"millésime {span}",
+        last_year=years[-1] if years else None,
+        notes=tuple(notes),
+    )
+    return _record(
+        ledger, batch, author=author, justification=justification, allow_older=allow_older
+    )

@@ -12,12 +12,22 @@ When realised or abandoned, the commitment is released: a realised project's
 consumption reaches the ledger through the Cerema vintage that measures it, so it
 is never counted twice. The footprint is stored in the GeoPackage layer
 ``projects`` (QGIS shows it, with its status in ``project_status``).
+
+A project must lie in its territory. Parcels are checked by their commune (the
+commune assignment stored with the ledger). A polygon is checked against the
+territory's boundary stored in the ledger (layer ``territories``, Lambert-93):
+the part of the footprint outside it may not exceed :data:`OUTSIDE_TOLERANCE_M2`
+or :data:`OUTSIDE_TOLERANCE_SHARE` of the footprint, whichever is larger (the
+cadastre, OCS GE and the commune boundaries are not digitised alike); beyond,
+the project is refused and the territories it spills into are named. A ledger
+created without geometries (``assignment=`` only) cannot check it, and warns.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import Ledger
 
 __all__ = [
+    "OUTSIDE_TOLERANCE_M2",
+    "OUTSIDE_TOLERANCE_SHARE",
     "ProjectMeasure",
     "measure_project",
     "add_project",
@@ -45,6 +57,13 @@ __all__ = [
     "close_project",
     "projects",
 ]
+
+
+#: Area of a polygon project that may lie outside its territory, in m² (digitising noise).
+OUTSIDE_TOLERANCE_M2 = 1.0
+#: Share of a polygon project's footprint that may lie outside its territory (0.1 %):
+#: boundaries of the cadastre, OCS GE and ADMIN EXPRESS differ by a metre or two.
+OUTSIDE_TOLERANCE_SHARE = 0.001
 
 
 @dataclass(frozen=True)
@@ -347,9 +366,18 @@ def add_project(
     Raises
     ------
     LedgerError
-        Unknown territory, or parcels in communes of another account.
+        Unknown territory, parcels in communes of another account, or a polygon
+        lying outside the territory beyond the tolerance (more than 1 m² and
+        more than 0.1 % of its footprint: :data:`OUTSIDE_TOLERANCE_M2`,
+        :data:`OUTSIDE_TOLERANCE_SHARE`).
     DataError
         See :func:`measure_project`.
+
+    Warns
+    -----
+    UserWarning
+        A polygon project on a ledger that holds no boundary of the territory
+        (created with ``assignment=`` only): it could not be checked.
 
     Examples
     --------
@@ -372,6 +400,7 @@ def add_project(
         enaf_ha=enaf_ha,
     )
     blob = store.gpkg_blob([measure.geometry])[0]
+    unchecked: list[str | None] = []
 
     def write(conn: sqlite3.Connection) -> int:
         code, kind = ledger._account(conn, territory, what="territory")
@@ -396,6 +425,8 @@ def add_project(
                     f"{ledger.source}: parcels of project {name!r} lie in communes outside "
                     f"territory {owner!r}: {shown}; commit it on the right territory"
                 )
+        if not measure.parcels and measure.geometry is not None:
+            unchecked[:] = [_check_inside(conn, ledger.source, name, owner, measure.geometry)]
         per, metric = ledger._period_for(conn, period, when)
         now = store._now()
         cur = conn.execute(
@@ -446,7 +477,71 @@ def add_project(
         check_invariants(conn, ledger.source)
         return fid
 
-    return ledger._write(write)
+    fid = ledger._write(write)
+    if unchecked and unchecked[0]:
+        warnings.warn(unchecked[0], UserWarning, stacklevel=2)
+    return fid
+
+
+def _check_inside(
+    conn: sqlite3.Connection, source: str, name: str, owner: str, geom: Any
+) -> str | None:
+    """Refuse a footprint lying outside its territory beyond the tolerance.
+
+    Returns None when checked, or the warning to give when the ledger holds no
+    boundary of the territory.
+
+    Raises
+    ------
+    LedgerError
+        Naming the project, the territory, the hectares outside and the
+        territories (or the area outside every territory) they fall in.
+    """
+    row = conn.execute(
+        "SELECT COALESCE(a.nom, t.nom), t.geom FROM territories t "
+        "LEFT JOIN accounts a ON a.code = t.code WHERE t.code = ? AND t.geom IS NOT NULL",
+        (owner,),
+    ).fetchone()
+    if row is None:
+        return (
+            f"{source}: the ledger holds no boundary of territory {owner!r}: the footprint of "
+            f"project {name!r} was not checked to lie inside it (create the ledger with "
+            "territories= to store the boundaries)"
+        )
+    territory = store.read_gpkg_blob([row[1]])[0]
+    area = float(shapely.area(geom))
+    outside = shapely.difference(geom, territory)
+    out_m2 = float(shapely.area(outside))
+    tolerance = max(OUTSIDE_TOLERANCE_M2, OUTSIDE_TOLERANCE_SHARE * area)
+    if out_m2 <= tolerance:
+        return None
+    others = conn.execute(
+        "SELECT t.code, COALESCE(a.nom, t.nom), t.geom FROM territories t "
+        "LEFT JOIN accounts a ON a.code = t.code WHERE t.code != ? AND t.geom IS NOT NULL",
+        (owner,),
+    ).fetchall()
+    parts = []
+    if others:
+        shapes = store.read_gpkg_blob([r[2] for r in others])
+        shared = shapely.area(shapely.intersection(outside, shapes))
+        order = np.argsort(-shared)
+        parts = [
+            f"{shared[i] / M2_PER_HA:,.4f} ha in {others[i][0]} ({others[i][1]})"
+            for i in order
+            if shared[i] > OUTSIDE_TOLERANCE_M2
+        ]
+        rest = out_m2 - float(shared.sum())
+    else:
+        rest = out_m2
+    if rest > OUTSIDE_TOLERANCE_M2:
+        parts.append(f"{rest / M2_PER_HA:,.4f} ha outside every territory of the ledger")
+    raise LedgerError(
+        f"{source}: project {name!r} lies partly outside territory {owner!r} ({row[0]}): "
+        f"{out_m2 / M2_PER_HA:,.4f} ha of its {area / M2_PER_HA:,.4f} ha footprint lie outside "
+        f"it: {', '.join(parts)} (tolerance {tolerance / M2_PER_HA:,.4f} ha: 1 m² or 0.1 % of the "
+        "footprint); commit it on the territory that holds it, split it into one project "
+        "per territory, or correct the footprint"
+    )
 
 
 def _project_actions(conn: sqlite3.Connection, project: int) -> list[tuple[int, str]]:

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Version of the ledger schema written by this version of zan.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id`` of a GeoPackage ("GPKG").
 GPKG_APPLICATION_ID = 0x47504B47
 #: ``PRAGMA user_version`` of a GeoPackage 1.4.
@@ -359,6 +359,23 @@ def _v2(conn: sqlite3.Connection) -> None:
     _register(conn, _CONTENTS_V2)
 
 
+# Version 3: the imports say which metric they recorded (ENAF consumption for 2021-2030,
+# net artificialisation from 2031) and under which vintage label; the imports of one
+# metric are compared only with each other (an older vintage is refused per metric).
+_V3_IMPORTS = """
+ALTER TABLE imports ADD COLUMN metric TEXT NOT NULL DEFAULT 'enaf_consumption';
+ALTER TABLE imports ADD COLUMN vintage TEXT;
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _script(conn, _V3_IMPORTS)
+    conn.execute(
+        "UPDATE gpkg_contents SET description = ? WHERE table_name = 'imports'",
+        ("Millésimes importés (consommation d'ENAF, artificialisation nette)",),
+    )
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: ``apply`` takes the file from ``version - 1`` to ``version``."""
@@ -372,6 +389,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "GeoPackage tables, accounts, entries (append-only), imports, projects", _v1),
     Migration(2, "views for QGIS: account_balances, territory_balances, project_status", _v2),
+    Migration(3, "imports: metric and vintage columns (net artificialisation from 2031)", _v3),
 )
 
 
@@ -421,7 +439,7 @@ def migrate(
     >>> conn.execute("PRAGMA journal_mode = WAL").fetchone()
     ('wal',)
     >>> migrate(conn, target=1), migrate(conn), schema_version(conn)
-    ([1], [2], 2)
+    ([1], [2, 3], 3)
     """
     applied: list[int] = []
 
