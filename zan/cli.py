@@ -128,8 +128,11 @@ def _with_options(options):
     return decorate
 
 
-def _measure(measure, file, territories, membership, code_column, passage, out, **kwargs) -> None:
-    """Load the grouping and the file, run one measure, print and write its table."""
+def _measure(
+    measure, file, *, territories, membership, code_column, passage, out, **kwargs
+) -> None:
+    """Load the grouping and the file, run one measure (``level``, ``missing``... passed
+    on), print and write its table."""
     grouping = _load_grouping(territories, membership, code_column)
     conso = _load_consumption(file, passage, grouping)
     _write_table(measure(conso, grouping, **kwargs), out)
@@ -144,24 +147,11 @@ def _measure(measure, file, territories, membership, code_column, passage, out, 
     help="Inclusive calendar years, e.g. 2011-2020 or 2022.",
 )
 @_with_options(_grouping_options)
-def consumption_cmd(
-    file, period, level, territories, membership, code_column, passage, missing, out
-):
+def consumption_cmd(file, period, **grouping):
     """ENAF consumption per territory over a period, in hectares, by destination."""
     from .measure.consumption import consumption
 
-    _measure(
-        consumption,
-        file,
-        territories,
-        membership,
-        code_column,
-        passage,
-        out,
-        level=level,
-        period=period,
-        missing=missing,
-    )
+    _measure(consumption, file, period=period, **grouping)
 
 
 @main.command("trajectory")
@@ -174,24 +164,11 @@ def consumption_cmd(
     help="Reduction against 2011-2020 (0.5 = −50 %).",
 )
 @_with_options(_grouping_options)
-def trajectory_cmd(
-    file, reduction, level, territories, membership, code_column, passage, missing, out
-):
+def trajectory_cmd(file, reduction, **grouping):
     """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
     from .measure.consumption import trajectory
 
-    _measure(
-        trajectory,
-        file,
-        territories,
-        membership,
-        code_column,
-        passage,
-        out,
-        level=level,
-        reduction=reduction,
-        missing=missing,
-    )
+    _measure(trajectory, file, reduction=reduction, **grouping)
 
 
 @main.command("demo")
@@ -725,7 +702,9 @@ def compare_cmd(scenarios, out, baseline, level):
     show_default=True,
     help="Folder for intervalles.csv, indices.csv, sensibilite.xlsx, eventail.png, carte_largeur.html.",
 )
-@click.option("--png", is_flag=True, help="Also write a static map (carte_largeur.png) for reports.")
+@click.option(
+    "--png", is_flag=True, help="Also write a static map (carte_largeur.png) for reports."
+)
 def sensitivity_cmd(scenario, samples, seed, out, png):
     """Vary weights and parameters ([sensitivity] section, else every weight ±50 %): intervals, Sobol indices."""
     from .sensitivity import sensitivity_analysis, write_sensitivity

@@ -517,35 +517,63 @@ class Ledger:
                     f"{self.source}: hectares leave the regional reserve by a grant "
                     "(zan ledger grant), not a transfer"
                 )
-            per, metric = self._period_for(conn, period, when)
-            self._check_balance(conn, src, per, m2, allow_overdraft, "transfer")
-            op = _next_operation(conn)
-            text = label or f"Transfert de {src} vers {dst}"
-            common = dict(
-                operation=op,
-                effective_date=when,
-                period=per,
-                metric=metric,
+            return self._move(
+                conn,
+                src,
+                dst,
+                m2,
+                period=period,
+                when=when,
                 kind="transfer",
                 action="transfer",
-                label=text,
+                label=label or f"Transfert de {src} vers {dst}",
                 author=who,
                 justification=why,
+                allow_overdraft=allow_overdraft,
             )
-            append_entries(
-                conn,
-                pd.DataFrame(
-                    [
-                        {**common, "account": src, "counterpart": dst, "amount_m2": -m2},
-                        {**common, "account": dst, "counterpart": src, "amount_m2": m2},
-                    ]
-                ),
-                recorded_at=store._now(),
-            )
-            check_invariants(conn, self.source)
-            return op
 
         return self._write(write)
+
+    def _move(
+        self,
+        conn: sqlite3.Connection,
+        src: str,
+        dst: str,
+        m2: int,
+        *,
+        period: Any,
+        when: str,
+        kind: str,
+        action: str,
+        label: str,
+        author: str,
+        justification: str,
+        allow_overdraft: bool,
+        project: int | None = None,
+    ) -> int:
+        """Move ``m2`` from one account to another (two legs of one operation), checked."""
+        per, metric = self._period_for(conn, period, when)
+        self._check_balance(conn, src, per, m2, allow_overdraft, kind.replace("reserve_", ""))
+        op = _next_operation(conn)
+        common = dict(
+            operation=op,
+            effective_date=when,
+            period=per,
+            metric=metric,
+            kind=kind,
+            action=action,
+            label=label,
+            author=author,
+            justification=justification,
+            project=project,
+        )
+        legs = [
+            {**common, "account": src, "counterpart": dst, "amount_m2": -m2},
+            {**common, "account": dst, "counterpart": src, "amount_m2": m2},
+        ]
+        append_entries(conn, pd.DataFrame(legs), recorded_at=store._now())
+        check_invariants(conn, self.source)
+        return op
 
     def _check_balance(
         self, conn: sqlite3.Connection, account: str, period: str, m2: int, allow: bool, what: str
@@ -620,34 +648,21 @@ class Ledger:
                     raise LedgerError(
                         f"{self.source}: unknown project {project!r}; see zan ledger history"
                     )
-            per, metric = self._period_for(conn, period, when)
-            self._check_balance(conn, RESERVE, per, m2, allow_overdraft, "grant")
-            op = _next_operation(conn)
-            text = label or f"Attribution de la réserve régionale à {dst}"
-            common = dict(
-                operation=op,
-                effective_date=when,
-                period=per,
-                metric=metric,
+            return self._move(
+                conn,
+                RESERVE,
+                dst,
+                m2,
+                period=period,
+                when=when,
                 kind="reserve_grant",
                 action="grant",
-                label=text,
+                label=label or f"Attribution de la réserve régionale à {dst}",
                 author=who,
                 justification=why,
+                allow_overdraft=allow_overdraft,
                 project=None if project is None else int(project),
             )
-            append_entries(
-                conn,
-                pd.DataFrame(
-                    [
-                        {**common, "account": RESERVE, "counterpart": dst, "amount_m2": -m2},
-                        {**common, "account": dst, "counterpart": RESERVE, "amount_m2": m2},
-                    ]
-                ),
-                recorded_at=store._now(),
-            )
-            check_invariants(conn, self.source)
-            return op
 
         return self._write(write)
 

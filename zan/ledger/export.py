@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._write import atomic_path, write_csv
-from ..errors import DataError, require
+from .._write import Sheet, write_csv, write_workbook
+from ..errors import DataError
 from ..measure.consumption import STATUS_LABELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,14 +203,16 @@ def write_table(
         return write_csv(table, path, index=False, encoding="utf-8-sig")
     if suffix != ".xlsx":
         raise DataError(f"{path}: unknown table format {suffix!r}; write a .csv or an .xlsx file")
-    require("openpyxl", "xlsx", "the XLSX export")
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet[:31], index=False)
-        if info:
-            pd.DataFrame(
-                {"Rubrique": list(info), "Valeur": [str(v) for v in info.values()]}
-            ).to_excel(writer, sheet_name="Informations", index=False)
-    return path
+    formats = {
+        c: "0.0" if str(c).endswith("(%)") else "#,##0.0000"
+        for c in table.columns
+        if "(ha)" in str(c) or str(c).endswith("(%)")
+    }
+    sheets = [Sheet(sheet, table, formats, freeze="A2")]
+    if info:
+        about = pd.DataFrame({"Rubrique": list(info), "Valeur": [str(v) for v in info.values()]})
+        sheets.append(Sheet("Informations", about, {}, freeze="A2"))
+    return write_workbook(path, sheets)
 
 
 @dataclass(frozen=True)
