@@ -160,36 +160,6 @@ def default_level(allocation: Any) -> str:
 
 
 # ============================================================================ preparation
-def _resolve(scenario: Any, value: str | None) -> Path | None:
-    """A scenario data path: ``demo:<name>``, absolute, or relative to the scenario file."""
-    if value is None:
-        return None
-    if value.startswith("demo:"):
-        from ..datasets import get_path
-
-        return get_path(value.removeprefix("demo:"))
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else scenario.base_dir / path
-
-
-def _read_consumption(scenario: Any, territories: Any) -> Any:
-    """The scenario's consumption file, aligned on its communes (as run_scenario does)."""
-    from ..io import read_consumption, read_passage
-
-    path = _resolve(scenario, scenario.data.consumption)
-    if path is None:
-        return None
-    conso = read_consumption(path)
-    passage = _resolve(scenario, scenario.data.passage)
-    if passage is not None:
-        conso, _ = conso.align(
-            read_passage(passage),
-            target_codes=territories.communes.index,
-            split_weights=territories.communes["area_ha"],
-        )
-    return conso
-
-
 def _yearly(conso: Any, assign: pd.Series) -> pd.DataFrame:
     """Consumption in ha per (territory, year) and destination, in one groupby."""
     if conso is None:
@@ -367,7 +337,7 @@ def prepare_reports(
     >>> ctx.level, len(ctx.codes), ctx.years[0]
     ('epci', 20, 2009)
     """
-    from ..scenario import PreparedScenario, Scenario, load_scenario, run_scenario
+    from ..scenario import PreparedScenario, Scenario, load_consumption, load_scenario, run_scenario
 
     if isinstance(scenario, (str, os.PathLike)):
         scenario = load_scenario(scenario)
@@ -389,7 +359,7 @@ def prepare_reports(
             f"{sc.source}: no level {lv!r} in this allocation; levels: "
             f"{', '.join(alloc.levels)}; pass one of them as level="
         )
-    conso = _read_consumption(sc, alloc.territories)
+    conso = load_consumption(sc, alloc.territories)
     target = _target(alloc)
     assign = alloc.territories.assignment(lv)
     assign.index = assign.index.astype(str)
