@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         # read the files, analyse, write every default output (imports already done by
         # the runs above, as in a notebook or any second run in one process)
         ends, reads = [], []
+        write_sensitivity(result, Path(tmp) / "warm-up")  # imports matplotlib, folium, xlsxwriter
         for i in range(args.repeat):
             _geometry._CACHE.clear()  # as in a fresh command: the map geometry is not ready
             t0 = time.perf_counter()
