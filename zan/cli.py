@@ -897,20 +897,29 @@ def ledger_allocate_cmd(ledger, scenario, period, justification, no_garantie_poo
     click.echo(f"allocation {period} recorded (operation {op})")
 
 
+def _import_options(default_code: str) -> list:
+    """Options shared by the ledger's imports (passage, code column, older vintages, who, why)."""
+    return [
+        click.option(
+            "--passage",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Table de passage of the file's COG.",
+        ),
+        click.option(
+            "--code-column", help=f"Commune code column of the file ({default_code} by default)."
+        ),
+        click.option(
+            "--allow-older", is_flag=True, help="Accept a vintage older than one already imported."
+        ),
+        _author,
+        _justification,
+    ]
+
+
 @ledger_group.command("import-consumption")
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--passage",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Table de passage of the file's COG.",
-)
-@click.option("--code-column", help="Commune code column of the file (idcom by default).")
-@click.option(
-    "--allow-older", is_flag=True, help="Accept a vintage older than one already imported."
-)
-@_author
-@_justification
+@_with_options(_import_options("idcom"))
 def ledger_import_cmd(ledger, file, passage, code_column, allow_older, author, justification):
     """Import a Cerema vintage (idempotent; revisions recorded as adjustments)."""
     report = _open_ledger(ledger).import_consumption(
@@ -929,17 +938,7 @@ def ledger_import_cmd(ledger, file, passage, code_column, allow_older, author, j
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--vintage", help="Name of the release, shown in the entries (e.g. 'OCS GE 2034').")
 @click.option("--year", type=int, help="Year of a table without a year column.")
-@click.option(
-    "--passage",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Table de passage of the file's COG.",
-)
-@click.option("--code-column", help="Commune code column of the file (code by default).")
-@click.option(
-    "--allow-older", is_flag=True, help="Accept a vintage older than one already imported."
-)
-@_author
-@_justification
+@_with_options(_import_options("code"))
 def ledger_import_artif_cmd(
     ledger, file, vintage, year, passage, code_column, allow_older, author, justification
 ):
