@@ -55,6 +55,44 @@ def test_file_is_a_geopackage_that_gdal_reads(tmp_path) -> None:
     assert info["layer_metadata"]["IDENTIFIER"] == "Soldes des territoires"
 
 
+def test_qgis_views_show_every_allocated_period(tmp_path) -> None:
+    t = zan.Territories.demo()
+    names = t.names("departement")
+
+    class First:
+        level = "departement"
+        table = __import__("pandas").DataFrame({"nom": names, "envelope_ha": 500.0})
+        totals = {"envelope_ha": 1500.0}
+
+    class Second:
+        level = "departement"
+        table = __import__("pandas").DataFrame({"nom": names, "envelope_ha": [100.0, 200.0, 300.0]})
+        totals = {"envelope_ha": 600.0}
+
+    # (GDAL reads the file once the ledger is closed: in one process, two SQLite
+    # libraries on one file share POSIX locks; QGIS, another process, reads it live)
+    with Ledger.create(tmp_path / "compte.gpkg", First(), territories=t) as led:
+        pass
+    layer = pyogrio.read_dataframe(led.path, layer="territory_balances")
+    assert len(layer) == 3 and set(layer["period"]) == {"2021-2030"}
+    code = names.index[0]
+    with Ledger(led.path) as led:
+        led.record_allocation(Second(), period="2031-2040", justification="SRADDET 2030")
+        led.transfer(code, names.index[1], 40, justification="accord", period="2031-2040")
+    layer = pyogrio.read_dataframe(led.path, layer="territory_balances", fid_as_index=True)
+    assert len(layer) == 6 and layer.index.is_unique  # one feature per territory and period
+    got = layer.set_index(["code", "period"])
+    assert got.loc[(code, "2021-2030"), "envelope_ha"] == 500.0
+    assert got.loc[(code, "2031-2040"), "envelope_ha"] == 60.0  # 100 less the transfer
+    assert got.loc[(names.index[1], "2031-2040"), "remaining_ha"] == 240.0
+    assert set(got.xs("2031-2040", level="period")["metric"]) == {"net_artificialisation"}
+    with _raw(led) as conn:
+        rows = conn.execute(
+            "SELECT period, SUM(envelope_ha) FROM account_balances GROUP BY period"
+        ).fetchall()
+    assert rows == [("2021-2030", 1500.0), ("2031-2040", 600.0)]
+
+
 def test_geometry_blobs_round_trip() -> None:
     geoms = [
         box(0, 0, 2, 1),
@@ -150,7 +188,7 @@ def test_old_schema_is_migrated_on_open(tmp_path) -> None:
     led = Ledger(path)
     with _raw_path(path) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY version")]
-        assert versions == [1, 2, 3]
+        assert versions == [1, 2, 3, 4]
         assert (
             c.execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'account_balances'"
@@ -160,6 +198,9 @@ def test_old_schema_is_migrated_on_open(tmp_path) -> None:
         # Version 3: each import says which metric it recorded.
         columns = [r[1] for r in c.execute("PRAGMA table_info(imports)")]
         assert columns[-2:] == ["metric", "vintage"]
+        # Version 4: the balance views have a period column.
+        columns = [r[1] for r in c.execute("PRAGMA table_info(account_balances)")]
+        assert "period" in columns and "metric" in columns
     assert led.verify().ok
 
 

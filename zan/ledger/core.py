@@ -46,7 +46,14 @@ class Ledger:
     Open an existing ledger with ``Ledger(path)``; create one with
     :meth:`Ledger.create` (or :func:`zan.ledger.init_ledger` from a scenario).
     Several processes may open and write the same file: each write is one
-    transaction, retried while another process holds the lock.
+    transaction, retried while another process holds the lock. QGIS (another
+    process) reads the layers live, one feature per territory and period in
+    ``territory_balances``. Within one Python process, close the ledger (``with
+    Ledger(path) as ledger: ...``) before reading its file through GDAL (geopandas,
+    pyogrio): GDAL brings its own SQLite library, and two SQLite libraries in one
+    process share the file's POSIX locks (SQLite's documentation on file locking),
+    so reads in between may be stale. The ledger's own readers (:meth:`balance`,
+    :func:`zan.ledger.map_frame`) need no such care.
 
     Parameters
     ----------

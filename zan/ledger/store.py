@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Version of the ledger schema written by this version of zan.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id`` of a GeoPackage ("GPKG").
 GPKG_APPLICATION_ID = 0x47504B47
 #: ``PRAGMA user_version`` of a GeoPackage 1.4.
@@ -191,7 +191,8 @@ def _append_only_triggers() -> str:
 APPEND_ONLY_TRIGGERS = tuple(f"{t}_no_{op}" for t in _APPEND_ONLY for op in ("update", "delete"))
 
 # Version 2: live views for QGIS (balance of each account and of each territory with
-# its geometry, status of each project). They read the default period of the ledger.
+# its geometry, status of each project). They read the default period of the ledger
+# (version 4 replaces the balance views with one row per allocated period).
 _CURRENT_PERIOD = "(SELECT value FROM ledger_meta WHERE key = 'default_period')"
 _SUMS = """
     CAST(COALESCE(SUM(CASE WHEN e.kind IN ('allocation', 'reserve_grant', 'transfer')
@@ -376,6 +377,46 @@ def _v3(conn: sqlite3.Connection) -> None:
     )
 
 
+# Version 4: the QGIS views hold one row per account (one feature per territory) and
+# allocated period, with the period and its metric, so that a ledger kept over
+# 2021-2030, 2031-2040 and 2041-2050 shows every decade (filter on ``period``).
+_V4_VIEWS = f"""
+DROP VIEW territory_balances;
+DROP VIEW account_balances;
+CREATE VIEW account_balances AS
+SELECT a.code, a.nom, a.account_type, a.territory, p.period AS period, p.metric AS metric,
+       {_SUMS}
+FROM accounts a
+JOIN periods p ON p.envelope_m2 IS NOT NULL
+LEFT JOIN entries e ON e.account = a.code AND e.period = p.period
+GROUP BY a.code, p.period;
+CREATE VIEW territory_balances AS
+SELECT t.fid * 100 + p.rowid AS fid, t.geom AS geom, t.code AS code, t.nom AS nom,
+       CAST(b.period AS TEXT) AS period, CAST(p.metric AS TEXT) AS metric,
+       CAST(b.envelope_ha AS REAL) AS envelope_ha, CAST(b.consumed_ha AS REAL) AS consumed_ha,
+       CAST(b.committed_ha AS REAL) AS committed_ha,
+       CAST(b.envelope_ha - b.consumed_ha - b.committed_ha AS REAL) AS remaining_ha
+FROM territories t
+JOIN (SELECT COALESCE(territory, code) AS code, period, SUM(envelope_ha) AS envelope_ha,
+             SUM(consumed_ha) AS consumed_ha, SUM(committed_ha) AS committed_ha
+      FROM account_balances WHERE account_type IN ('territoire', 'garantie')
+      GROUP BY COALESCE(territory, code), period) b ON b.code = t.code
+JOIN periods p ON p.period = b.period;
+"""
+
+
+def _v4(conn: sqlite3.Connection) -> None:
+    _script(conn, _V4_VIEWS)
+    conn.execute(
+        "UPDATE gpkg_contents SET description = ? WHERE table_name = 'territory_balances'",
+        ("Solde de chaque territoire, par période",),
+    )
+    conn.execute(
+        "UPDATE gpkg_contents SET description = ? WHERE table_name = 'account_balances'",
+        ("Solde de chaque compte, par période",),
+    )
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: ``apply`` takes the file from ``version - 1`` to ``version``."""
@@ -390,6 +431,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "GeoPackage tables, accounts, entries (append-only), imports, projects", _v1),
     Migration(2, "views for QGIS: account_balances, territory_balances, project_status", _v2),
     Migration(3, "imports: metric and vintage columns (net artificialisation from 2031)", _v3),
+    Migration(4, "views for QGIS: one row per account (territory) and allocated period", _v4),
 )
 
 
@@ -439,7 +481,7 @@ def migrate(
     >>> conn.execute("PRAGMA journal_mode = WAL").fetchone()
     ('wal',)
     >>> migrate(conn, target=1), migrate(conn), schema_version(conn)
-    ([1], [2, 3], 3)
+    ([1], [2, 3, 4], 4)
     """
     applied: list[int] = []
 
