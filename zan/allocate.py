@@ -1336,13 +1336,40 @@ def allocate(
         scale_targets=scale_targets,
     )
     tables[level] = tables[level].reindex(order)
+    return _allocation(
+        (tables, mult, total_u, unalloc, notes),
+        envelope=env,
+        total_ha=total,
+        resolution=res,
+        rounding=rounding,
+        criteria=criteria,
+        alpha=alpha,
+        scale_targets=scale_targets,
+        name=name,
+    )
+
+
+def _allocation(
+    run: tuple,
+    *,
+    envelope: Any,
+    total_ha: float,
+    resolution: float,
+    rounding: str,
+    criteria: Sequence[Criterion],
+    alpha: np.ndarray,
+    scale_targets: bool,
+    name: str | None,
+) -> Allocation:
+    """The :class:`Allocation` of a run of :func:`_run_levels` and the inputs it used."""
+    tables, mult, total_u, unalloc, notes = run
     return Allocation(
         tables=tables,
         multipliers=mult,
-        envelope=env,
-        total_ha=total,
+        envelope=envelope,
+        total_ha=total_ha,
         total_units=total_u,
-        resolution=res,
+        resolution=resolution,
         rounding=rounding,
         criteria=tuple(criteria),
         weights=tuple(float(a) for a in alpha),
@@ -1540,19 +1567,15 @@ def allocate_cascade(
         rounding=rounding,
         scale_targets=True,
     )
-    return Allocation(
-        tables=tables,
-        multipliers=mult,
+    return _allocation(
+        (tables, mult, total_u, unalloc, notes),
         envelope=env,
         total_ha=total,
-        total_units=total_u,
         resolution=res,
         rounding=rounding,
-        criteria=tuple(criteria),
-        weights=tuple(float(a) for a in alpha),
+        criteria=criteria,
+        alpha=alpha,
         scale_targets=True,
-        unallocated_ha=unalloc,
-        notes=tuple(notes),
         name=name,
     )
 
