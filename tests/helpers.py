@@ -35,12 +35,12 @@ def chromium_path() -> str:
 
     With ``ZAN_REQUIRE_BROWSER`` set (as in CI), a missing browser fails instead.
     """
-    import shutil
+    from zan.reports.pdf import chromium_executable
 
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    path = chromium_executable()  # $ZAN_CHROMIUM, else one on PATH
     reason = None
     if path is None:
-        reason = "Chromium not installed (apt-get install chromium)"
+        reason = "Chromium not installed (apt-get install chromium, or set ZAN_CHROMIUM to its path)"
     else:
         try:
             import playwright  # noqa: F401

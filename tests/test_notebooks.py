@@ -36,6 +36,28 @@ OUTPUTS = {
 }
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_outputs_default_outside_the_folder_it_runs_in(path, tmp_path):
+    """Without ZAN_SORTIES a notebook writes into a new temporary folder, never beside itself."""
+    import subprocess
+
+    setup = nbformat.read(path, as_version=4).cells[1].source
+    code = "\n".join(line for line in setup.splitlines() if not line.startswith("%"))
+    here = tmp_path / "notebooks"
+    here.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "ZAN_SORTIES"}
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nprint('SORTIES=' + str(SORTIES.resolve()))"],
+        cwd=here, env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    folder = Path(out.split("SORTIES=")[-1].strip())
+    assert list(here.iterdir()) == [], "the notebook wrote beside itself"
+    assert folder.is_dir() and folder.parent == (tmp_path / "tmp").resolve()
+    assert "Fichiers produits dans" in out
+
+
 def test_every_notebook_is_there_and_stripped():
     assert [p.name for p in NOTEBOOKS] == EXPECTED
     for path in NOTEBOOKS:

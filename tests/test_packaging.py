@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -25,9 +26,16 @@ def test_every_subpackage_is_listed():
 
 @pytest.mark.slow
 def test_wheel_ships_demo_and_package_data(tmp_path):
+    # built from a copy, so that the build folders land in tmp_path, not in the checkout
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for part in ("zan", "data"):
+        shutil.copytree(ROOT / part, src / part, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(tmp_path), str(src)],
         check=True, capture_output=True,
     )
     (wheel,) = tmp_path.glob("zan-*.whl")

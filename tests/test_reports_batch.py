@@ -40,6 +40,7 @@ def _needs_chromium():
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
     """All demo EPCI in HTML and PDF, on two worker processes."""
+    chromium_path()  # module-scoped fixtures run before the autouse check above
     out = tmp_path_factory.mktemp("rapports")
     return write_reports(SCENARIO, out, formats="html,pdf", jobs=2, progress=False)
 
