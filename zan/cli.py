@@ -148,10 +148,18 @@ def _measure(
 )
 @_with_options(_grouping_options)
 def consumption_cmd(file, period, **grouping):
-    """ENAF consumption per territory over a period, in hectares, by destination."""
+    """ENAF consumption per territory over a period, in hectares, by destination.
+
+    Destination columns are shown clipped at 0 (the Cerema's rounding residues of
+    −1 or −2 m²); total_ha is exact.
+    """
+    from .io.consumption import clip_destinations
     from .measure.consumption import consumption
 
-    _measure(consumption, file, period=period, **grouping)
+    def shown(*args, **kwargs):
+        return clip_destinations(consumption(*args, **kwargs))
+
+    _measure(shown, file, period=period, **grouping)
 
 
 @main.command("trajectory")
