@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from zan.cli import main
 from zan.errors import DataError, ValidationError
 from zan.io.consumption import (
+    DESTINATIONS,
     RESIDUE_MAX_M2,
     TOLERANCE_M2,
     clip_destinations,
@@ -45,7 +46,7 @@ def test_release_2011_2025_window_and_non_annual_columns():
     conso = read_consumption(R2025)
     raw = _table()
     assert conso.years == tuple(range(2011, 2025))  # no 2009, 2010: the window slid
-    assert conso.destinations == ("activite", "habitat", "mixte", "routes", "ferroviaire", "inconnu")
+    assert conso.destinations == DESTINATIONS
     communes = conso.communes
     for col in ("naf11art21", "naf21art25", "naf11art25", "naf11art16", "naf16art22",
                 "naf11art22", "art11hab25", "art21inc25", "surfcom2025", "artcom1125",

@@ -1022,7 +1022,10 @@ def _check_consumption(path: Path, c: _Checked) -> None:
             n=len(residues),
             largest=float(-residues["m2"].min()),
             values=_shorten(
-                (f"{r.code} {r.destination} {r.year} ({r.m2:g} m²)" for r in residues.itertuples()),
+                (
+                    f"{r.code} {r.destination} {r.year} ({r.m2:g} m²)"
+                    for r in residues.itertuples()
+                ),
                 10,
             ),
         )

@@ -538,7 +538,7 @@ def _negative_parts(
     problems: list[Problem],
     total_name: str,
 ) -> str | None:
-    """Negative destinations: rounding residues (≥ −RESIDUE_MAX_M2) give one note, others a problem.
+    """Negative destinations: residues (≥ −RESIDUE_MAX_M2) give one note, others a problem.
 
     The Cerema publishes small negative values (−1, −2 m²) in the unknown destination,
     residues of its rounded split (DOMAIN.md §3); they are kept as published (the
