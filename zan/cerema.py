@@ -320,14 +320,13 @@ def _read_insee_table(path: Path) -> Any:
 
         return read_table(path, what="table de passage")
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str)
+        with pd.ExcelFile(path) as book:
+            name = "COM" if "COM" in book.sheet_names else book.sheet_names[0]
+            sheet = pd.read_excel(book, sheet_name=name, header=None, dtype=str)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
         raise DownloadError(
             f"{path}: INSEE's table de passage cannot be read ({exc}); delete it and run again"
         ) from None
-    sheet = sheets.get("COM")
-    if sheet is None:
-        sheet = next(iter(sheets.values()))
     for i in range(min(len(sheet), 20)):
         row = [str(v).strip() for v in sheet.iloc[i].tolist()]
         if any(re.fullmatch(r"CODGEO_\d{4}", v) for v in row):
