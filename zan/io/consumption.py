@@ -35,6 +35,7 @@ from ..errors import DataError, PeriodError, Problem, SchemaError, ValidationErr
 from ._files import _parse_numbers, find_column, read_table, row_label
 from .cog import align as _align_values
 from .cog import normalize_codes
+from .residues import RESIDUE_MAX_M2, clip_destinations, negative_residues
 
 __all__ = [
     "DESTINATIONS",
@@ -75,12 +76,6 @@ _INDICATOR_RE = re.compile(
 #: rounds each of the six destinations to the m² (DOMAIN.md §3): their sum may differ
 #: from the rounded total by at most 6 × 0.5 = 3 m².
 TOLERANCE_M2 = 3.0
-#: Largest magnitude of a negative destination loaded as a rounding residue (m²).
-#: The releases as published hold −1 or −2 m² in ``artYYincZZ`` (31 cells in the
-#: 2011-2025 release, 20 in the 2009-2023 one: DOMAIN.md §3), residues of the
-#: destination split; by the same rounding bound as :data:`TOLERANCE_M2` a residue
-#: cannot exceed 3 m². A larger negative destination, or any negative total, is an error.
-RESIDUE_MAX_M2 = 3.0
 _MAX_LISTED = 10
 
 
@@ -530,100 +525,6 @@ def _sum_check(
     )
 
 
-def _negative_parts(
-    num: pd.DataFrame,
-    columns: list[str],
-    codes: pd.Series,
-    source: str,
-    problems: list[Problem],
-    total_name: str,
-) -> str | None:
-    """Negative destinations: residues (≥ −RESIDUE_MAX_M2) give one note, others a problem.
-
-    The Cerema publishes small negative values (−1, −2 m²) in the unknown destination,
-    residues of its rounded split (DOMAIN.md §3); they are kept as published (the
-    total stays authoritative) and reported once.
-    """
-    cells, cols, largest = 0, [], 0.0
-    for col in columns:
-        values = num[col].to_numpy(dtype="float64")
-        with np.errstate(invalid="ignore"):
-            neg = values < 0
-            big = neg & (values < -RESIDUE_MAX_M2)
-        if big.any():
-            first = np.flatnonzero(big)[:_MAX_LISTED]
-            shown = [
-                f"{lab} ({code}: {v:,.0f} m²)"
-                for lab, code, v in zip(
-                    row_label(num.index[first]), codes.iloc[first], values[first], strict=True
-                )
-            ]
-            problems.append(
-                Problem(
-                    source,
-                    f"{int(big.sum())} negative destination value(s) beyond a rounding residue "
-                    f"(at most {RESIDUE_MAX_M2:g} m²): {_listed(shown, total=int(big.sum()))}",
-                    column=str(col),
-                    fix="a destination cannot be negative; check the file against the Cerema "
-                    "release",
-                )
-            )
-        small = neg & ~big
-        if small.any():
-            cells += int(small.sum())
-            cols.append(str(col))
-            largest = max(largest, float(-values[small].min()))
-    if not cells:
-        return None
-    return (
-        f"{source}: {cells} negative destination value(s) in {len(cols)} column(s) "
-        f"({_listed(cols)}), largest magnitude {largest:g} m²: rounding residues of the "
-        f"Cerema's destination split, loaded as published; the totals ({total_name}) are "
-        "authoritative and displays show these destinations at 0"
-    )
-
-
-def clip_destinations(table: pd.DataFrame) -> pd.DataFrame:
-    """Clip negative destination figures at 0 for display; totals are never touched.
-
-    The Cerema files hold small negative rounding residues in destination columns
-    (DOMAIN.md §3, :data:`RESIDUE_MAX_M2`). Computations keep them as published;
-    tables shown to users (``zan consumption``, reports) clip them with this function.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A table with destination columns named after :data:`DESTINATIONS` or
-        ``"infrastructures"``, bare or with a ``_ha`` / ``_m2`` suffix.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy, destination columns clipped at 0; other columns (``total``,
-        ``total_ha``...) unchanged.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"total_ha": [-0.5, 1.0], "inconnu_ha": [-0.0002, 0.3]})
-    >>> clip_destinations(t)
-       total_ha  inconnu_ha
-    0      -0.5         0.0
-    1       1.0         0.3
-    """
-    names = set(_ORDER)
-    cols = [
-        c
-        for c in table.columns
-        if re.sub(r"_(ha|m2)$", "", str(c)) in names
-        and pd.api.types.is_numeric_dtype(table[c].dtype)
-    ]
-    if not cols:
-        return table
-    out = table.copy()
-    out[cols] = out[cols].clip(lower=0.0)
-    return out
-
-
 def _numeric_indicators(
     df: pd.DataFrame, columns: list[str], source: str, notes: list[str]
 ) -> pd.DataFrame:
@@ -679,7 +580,7 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     num_parts, bad_type, _ = _parse_numbers(num, list(parts.values()), source=source)
     problems += bad_type
     num = num_parts
-    residue = _negative_parts(num, list(parts.values()), codes, source, problems, "nafYYartZZ")
+    residue = negative_residues(num, list(parts.values()), codes, source, problems, "nafYYartZZ")
     if residue:
         notes.append(residue)
 
@@ -858,7 +759,7 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     problems += bad_type + bad_sign
     num, bad_type, _ = _parse_numbers(num, list(dest_cols.values()), source=source)
     problems += bad_type
-    residue = _negative_parts(
+    residue = negative_residues(
         num, list(dest_cols.values()), codes, source, problems, total_col or "naf_arti"
     )
     if residue:
