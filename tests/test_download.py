@@ -252,11 +252,19 @@ def server(ocsge_zip):
                 {
                     "title": cerema.release(release).title,
                     "resources": [
+                        # 2025: a decoy the title heuristic would prefer (a later year)
                         {
+                            "id": "decoy",
+                            "title": f"conso_com_{2099 if release == 2025 else 2000}.csv",
+                            "format": "csv",
+                            "url": f"{srv.url}/files/absent.csv",
+                        },
+                        {
+                            "id": cerema.release(release).resource_id or "r",
                             "title": f"conso_com {release}",
                             "format": "csv",
                             "url": f"{srv.url}/files/conso_com_{release}.csv",
-                        }
+                        },
                     ],
                 }
             ).encode()
@@ -526,6 +534,8 @@ def test_newest_release_by_default_with_its_table_de_passage(server, tmp_path):
     )
     newest = cerema.release().dataset
     assert newest.endswith("du-1er-janvier-2011-au-1er-janvier-2025")
+    assert cerema.release().resource_id == "b258feec-f8ff-4e0a-93b3-baf1fe46ef66"
+    assert not any("absent.csv" in p for p, _ in server.log)  # taken by its resource id
     assert any(path == f"/api/1/datasets/{newest}/" for path, _ in server.log)
     conso = read_consumption(region.consumption)
     assert conso.years == tuple(range(2011, 2025))

@@ -72,12 +72,17 @@ class CeremaRelease:
     cog : int or None
         COG year of its commune codes, when its notice states it; ``None``: found
         from the codes themselves (:func:`passage_pairs`).
+    dataset_id, resource_id : str or None
+        data.gouv.fr ids of the dataset and of its per-commune CSV, when known; the
+        resource is then taken by its id, else by its title and format.
     """
 
     vintage: int
     first_year: int
     dataset: str
     cog: int | None
+    dataset_id: str | None = None
+    resource_id: str | None = None
 
     @property
     def title(self) -> str:
@@ -85,16 +90,20 @@ class CeremaRelease:
         return f"du 1er janvier {self.first_year} au 1er janvier {self.vintage}"
 
 
-def _release(first: int, end: int, cog: int | None) -> CeremaRelease:
-    return CeremaRelease(end, first, _SLUG.format(first=first, end=end), cog)
+def _release(first: int, end: int, cog: int | None, *ids: str) -> CeremaRelease:
+    return CeremaRelease(end, first, _SLUG.format(first=first, end=end), cog, *ids)
 
 
 #: The releases zan knows, by vintage (DOMAIN.md §3). The 2023 and 2025 COG come
-#: from the releases' notices; the 2024 release's is found from its codes.
+#: from the releases' notices; the 2024 release's is found from its codes. The
+#: 2011-2025 release: dataset 6a01b9280dd2d45907e5fc61, ``conso_com.csv`` resource
+#: b258feec-f8ff-4e0a-93b3-baf1fe46ef66 (172 columns, ratios recalculated 24 Jul 2026).
 CEREMA_RELEASES: dict[int, CeremaRelease] = {
     2023: _release(2009, 2023, 2024),
     2024: _release(2009, 2024, None),
-    2025: _release(2011, 2025, 2025),
+    2025: _release(
+        2011, 2025, 2025, "6a01b9280dd2d45907e5fc61", "b258feec-f8ff-4e0a-93b3-baf1fe46ef66"
+    ),
 }
 
 
@@ -209,7 +218,8 @@ def consumption_source(
     resources = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(resources, list):
         raise DownloadError(f"{api}: no 'resources' in the dataset description; check the dataset")
-    res = _pick_resource(resources, api)
+    by_id = [r for r in resources if rel.resource_id and r.get("id") == rel.resource_id]
+    res = by_id[0] if by_id and not settings.cerema_dataset else _pick_resource(resources, api)
     checksum = res.get("checksum") or {}
     known = None
     if isinstance(checksum, dict) and checksum.get("type") and checksum.get("value"):
