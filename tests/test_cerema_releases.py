@@ -156,14 +156,34 @@ def test_displays_clip_destinations_never_totals(tmp_path):
 
 
 def test_reports_show_clipped_destinations(tmp_path):
-    from zan.reports.build import _yearly
+    import geopandas as gpd
+    from shapely.geometry import box
 
-    conso = read_consumption(_residue_only_inconnu(tmp_path))
-    assign = pd.Series(conso.communes.index, index=conso.communes.index)
-    yearly = _yearly(conso, assign)
-    assert yearly.loc[("59350", 2017), "inconnu"] == 0.0
+    from zan.reports.build import prepare_reports
+
+    conso_path = _residue_only_inconnu(tmp_path)
+    conso = read_consumption(conso_path)
+    codes = list(conso.communes.index)
+    gpd.GeoDataFrame(
+        {"code_insee": codes, "nom": list(conso.communes["nom"])},
+        geometry=[box(700_000 + 10_000 * i, 7_000_000, 709_000 + 10_000 * i, 7_009_000)
+                  for i in range(len(codes))],
+        crs="EPSG:2154",
+    ).to_file(tmp_path / "communes.geojson")
+    pd.DataFrame(
+        {"code_insee": codes, "nom": list(conso.communes["nom"]),
+         "epci_siren": list(conso.communes["epci25"]), "population": 1000}
+    ).to_csv(tmp_path / "membership.csv", index=False)
+    (tmp_path / "s.toml").write_text(
+        '[scenario]\nname = "t"\n[data]\ncommunes = "communes.geojson"\n'
+        'membership = "membership.csv"\nconsumption = "lille.csv"\n'
+        '[envelope]\nreduction = 0.5\n[allocation]\nlevel = "commune"\n'
+        '[[criteria]]\nrule = "uniform"\nweight = 1.0\n'
+    )
+    ctx = prepare_reports(tmp_path / "s.toml", level="commune")
+    assert ctx.yearly.loc[("59350", 2017), "inconnu"] == 0.0  # −2 m² shown as 0
     tot = conso.flows.set_index(["code", "year", "destination"])["m2"][("59350", 2017, "total")]
-    assert yearly.loc[("59350", 2017), "total"] == pytest.approx(tot / 1e4)
+    assert ctx.yearly.loc[("59350", 2017), "total"] == pytest.approx(tot / 1e4)  # exact
 
 
 def test_validate_warns_about_residues_without_error():
