@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import hashlib
 import io
@@ -18,6 +19,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
+from zan import cerema
 from zan.download import (
     Settings,
     check_gzip,
@@ -30,6 +32,34 @@ from zan.errors import DataError, DownloadError, ZanError
 
 DATA = Path(__file__).parent / "data" / "download"
 DATASET = "conso-test"
+CONSO_2025 = Path(__file__).parent / "data" / "conso" / "cerema_2011_2025_mini.csv"
+THIS_YEAR = datetime.date.today().year
+
+
+def _insee_zip(year: int) -> bytes:
+    """INSEE's table_passage_annuelle_<year>.zip: an xlsx, sheet COM after five title lines.
+
+    Synthetic rows: 59009, 59350, 62041, 80021 unchanged; 62998 (COG year − 1) merged into
+    62041 and 80999 into 80021 in ``year``; 59999 existed in COG year − 2 only.
+    """
+    import pandas as pd
+
+    y0, y1, y2 = year, year - 1, year - 2
+    rows = [
+        ("59009", "Villeneuve-d'Ascq", "59009", "Villeneuve-d'Ascq", "59009", "Villeneuve-d'Ascq"),
+        ("59350", "Lille", "59350", "Lille", "59350", "Lille"),
+        ("59350", "Lille", "59350", "Lille", "59999", "Ancienne"),
+        ("62041", "Arras", "62041", "Arras", "62041", "Arras"),
+        ("62041", "Arras", "62998", "Fictiville", "62998", "Fictiville"),
+        ("80021", "Amiens", "80021", "Amiens", "80021", "Amiens"),
+        ("80021", "Amiens", "80999", "Autreville", "80999", "Autreville"),
+    ]
+    cols = [f"{k}_{y}" for y in (y0, y1, y2) for k in ("CODGEO", "LIBGEO")]
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        pd.DataFrame(rows, columns=cols).to_excel(xw, sheet_name="COM", startrow=5, index=False)
+        xw.sheets["COM"]["A1"] = f"Table de passage annuelle au 1er janvier {year}"
+    return _zip_of({f"table_passage_annuelle_{year}.xlsx": buf.getvalue()})
 
 
 class _Server:
@@ -215,6 +245,30 @@ def server(ocsge_zip):
             ).encode(),
         )
         srv.set_dataset()
+        for year in (THIS_YEAR, THIS_YEAR - 1, 2026):
+            srv.routes[f"/insee/table_passage_annuelle_{year}.zip"] = _insee_zip(year)
+        for release, conso_file in ((2025, CONSO_2025), (2024, DATA / "cerema_conso_mini.csv")):
+            srv.routes[f"/api/1/datasets/{cerema.release(release).dataset}/"] = json.dumps(
+                {
+                    "title": cerema.release(release).title,
+                    "resources": [
+                        # 2025: a decoy the title heuristic would prefer (a later year)
+                        {
+                            "id": "decoy",
+                            "title": f"conso_com_{2099 if release == 2025 else 2000}.csv",
+                            "format": "csv",
+                            "url": f"{srv.url}/files/absent.csv",
+                        },
+                        {
+                            "id": cerema.release(release).resource_id or "r",
+                            "title": f"conso_com {release}",
+                            "format": "csv",
+                            "url": f"{srv.url}/files/conso_com_{release}.csv",
+                        },
+                    ],
+                }
+            ).encode()
+            srv.routes[f"/files/conso_com_{release}.csv"] = conso_file.read_bytes()
         yield srv
 
 
@@ -225,10 +279,10 @@ def _settings(srv: _Server, tmp_path: Path, **kw) -> Settings:
         datagouv_url=srv.url,
         ign_url=f"{srv.url}/ign",
         cadastre_url=f"{srv.url}/cadastre",
-        cerema_dataset=DATASET,
+        insee_url=f"{srv.url}/insee",
         timeout_s=10,
         progress=False,
-        **kw,
+        **{"cerema_dataset": DATASET, **kw},
     )
 
 
@@ -463,3 +517,114 @@ def test_unknown_ocsge_vintage_and_env_settings(monkeypatch, tmp_path):
     assert _ocsge_vintage("80", 2017) == ("2017-01-01", "SHP")
     with pytest.raises(DataError, match="département 13.*ocsge_vintage="):
         _ocsge_vintage("13", None)
+
+
+# ---------------------------------------------------------------------------- Cerema releases
+
+
+def test_newest_release_by_default_with_its_table_de_passage(server, tmp_path):
+    from zan.io.cog import read_passage
+    from zan.io.consumption import read_consumption
+    from zan.scenario import load_scenario
+
+    s = _settings(server, tmp_path, cerema_dataset=None)
+    out = tmp_path / "nord"
+    region = download_region(
+        departements="59,62", out=out, ocsge=False, passage_cog=2026, settings=s
+    )
+    newest = cerema.release().dataset
+    assert newest.endswith("du-1er-janvier-2011-au-1er-janvier-2025")
+    assert cerema.release().resource_id == "b258feec-f8ff-4e0a-93b3-baf1fe46ef66"
+    assert not any("absent.csv" in p for p, _ in server.log)  # taken by its resource id
+    assert any(path == f"/api/1/datasets/{newest}/" for path, _ in server.log)
+    conso = read_consumption(region.consumption)
+    assert conso.years == tuple(range(2011, 2025))
+    assert sorted(conso.communes.index) == ["59009", "59350", "62041"]
+    # COG 2025 (the release) → COG 2026: the pairs of the région's départements only.
+    passage = read_passage(region.passage)
+    assert sorted(zip(passage["code_from"], passage["code_to"])) == [
+        ("62041", "62041"),
+        ("62998", "62041"),
+    ]
+    assert "/insee/table_passage_annuelle_2026.zip" in [p for p, _ in server.log]
+    sc = load_scenario(region.scenario)
+    assert sc.data.passage and (region.scenario.parent / sc.data.passage) == region.passage
+    sources = json.loads(region.sources.read_text())
+    files = {r["file"]: r for r in sources["files"]}
+    assert files["consumption.csv"]["release"] == "du 1er janvier 2011 au 1er janvier 2025"
+    assert files["passage.csv"]["url"].endswith("table_passage_annuelle_2026.zip")
+    assert any("1 commune code(s) of COG 2025 changed by COG 2026" in n for n in region.notes)
+    # the residues of the release are reported, the folder has no error
+    from zan.validate import validate_paths
+
+    report = validate_paths(out)
+    assert not report.errors, report.to_text("en")
+    assert report.select(code="destination_residues")
+
+
+def test_older_vintage_on_request_and_its_cog_found_from_the_codes(server, tmp_path):
+    s = _settings(server, tmp_path, cerema_dataset=None)
+    region = download_region(
+        departements="59", out=tmp_path / "o", ocsge=False, vintage=2024, passage_cog=2026,
+        settings=s,
+    )
+    asked = cerema.release(2024).dataset
+    assert asked.endswith("du-1er-janvier-2009-au-1er-janvier-2024")
+    assert any(path == f"/api/1/datasets/{asked}/" for path, _ in server.log)
+    assert "naf09art10" in region.consumption.read_text(encoding="utf-8").splitlines()[0]
+    # 59009 and 59350 exist in every COG of the table: the latest is taken, no passage.
+    assert region.passage is None
+    assert any("in COG 2026, as the boundaries: no passage needed" in n for n in region.notes)
+    with pytest.raises(DataError, match=r"known vintages: 2023, 2024, 2025.*--vintage 2024"):
+        download_region(departements="59", out=tmp_path / "x", ocsge=False, vintage=2019,
+                        settings=s)
+
+
+def test_passage_of_the_previous_year_when_this_year_is_not_published(server, tmp_path):
+    del server.routes[f"/insee/table_passage_annuelle_{THIS_YEAR}.zip"]
+    s = _settings(server, tmp_path, cerema_dataset=None)
+    region = download_region(departements="62", out=tmp_path / "p", ocsge=False, settings=s)
+    assert any(
+        f"table de passage {THIS_YEAR} is not published yet" in n and f"COG {THIS_YEAR - 1}" in n
+        for n in region.notes
+    )
+    if THIS_YEAR - 1 > 2025:  # the release (COG 2025) differs from the boundaries' COG
+        assert region.passage is not None
+
+
+def test_passage_pairs_find_the_release_cog_from_its_codes():
+    import pandas as pd
+
+    from zan.io.cog import read_passage
+
+    with zipfile.ZipFile(io.BytesIO(_insee_zip(2026))) as z:
+        table = pd.read_excel(z.open("table_passage_annuelle_2026.xlsx"), sheet_name="COM",
+                              skiprows=5, dtype=str)
+    pairs, year = cerema.passage_pairs(table, 2026, codes=["59999", "62998", "80021"])
+    assert year == 2024  # 59999 exists in COG 2024 only
+    assert set(zip(pairs["code_2024"], pairs["code_2026"])) == {
+        ("59350", "59350"), ("59999", "59350"), ("62041", "62041"), ("62998", "62041"),
+        ("80021", "80021"), ("80999", "80021"),
+    }
+    with pytest.raises(DataError, match="no column CODGEO_2030"):
+        cerema.passage_pairs(table, 2030)
+
+
+def test_cli_vintage_and_no_passage(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from zan.cli import main
+
+    monkeypatch.setenv("ZAN_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZAN_GEO_API_URL", f"{server.url}/geo")
+    monkeypatch.setenv("ZAN_DATAGOUV_URL", server.url)
+    monkeypatch.setenv("ZAN_INSEE_URL", f"{server.url}/insee")
+    out = tmp_path / "n"
+    res = CliRunner().invoke(
+        main,
+        ["data", "download", "--departements", "59", "--vintage", "2024", "--no-passage",
+         "--no-ocsge", "--out", str(out), "--quiet"],
+    )
+    assert res.exit_code == 0, res.output
+    assert "written:" in res.output and not (out / "passage.csv").exists()
+    assert not any("/insee/" in p for p, _ in server.log)

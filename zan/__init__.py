@@ -46,6 +46,7 @@ from .io import (
     AlignResult,
     Consumption,
     align,
+    clip_destinations,
     read_communes,
     read_consumption,
     read_membership,
@@ -73,6 +74,7 @@ __all__ = [
     "align",
     "AlignResult",
     "Consumption",
+    "clip_destinations",
     "Territories",
     # measure
     "consumption",

@@ -148,10 +148,18 @@ def _measure(
 )
 @_with_options(_grouping_options)
 def consumption_cmd(file, period, **grouping):
-    """ENAF consumption per territory over a period, in hectares, by destination."""
+    """ENAF consumption per territory over a period, in hectares, by destination.
+
+    Destination columns are shown clipped at 0 (the Cerema's rounding residues of
+    −1 or −2 m²); total_ha is exact.
+    """
+    from .io.consumption import clip_destinations
     from .measure.consumption import consumption
 
-    _measure(consumption, file, period=period, **grouping)
+    def shown(*args, **kwargs):
+        return clip_destinations(consumption(*args, **kwargs))
+
+    _measure(shown, file, period=period, **grouping)
 
 
 @main.command("trajectory")
@@ -540,11 +548,30 @@ def data_group():
 
 @data_group.command("download")
 @click.option("--region", help="INSEE région code, e.g. 32 (Hauts-de-France).")
-@click.option("--departements", help="Départements, comma-separated, e.g. 59,62.")
+@click.option(
+    "--departements", "--departement", help="Départements, comma-separated, e.g. 59,62."
+)
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Folder to build (default zan-region-<code>)."
 )
 @click.option("--no-consumption", is_flag=True, help="Skip the Cerema consumption file.")
+@click.option(
+    "--source",
+    type=click.Choice(["file", "api"]),
+    default="file",
+    show_default=True,
+    help="Consumption from the Cerema release file (data.gouv.fr) or the Cerema API.",
+)
+@click.option(
+    "--vintage",
+    help="Cerema release by the year of its end date, e.g. 2024 (default: the newest, 2025).",
+)
+@click.option(
+    "--no-passage", is_flag=True, help="Do not fetch INSEE's table de passage (passage.csv)."
+)
+@click.option(
+    "--cog", type=int, help="COG year of the boundaries, for the passage (default: this year)."
+)
 @click.option("--no-ocsge", is_flag=True, help="Skip IGN OCS GE.")
 @click.option("--ocsge-vintage", help="OCS GE vintage, e.g. 2021 (default: the latest known).")
 @click.option(
@@ -566,6 +593,10 @@ def data_download_cmd(
     departements,
     out,
     no_consumption,
+    source,
+    vintage,
+    no_passage,
+    cog,
     no_ocsge,
     ocsge_vintage,
     ocsge_product,
@@ -583,6 +614,10 @@ def data_download_cmd(
         departements=departements,
         out=out,
         consumption=not no_consumption,
+        vintage=vintage,
+        source=source,
+        passage=not no_passage,
+        passage_cog=cog,
         ocsge=not no_ocsge,
         ocsge_vintage=ocsge_vintage,
         ocsge_product=ocsge_product,
@@ -594,6 +629,7 @@ def data_download_cmd(
         result.communes,
         result.membership,
         result.consumption,
+        result.passage,
         *result.ocsge.values(),
         *result.parcels,
         result.scenario,

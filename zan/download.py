@@ -22,9 +22,13 @@ variable in brackets, e.g. to use a mirror or a local test server):
   (``?fields=code,nom&format=json``). A live API: no checksum.
 - **Cerema consumption** (``ZAN_DATAGOUV_URL``, ``ZAN_CEREMA_DATASET``,
   ``ZAN_CONSUMPTION_URL``): ``https://www.data.gouv.fr/api/1/datasets/<dataset>/``
-  lists the resources of the Cerema dataset (:data:`CEREMA_DATASET`); the
-  per-commune CSV (or zip) is taken from it, checked against the checksum
-  data.gouv.fr publishes for it.
+  lists the resources of the dataset of the release asked (the newest by default,
+  :data:`zan.cerema.CEREMA_RELEASES`); the per-commune CSV (or zip) is taken from
+  it, checked against the checksum data.gouv.fr publishes for it. Or, with
+  ``source="api"``, the Cerema API (``ZAN_CEREMA_API_URL``, :mod:`zan.cerema_api`).
+- **INSEE table de passage** (``ZAN_INSEE_URL``, ``ZAN_PASSAGE_URL``):
+  ``https://www.insee.fr/fr/statistiques/fichier/7671867/table_passage_annuelle_<year>.zip``,
+  to bring the release's COG to the boundaries' (:func:`zan.cerema.region_passage`).
 - **IGN OCS GE** (``ZAN_IGN_URL``):
   ``https://data.geopf.fr/telechargement/download/OCSGE/OCS-GE_2-0__<FMT>_LAMB93_D<dep>_<date>/``
   ``OCS-GE_2-0__<FMT>_LAMB93_D<dep>_<date>.7z`` (occupation du sol, ``<FMT>`` GPKG or
@@ -68,10 +72,12 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cerema import CEREMA_RELEASES, INSEE_URL
+from .cerema_api import CEREMA_API_URL
 from .errors import DataError, DownloadError, ZanError, require
 
 __all__ = [
@@ -101,13 +107,12 @@ DATAGOUV_URL = "https://www.data.gouv.fr"
 IGN_URL = "https://data.geopf.fr/telechargement/download"
 #: Etalab's cadastre export.
 CADASTRE_URL = "https://cadastre.data.gouv.fr/data/etalab-cadastre"
-#: data.gouv.fr dataset of the Cerema ENAF consumption file ("Consommation
+#: data.gouv.fr dataset of the newest Cerema ENAF consumption release ("Consommation
 #: d'espaces naturels, agricoles et forestiers", Cerema, fichiers fonciers). Each
-#: yearly release is a new dataset: set ``ZAN_CEREMA_DATASET`` (slug or id) to
-#: another one, or ``ZAN_CONSUMPTION_URL`` to the file itself.
-CEREMA_DATASET = (
-    "consommation-despaces-naturels-agricoles-et-forestiers-du-1er-janvier-2009-au-1er-janvier-2023"
-)
+#: yearly release is a new dataset (:data:`zan.cerema.CEREMA_RELEASES`): pass
+#: ``vintage=`` for an older one, set ``ZAN_CEREMA_DATASET`` (slug or id) to any
+#: other, or ``ZAN_CONSUMPTION_URL`` to the file itself.
+CEREMA_DATASET = CEREMA_RELEASES[max(CEREMA_RELEASES)].dataset
 #: Properties asked from geo.api.gouv.fr for each commune.
 GEO_FIELDS = "code,nom,codeEpci,codeDepartement,codeRegion,population"
 
@@ -161,12 +166,21 @@ class Settings:
     geo_api_url, datagouv_url, ign_url, cadastre_url : str
         Base URLs (``ZAN_GEO_API_URL``, ``ZAN_DATAGOUV_URL``, ``ZAN_IGN_URL``,
         ``ZAN_CADASTRE_URL``).
-    cerema_dataset : str
-        data.gouv.fr dataset (slug or id) of the Cerema file (``ZAN_CEREMA_DATASET``).
+    cerema_dataset : str or None
+        data.gouv.fr dataset (slug or id) of the Cerema file (``ZAN_CEREMA_DATASET``);
+        ``None``: that of the release asked (``vintage=``, the newest by default).
     consumption_url : str or None
         The consumption file itself, bypassing data.gouv.fr (``ZAN_CONSUMPTION_URL``).
+    cerema_api_url : str
+        Base URL of the Cerema API (``ZAN_CEREMA_API_URL``).
+    insee_url : str
+        Folder of INSEE's tables de passage (``ZAN_INSEE_URL``).
+    passage_url : str or None
+        INSEE's table de passage itself (``ZAN_PASSAGE_URL``).
     timeout_s : float
         Seconds to wait for a server before giving up.
+    retries : int
+        New attempts of an API request after a timeout, a 429 or a 5xx answer.
     max_extract_bytes : int
         Largest total size an archive may expand to (default 20 GiB).
     max_members : int
@@ -189,9 +203,13 @@ class Settings:
     datagouv_url: str = DATAGOUV_URL
     ign_url: str = IGN_URL
     cadastre_url: str = CADASTRE_URL
-    cerema_dataset: str = CEREMA_DATASET
+    cerema_dataset: str | None = None
     consumption_url: str | None = None
+    cerema_api_url: str = CEREMA_API_URL
+    insee_url: str = INSEE_URL
+    passage_url: str | None = None
     timeout_s: float = 60.0
+    retries: int = 2
     max_extract_bytes: int = 20 * 2**30
     max_members: int = 100_000
     progress: bool = True
@@ -207,8 +225,11 @@ class Settings:
             "datagouv_url": env.get("ZAN_DATAGOUV_URL", DATAGOUV_URL),
             "ign_url": env.get("ZAN_IGN_URL", IGN_URL),
             "cadastre_url": env.get("ZAN_CADASTRE_URL", CADASTRE_URL),
-            "cerema_dataset": env.get("ZAN_CEREMA_DATASET", CEREMA_DATASET),
+            "cerema_dataset": env.get("ZAN_CEREMA_DATASET") or None,
             "consumption_url": env.get("ZAN_CONSUMPTION_URL") or None,
+            "cerema_api_url": env.get("ZAN_CEREMA_API_URL", CEREMA_API_URL),
+            "insee_url": env.get("ZAN_INSEE_URL", INSEE_URL),
+            "passage_url": env.get("ZAN_PASSAGE_URL") or None,
         }
         values.update(overrides)
         values["cache_dir"] = Path(values["cache_dir"]).expanduser()
@@ -809,6 +830,9 @@ class RegionData:
         ``sources.json``: each file's URL, SHA-256 and size.
     notes : tuple of str
         What was assumed or left out.
+    passage : pathlib.Path or None
+        ``passage.csv``: the release's commune codes → the boundaries' (INSEE table de
+        passage), when they differ.
     """
 
     folder: Path
@@ -820,6 +844,7 @@ class RegionData:
     scenario: Path
     sources: Path
     notes: tuple[str, ...] = ()
+    passage: Path | None = None
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -928,113 +953,6 @@ def _write_membership(
     return write_csv(table, out, index=False)
 
 
-def _pick_resource(resources: list[dict[str, Any]], source: str) -> dict[str, Any]:
-    """The per-commune CSV (or zip) of the Cerema dataset."""
-
-    def text(r: dict[str, Any]) -> str:
-        return f"{r.get('title', '')} {r.get('url', '')}".lower()
-
-    def fmt(r: dict[str, Any]) -> str:
-        f = str(r.get("format") or "").lower()
-        return f or Path(str(r.get("url", ""))).suffix.lstrip(".").lower()
-
-    found = [
-        r
-        for r in resources
-        if fmt(r) in ("csv", "zip")
-        and re.search(r"com", text(r))
-        and not re.search(r"dep|reg|epci|carroy|scot|doc|notice|pdf", text(r))
-    ]
-    if not found:
-        titles = "; ".join(str(r.get("title")) for r in resources[:15]) or "none"
-        raise DownloadError(
-            f"{source}: no per-commune CSV among the dataset's resources ({titles}); "
-            "pass the file's URL with ZAN_CONSUMPTION_URL (or Settings.consumption_url)"
-        )
-
-    def year(r: dict[str, Any]) -> int:
-        years = re.findall(r"20\d\d", text(r))
-        return max(map(int, years)) if years else 0
-
-    found.sort(key=lambda r: (fmt(r) == "csv", year(r)), reverse=True)
-    return found[0]
-
-
-def _consumption_source(settings: Settings, refresh: bool) -> tuple[str, str, str | None]:
-    """(url, file name, known hash) of the Cerema file."""
-    if settings.consumption_url:
-        url = settings.consumption_url
-        name = Path(url.split("?")[0]).name or "consumption.csv"
-        return url, name, None
-    api = f"{_strip(settings.datagouv_url)}/api/1/datasets/{settings.cerema_dataset}/"
-    path = fetch(
-        api,
-        f"dataset_{re.sub(r'[^A-Za-z0-9_.-]', '_', settings.cerema_dataset)[:80]}.json",
-        subdir="cerema",
-        what="description of the Cerema dataset on data.gouv.fr",
-        refresh=refresh,
-        settings=settings,
-    )
-    data = _load_json(path, "data.gouv.fr dataset description")
-    resources = data.get("resources") if isinstance(data, dict) else None
-    if not isinstance(resources, list):
-        raise DownloadError(f"{api}: no 'resources' in the dataset description; check the dataset")
-    res = _pick_resource(resources, api)
-    checksum = res.get("checksum") or {}
-    known = None
-    if isinstance(checksum, dict) and checksum.get("type") and checksum.get("value"):
-        known = f"{str(checksum['type']).lower()}:{checksum['value']}"
-    name = Path(str(res["url"]).split("?")[0]).name or "consumption.csv"
-    return str(res["url"]), name, known
-
-
-def _region_consumption(
-    settings: Settings, departements: Sequence[str], out: Path, refresh: bool
-) -> Path:
-    import pandas as pd
-
-    from ._write import write_csv
-    from .io._files import read_table
-
-    url, name, known = _consumption_source(settings, refresh)
-    path = fetch(
-        url,
-        name,
-        subdir="cerema",
-        known_hash=known,
-        what="Cerema consumption file",
-        settings=settings,
-    )
-    if _archive_kind(path) == "zip":
-        files = extract_archive(
-            path, path.with_name(path.name + ".d"), max_bytes=settings.max_extract_bytes
-        )
-        csvs = [f for f in files if f.suffix.lower() in (".csv", ".txt")]
-        if not csvs:
-            raise DownloadError(f"{path}: no CSV in the archive; pass ZAN_CONSUMPTION_URL")
-        path = max(csvs, key=lambda p: p.stat().st_size)
-    table = read_table(path, what="consumption")
-    lower = {str(c).lower(): c for c in table.columns}
-    if "iddep" in lower:
-        deps = table[lower["iddep"]].astype("str").str.strip().str.upper().str.zfill(2)
-    elif "idcom" in lower:
-        codes = table[lower["idcom"]].astype("str").str.strip().str.upper().str.zfill(5)
-        deps = codes.str[:2].where(~codes.str.startswith("97"), codes.str[:3])
-    else:
-        raise DataError(
-            f"{path}: no iddep or idcom column to select the région's communes "
-            f"(columns: {', '.join(map(str, table.columns[:20]))}); is it the Cerema file?"
-        )
-    keep = deps.isin([d.upper() for d in departements])
-    if not keep.any():
-        raise DataError(
-            f"{path}: no commune of départements {', '.join(departements)} in the file; "
-            "check the codes or the file"
-        )
-    region_rows = pd.DataFrame(table[keep.to_numpy()]).reset_index(drop=True)
-    return write_csv(region_rows, out, index=False, sep=";")
-
-
 def _find_layer(folder: Path, departement: str) -> Path:
     files = [p for p in folder.rglob("*") if p.suffix.lower() in (".gpkg", ".shp")]
     if not files:
@@ -1070,8 +988,7 @@ _SCENARIO = """\
 # Scenario skeleton written by `zan data download` for {label}.
 # Paths are relative to this file. Check the data first:  zan validate {folder}
 # The Cerema file follows the COG of its release and the contours the COG in force:
-# when zan validate reports codes absent from one of them, add a table de passage
-# (passage = "passage.csv") to align them.
+# passage.csv (INSEE table de passage) aligns them when they differ.
 
 [scenario]
 name = "{name}"
@@ -1116,12 +1033,79 @@ def _codes(items: Iterable[str] | str | None) -> list[str]:
     return [str(i).strip().upper() for i in items if str(i).strip()]
 
 
+def _consumption(
+    s: Settings,
+    source: str,
+    vintage: int | str | None,
+    deps: list[str],
+    features: list[dict[str, Any]],
+    folder: Path,
+    records: list[dict[str, Any]],
+    notes: list[str],
+    refresh: bool,
+    *,
+    passage: bool,
+    passage_cog: int | None,
+) -> tuple[Path, Path | None]:
+    """The consumption file (release or API) and the passage.csv it needs, recorded."""
+    from . import cerema
+
+    out = folder / "consumption.csv"
+    codes = sorted(str(f["properties"].get("code")) for f in features)
+    if source == "api":
+        from .cerema_api import fetch_consumption
+
+        if vintage is not None:
+            raise DataError(
+                "--vintage chooses a release file; the Cerema API serves its own current "
+                "figures: drop --vintage or use --source file"
+            )
+        names = {str(f["properties"].get("code")): f["properties"].get("nom") for f in features}
+        path = fetch_consumption(deps, out, communes=codes, names=names, settings=s)
+        api = f"{_strip(s.cerema_api_url)}/indicateurs/conso_espace/"
+        records.append(_record(path, api, folder))
+        notes.append(
+            "consumption from the Cerema API: road and rail as one figure (infrastructures)"
+        )
+        return path, None
+    if source != "file":
+        raise DataError(f"source {source!r} unknown: use 'file' (the release) or 'api'")
+    rel = cerema.release(vintage)
+    if vintage is None and (s.cerema_dataset or s.consumption_url):
+        rel = replace(rel, cog=None)  # a file named by hand: its COG is found from its codes
+    path, url = cerema.region_consumption(s, deps, out, rel=rel, refresh=refresh)
+    records.append({**_record(path, url, folder), "release": rel.title})
+    if not passage:
+        return path, None
+    from .io._files import read_table
+
+    table = read_table(path, what="consumption")
+    idcom = next((c for c in table.columns if str(c).lower() == "idcom"), None)
+    release_codes = table[idcom].astype(str).str.zfill(5).tolist() if idcom else codes
+    passage_path, purl, more = cerema.region_passage(
+        s,
+        folder / "passage.csv",
+        codes=release_codes,
+        rel=rel,
+        to_year=passage_cog,
+        departements=deps,
+    )
+    notes += more
+    if passage_path is not None:
+        records.append(_record(passage_path, purl, folder))
+    return path, passage_path
+
+
 def download_region(
     region: str | int | None = None,
     *,
     departements: Sequence[str] | str | None = None,
     out: str | os.PathLike[str] | None = None,
     consumption: bool = True,
+    vintage: int | str | None = None,
+    source: str = "file",
+    passage: bool = True,
+    passage_cog: int | None = None,
     ocsge: bool = True,
     ocsge_vintage: str | int | None = None,
     ocsge_product: str = "occupation",
@@ -1141,6 +1125,18 @@ def download_region(
         Folder to build (default ``zan-region-<code>`` in the working folder).
     consumption : bool, default True
         Fetch the Cerema consumption file and keep the region's rows.
+    vintage : int or str, optional
+        Cerema release, by the year of its end date (``2024`` = "au 1er janvier
+        2024"); default the newest (:data:`zan.cerema.CEREMA_RELEASES`).
+    source : {"file", "api"}, default "file"
+        The release file from data.gouv.fr, or the Cerema API (:mod:`zan.cerema_api`;
+        long layout, road and rail as one figure).
+    passage : bool, default True
+        With the release file, fetch INSEE's table de passage and write
+        ``passage.csv`` (release's COG → boundaries' COG) when they differ.
+    passage_cog : int, optional
+        COG year of the boundaries (default: the current year, or the last one INSEE
+        has published a table for).
     ocsge : bool, default True
         Fetch and extract IGN OCS GE for each département.
     ocsge_vintage : str or int, optional
@@ -1210,11 +1206,12 @@ def download_region(
     found_deps = sorted({str(f["properties"].get("codeDepartement")) for f in features})
     deps = deps or found_deps
 
-    conso_path = None
+    conso_path = passage_path = None
     if consumption:
-        conso_path = _region_consumption(s, deps, folder / "consumption.csv", refresh)
-        url = s.consumption_url or f"{_strip(s.datagouv_url)}/api/1/datasets/{s.cerema_dataset}/"
-        records.append(_record(conso_path, url, folder))
+        conso_path, passage_path = _consumption(
+            s, source, vintage, deps, features, folder, records, notes, refresh,
+            passage=passage, passage_cog=passage_cog,
+        )
 
     layers: dict[str, Path] = {}
     if ocsge:
@@ -1283,7 +1280,8 @@ def download_region(
             label=label,
             folder=folder.name,
             name=_toml_string(f"Données officielles, {label}"),
-            consumption='consumption = "consumption.csv"\n' if conso_path else "",
+            consumption=('consumption = "consumption.csv"\n' if conso_path else "")
+            + ('passage = "passage.csv"\n' if passage_path else ""),
         ),
         folder / "scenario.toml",
     )
@@ -1311,4 +1309,5 @@ def download_region(
         scenario=scenario,
         sources=sources,
         notes=tuple(notes),
+        passage=passage_path,
     )

@@ -173,6 +173,14 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{n} row(s) repeated exactly (merged when read)",
         "{n} ligne(s) répétée(s) à l'identique (fusionnées à la lecture)",
     ),
+    "destination_residues": (
+        "{n} negative destination value(s), largest magnitude {largest:g} m²: {values}; "
+        "rounding residues of the Cerema's destination split, loaded as published (the total "
+        "is authoritative; displays show these destinations at 0)",
+        "{n} valeur(s) de destination négative(s), au plus {largest:g} m² en valeur absolue : "
+        "{values} ; résidus d'arrondi de la ventilation du Cerema, chargés tels que publiés "
+        "(le total fait foi ; les affichages montrent ces destinations à 0)",
+    ),
     "consumes_more_than_area": (
         "{n} commune(s) consume more than their area over {years}: {values}",
         "{n} commune(s) consomment plus que leur surface sur {years} : {values}",
@@ -293,6 +301,7 @@ _FIX: dict[str, tuple[str, str]] = {
         "ces quantités ne peuvent pas être négatives ; corriger le fichier",
     ),
     "duplicate_rows": ("delete the repeated rows", "supprimer les lignes répétées"),
+    "destination_residues": ("", ""),
     "consumes_more_than_area": (
         "check the flows (m², not hectares?) and the commune codes against the Cerema release",
         "vérifier les flux (en m², pas en hectares ?) et les codes commune avec la "
@@ -1004,7 +1013,25 @@ def _check_consumption(path: Path, c: _Checked) -> None:
     except ZanError as exc:
         c.issues += _loader_issues(c.file, c.kind, exc)
         return
+    flows = conso.flows
+    residues = flows[(flows["destination"] != "total") & (flows["m2"] < 0)]
+    if len(residues):
+        c.add(
+            "warning",
+            "destination_residues",
+            n=len(residues),
+            largest=float(-residues["m2"].min()),
+            values=_shorten(
+                (
+                    f"{r.code} {r.destination} {r.year} ({r.m2:g} m²)"
+                    for r in residues.itertuples()
+                ),
+                10,
+            ),
+        )
     for note in conso.notes:
+        if len(residues) and "negative destination value(s) in" in note:
+            continue  # reported above as a warning, in the report's language
         c.issues.append(
             Issue(
                 c.file,

@@ -6,7 +6,7 @@
 """
 
 from .cog import AlignResult, align, read_passage
-from .consumption import DESTINATIONS, Consumption, read_consumption
+from .consumption import DESTINATIONS, Consumption, clip_destinations, read_consumption
 from .territories import read_communes, read_membership
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Consumption",
     "DESTINATIONS",
     "align",
+    "clip_destinations",
     "read_communes",
     "read_consumption",
     "read_membership",

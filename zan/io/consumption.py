@@ -35,8 +35,16 @@ from ..errors import DataError, PeriodError, Problem, SchemaError, ValidationErr
 from ._files import _parse_numbers, find_column, read_table, row_label
 from .cog import align as _align_values
 from .cog import normalize_codes
+from .residues import RESIDUE_MAX_M2, clip_destinations, negative_residues
 
-__all__ = ["DESTINATIONS", "Consumption", "read_consumption"]
+__all__ = [
+    "DESTINATIONS",
+    "RESIDUE_MAX_M2",
+    "TOLERANCE_M2",
+    "Consumption",
+    "clip_destinations",
+    "read_consumption",
+]
 
 #: Destinations of the Cerema file, in its column order (suffixes act, hab, mix, rou, fer, inc).
 DESTINATIONS: tuple[str, ...] = ("activite", "habitat", "mixte", "routes", "ferroviaire", "inconnu")
@@ -57,10 +65,17 @@ _NAF_RE = re.compile(r"^naf(\d\d)art(\d\d)$", re.IGNORECASE)
 _ART_RE = re.compile(r"^art(\d\d)(act|hab|mix|rou|fer|inc)(\d\d)$", re.IGNORECASE)
 _API_TOTAL = ("naf_arti_m2", "naf_arti")
 _API_DEST_RE = re.compile(r"^conso_(act|hab|mix|inc|infra|rou|fer)(?:_m2)?$", re.IGNORECASE)
-#: Per-commune numeric indicators of the wide file (kept in ``communes`` as numbers).
-_INDICATOR_RE = re.compile(r"^(pop|men|emp|menhab|surfcom|artcom)\d+$", re.IGNORECASE)
-#: Tolerance when checking that destinations add up to the total (m²).
-TOLERANCE_M2 = 1.0
+#: Per-commune numeric indicators of the wide file (kept in ``communes`` as numbers):
+#: populations, households, jobs and their changes, commune area (``surfcom2025``),
+#: share of the area consumed (``artcom1125``, a percentage) and the consumption per
+#: new inhabitant or household (``artpop1116``, ``mepart1622``, ``menhab1122``).
+_INDICATOR_RE = re.compile(
+    r"^(pop|men|emp|menhab|mepart|artpop|surfcom|artcom)\d+$", re.IGNORECASE
+)
+#: Tolerance when checking that destinations add up to the total (m²). The Cerema
+#: rounds each of the six destinations to the m² (DOMAIN.md §3): their sum may differ
+#: from the rounded total by at most 6 × 0.5 = 3 m².
+TOLERANCE_M2 = 3.0
 _MAX_LISTED = 10
 
 
@@ -558,8 +573,16 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     dup = _duplicates(codes.to_frame("code"), source, code_col, "commune code")
     if dup is not None:
         problems.append(dup)
-    num, bad_type, bad_sign = _parse_numbers(df, flow_cols, source=source, allow_negative=False)
+    num, bad_type, bad_sign = _parse_numbers(
+        df, list(totals.values()), source=source, allow_negative=False
+    )
     problems += bad_type + bad_sign
+    num_parts, bad_type, _ = _parse_numbers(num, list(parts.values()), source=source)
+    problems += bad_type
+    num = num_parts
+    residue = negative_residues(num, list(parts.values()), codes, source, problems, "nafYYartZZ")
+    if residue:
+        notes.append(residue)
 
     present = {d: [y for y in years if (y, d) in parts] for d in DESTINATIONS}
     destinations = tuple(d for d in DESTINATIONS if len(present[d]) == len(years))
@@ -730,8 +753,17 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     dup = _duplicates(keys, source, f"{code_col}, {year_col}", "commune and year")
     if dup is not None:
         problems.append(dup)
-    num, bad_type, bad_sign = _parse_numbers(df, flow_cols, source=source, allow_negative=False)
+    num, bad_type, bad_sign = _parse_numbers(
+        df, [total_col] if total_col else [], source=source, allow_negative=False
+    )
     problems += bad_type + bad_sign
+    num, bad_type, _ = _parse_numbers(num, list(dest_cols.values()), source=source)
+    problems += bad_type
+    residue = negative_residues(
+        num, list(dest_cols.values()), codes, source, problems, total_col or "naf_arti"
+    )
+    if residue:
+        notes.append(residue)
 
     n = len(df)
     dmat = num[list(dest_cols.values())].to_numpy(dtype="float64").reshape(n, len(dest_cols))
@@ -846,14 +878,21 @@ def read_consumption(path: str | Path, *, code_column: str | None = None) -> Con
 
     The layout is detected from the columns: annual flows ``nafYYartZZ`` (ZZ = YY + 1,
     year = 2000 + YY) and destinations ``artYY{act,hab,mix,rou,fer,inc}ZZ`` for the
-    wide file, whatever its last year (2021, 2022, 2023, 2024...); ``annee`` with
-    ``naf_arti_m2`` / ``conso_*_m2`` for the API. Multi-year columns
-    (``naf09art23``, ``naf11art21``) are not annual flows and are never counted as
-    such; they are kept in ``communes``. Flows are in m² (DOMAIN.md §3).
+    wide file, whatever its first and last years (2009-2022 in the 2009-2023
+    release, 2011-2024 in the 2011-2025 one...); ``annee`` with ``naf_arti(_m2)`` /
+    ``conso_*(_m2)`` for the API. Multi-year columns (``naf09art23``, ``naf11art21``,
+    ``naf21art25``, ``art11hab25``...) are not annual flows and are never counted as
+    such; they are kept in ``communes`` as numbers, with the stocks and indicators
+    (``surfcom2025``, ``artcom1125``, ``artpop1116``, ``popYY``...). Flows are in m²
+    (DOMAIN.md §3).
 
-    Every problem is collected before raising: malformed or duplicate codes,
-    non-numeric or negative flows, destinations that do not add up to the total
-    (beyond 1 m²).
+    Small negative destinations (down to −:data:`RESIDUE_MAX_M2` m², the rounding
+    residues the Cerema publishes in ``artYYincZZ``) are loaded as published and
+    reported once in ``notes`` (count, columns, largest magnitude); the total stays
+    authoritative. Every problem is collected before raising: malformed or duplicate
+    codes, non-numeric flows, negative totals, negative destinations beyond a
+    residue, destinations that do not add up to the total (beyond
+    :data:`TOLERANCE_M2`).
 
     Parameters
     ----------

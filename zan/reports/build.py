@@ -189,7 +189,11 @@ def _yearly(conso: Any, assign: pd.Series) -> pd.DataFrame:
         wide["total"] = wide[cols].sum(axis=1)
     out = wide[[*cols, "total"]]
     out.columns = pd.Index([str(c) for c in out.columns])
-    return out
+    # Displayed figures: a destination's rounding residue (−1 m²) shows as 0, the
+    # total stays as published (DOMAIN.md §3).
+    from ..io.consumption import clip_destinations
+
+    return clip_destinations(out)
 
 
 def _commune_frame(
