@@ -163,12 +163,29 @@ def consumption_cmd(file, period, **grouping):
     show_default=True,
     help="Reduction against 2011-2020 (0.5 = −50 %).",
 )
+@click.option(
+    "--floor-ha",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Smallest allowed consumption of a territory, in ha (the State's tool's 1 ha floor).",
+)
+@click.option(
+    "--no-floor",
+    is_flag=True,
+    help="No floor: allowed = reference × (1 − reduction) (same as --floor-ha 0).",
+)
 @_with_options(_grouping_options)
-def trajectory_cmd(file, reduction, **grouping):
-    """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
+def trajectory_cmd(file, reduction, floor_ha, no_floor, **grouping):
+    """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status.
+
+    Allowed = max(reference × (1 − reduction), 1 ha) as in the State's tool; the
+    column allowed_floor_applied says where the 1 ha floor applies.
+    """
     from .measure.consumption import trajectory
 
-    _measure(trajectory, file, reduction=reduction, **grouping)
+    floor = 0.0 if no_floor else floor_ha
+    _measure(trajectory, file, reduction=reduction, floor_ha=floor, **grouping)
 
 
 @main.command("demo")
