@@ -36,11 +36,13 @@ from .errors import (
     GeometryError,
     InfeasibleError,
     MembershipError,
+    NoSraddetError,
     PeriodError,
     ScenarioError,
     SchemaError,
     ValidationError,
     ZanError,
+    ZanWarning,
 )
 from .io import (
     AlignResult,
@@ -105,4 +107,6 @@ __all__ = [
     "PeriodError",
     "ScenarioError",
     "InfeasibleError",
+    "NoSraddetError",
+    "ZanWarning",
 ]

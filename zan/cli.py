@@ -8,28 +8,44 @@ one line and exit with status 2; ``zan --debug ...`` shows the traceback instead
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 import pandas as pd
 
 from . import __version__
-from .errors import ZanError
+from .errors import ZanError, ZanWarning
 
 LEVELS = ["commune", "epci", "scot", "departement", "region"]
 
 
 class _ZanGroup(click.Group):
-    """Click group that turns zan's own errors into a clear message and exit status 2."""
+    """Click group that turns zan's own errors into a clear message and exit status 2,
+    and prints zan's warnings (:class:`zan.errors.ZanWarning`) once each as
+    ``warning: <message>`` on standard error."""
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ZanError as exc:
-            if (ctx.obj or {}).get("debug"):
-                raise
-            click.secho(f"Error: {exc}", err=True, fg="red")
-            click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
-            ctx.exit(2)
+        seen: set[str] = set()
+        default_show = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, ZanWarning):
+                return default_show(message, category, filename, lineno, file, line)
+            if str(message) not in seen:
+                seen.add(str(message))
+                click.secho(f"warning: {message}", err=True, fg="yellow")
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ZanWarning)
+            warnings.showwarning = show
+            try:
+                return super().invoke(ctx)
+            except ZanError as exc:
+                if (ctx.obj or {}).get("debug"):
+                    raise
+                click.secho(f"Error: {exc}", err=True, fg="red")
+                click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
+                ctx.exit(2)
 
 
 @click.group(cls=_ZanGroup, context_settings={"help_option_names": ["-h", "--help"]})
