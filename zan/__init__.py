@@ -54,6 +54,7 @@ from .io import (
     read_passage,
 )
 from .measure.consumption import STATUS_LABELS, consumption, trajectory
+from .regions import load_region
 from .rules import Criterion, register_rule, rule_names
 from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
 from .territory import Territories
@@ -84,6 +85,7 @@ __all__ = [
     "regional_envelope",
     "Envelope",
     "load_profile",
+    "load_region",
     "Criterion",
     "rule_names",
     "register_rule",

@@ -18,7 +18,8 @@ so ``except ValueError`` keeps working for code that does not know zan::
     ├── LedgerError(ZanError)                      the land account refuses an operation
     │   └── IntegrityError(LedgerError)            stored entries fail verification
     ├── DownloadError(ZanError, OSError)           fetching official data failed
-    └── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
+    ├── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
+    └── ZanWarning(ZanError, UserWarning)          a warning, not raised: a result to check
 
 Messages follow one grammar: *where* (file, column, row or key), *what* is wrong
 (with the value found), and *how to fix it*, e.g.::
@@ -159,8 +160,12 @@ class NoSraddetError(ScenarioError):
     """
 
 
-class ZanWarning(UserWarning):
-    """A result was computed, but on an assumption the user should check."""
+class ZanWarning(ZanError, UserWarning):
+    """A result was computed, but on an assumption the user should check.
+
+    Issued with :func:`warnings.warn`, not raised; a ZanError too, so that a
+    warning turned into an error (``-W error``) is handled like zan's other errors.
+    """
 
 
 class LedgerError(ZanError):
