@@ -170,11 +170,16 @@ def test_cli_prints_the_eligibility_warning_once(tmp_path):
     assert len(sources["warnings"]) == 1
     res = CliRunner().invoke(main, ["allocate", str(CASCADE), "--out", str(tmp_path / "p")])
     assert res.exit_code == 0 and "warning:" not in res.stderr
+    # any command that runs a scenario prints it
+    res = CliRunner().invoke(main, ["export", str(path), str(tmp_path / "e.csv")])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("warning: Garantie communale : aucune liste") == 1
 
 
 @pytest.mark.slow
 def test_reports_show_the_warning_and_the_mode(tmp_path):
     from zan.reports.build import prepare_reports, regional_data, territory_data
+    from zan.reports.render import regional_report
 
     path = _cascade(tmp_path, eligible_column=None)
     with pytest.warns(ZanWarning):
@@ -185,3 +190,8 @@ def test_reports_show_the_warning_and_the_mode(tmp_path):
     assert reg["meta"]["envelope_kind"].startswith("estimation")
     code = ctx.allocation.level_table("epci").index[0]
     assert territory_data(ctx, code)["meta"]["warnings"] == reg["meta"]["warnings"]
+    page = next(p for p in regional_report(ctx, tmp_path / "r", formats=("html",))
+                if p.name == "synthese.html").read_text(encoding="utf-8")
+    assert '<p class="warning"><strong>Avertissement :</strong> Garantie communale' in page
+    assert "<dt>Garantie communale</dt><dd>par commune" in page
+    assert "estimation (formule de péréquation des PENE)" in page

@@ -201,3 +201,13 @@ def test_scenario_perequation_refused_for_a_region_without_sraddet(tmp_path):
 def test_unknown_region_in_a_scenario_names_the_key(tmp_path):
     with pytest.raises(ScenarioError, match=r"key 'envelope.region'.*no published figures"):
         load_scenario(scenario(tmp_path, 'region = "atlantide"'))
+
+
+@pytest.mark.slow
+def test_reports_label_the_published_envelope(tmp_path):
+    from zan.reports.build import prepare_reports, regional_data
+
+    reg = regional_data(prepare_reports(scenario(tmp_path, 'region = "hdf"')))
+    assert reg["meta"]["envelope_kind"] == "enveloppe publiée par la région (fait foi)"
+    assert reg["meta"]["envelope_source"].startswith("DREAL Hauts-de-France")
+    assert reg["meta"]["warnings"] == []
