@@ -75,6 +75,7 @@ def test_trajectory_with_territories_membership_and_passage(runner, tmp_path):
         "nom",
         "reference_ha",
         "allowed_ha",
+        "allowed_floor_applied",
         "consumed_since_2021_ha",
         "annual_rate_since_2021_ha",
         "projected_2030_ha",
@@ -84,6 +85,36 @@ def test_trajectory_with_territories_membership_and_passage(runner, tmp_path):
     ]
     assert (t["allowed_ha"] - t["reference_ha"] * 0.4).abs().max() < 1e-3
     assert "hors_scot" in t.index
+
+
+def test_trajectory_floor_on_by_default_and_switchable(runner, tmp_path):
+    raw = pd.read_csv(CONSO, dtype={"idcom": str}).set_index("idcom")
+    ref_ha = raw[[f"naf{y:02d}art{y + 1:02d}" for y in range(11, 21)]].sum(axis=1) / 1e4
+    small = ref_ha[ref_ha * 0.5 < 1.0].index
+    assert len(small) > 0
+    tables = {}
+    options = {
+        "floor": [],
+        "nofloor": ["--no-floor"],
+        "zero": ["--floor-ha", "0"],
+        "two": ["--floor-ha", "2"],
+    }
+    for name, extra in options.items():
+        out = tmp_path / f"{name}.csv"
+        res = runner.invoke(main, ["trajectory", CONSO, "--out", str(out), *extra])
+        assert res.exit_code == 0, res.output
+        tables[name] = pd.read_csv(out, dtype={"code": str}).set_index("code")
+    floor, nofloor = tables["floor"], tables["nofloor"]
+    assert set(floor.index[floor["allowed_floor_applied"]]) == set(small)
+    assert (floor.loc[small, "allowed_ha"] == 1.0).all()
+    assert not nofloor["allowed_floor_applied"].any()
+    assert nofloor.loc[small, "allowed_ha"].max() < 1.0
+    pd.testing.assert_frame_equal(nofloor, tables["zero"])
+    big = floor.index.difference(small)
+    pd.testing.assert_frame_equal(floor.loc[big], nofloor.loc[big])
+    assert (tables["two"]["allowed_ha"] >= 2.0).all()
+    res = runner.invoke(main, ["trajectory", CONSO, "--floor-ha", "-1"])
+    assert res.exit_code == 2 and "--floor-ha" in res.output
 
 
 def test_membership_without_geometry(runner, tmp_path):

@@ -212,3 +212,33 @@ def test_region_row_always_equals_regional_envelope(ledger: Ledger) -> None:
     parts = b.loc[["A", "B", "reserve"], "envelope_ha"].sum()
     assert parts == b.loc["region", "envelope_ha"] == 100.0
     assert b.loc["reserve", "envelope_ha"] == 17.0
+
+
+def test_pene_contribution_and_located_pene_side_by_side_without_exceeded(
+    ledger: Ledger, vintage1
+) -> None:
+    from zan.ledger.balance import PENE_STATUS
+    from zan.ledger.export import PENE_STATUS_LABEL, french_balance
+
+    ledger.import_consumption(vintage1)
+    a_before = ledger.balance().loc["A", "consumed_ha"]
+    # 12 ha of national projects located in the region, more than its 8 ha contribution
+    ledger.record_pene(7, label="Canal", territory="A", year=2022, date="2022-09-01")
+    ledger.record_pene(5, label="Port", year=2023, date="2023-09-01")
+    b = ledger.balance()
+    _check(b, "pene", envelope_ha=8.0, consumed_ha=12.0, remaining_ha=-4.0)
+    assert b.loc["pene", "status"] == PENE_STATUS == "national"
+    assert pd.isna(b.loc["pene", "runs_out_year"])
+    assert b.attrs["pene_contribution_ha"] == 8.0 and b.attrs["pene_located_ha"] == 12.0
+    # the territories' statuses are still computed, and nothing else is "national"
+    assert set(b.drop(index="pene")["status"]) <= {"on_track", "will_exceed", "exceeded"}
+    # the region's envelope leaves the PENE out; A does not bear the canal located in it
+    _check(b, "region", envelope_ha=100.0)
+    assert b.loc["A", "consumed_ha"] == pytest.approx(a_before - 7.0)
+    # a contribution not yet used is "national" too, never "on_track" against a cap
+    early = ledger.balance(at="2022-01-01")
+    assert early.loc["pene", "status"] == "national"
+    assert early.attrs["pene_located_ha"] == 0.0
+    fr = french_balance(b).set_index("Code")
+    assert fr.loc["pene", "Situation"] == PENE_STATUS_LABEL
+    assert "Enveloppe dépassée" not in fr.loc["pene"].astype(str).tolist()

@@ -170,6 +170,39 @@ def test_trajectory_bad_reduction(cerema, bad):
         trajectory(cerema, reduction=bad)
 
 
+def test_trajectory_one_hectare_floor_of_the_states_tool(tmp_path):
+    # 0.1 ha/yr ref (1 ha): 0.5 ha after halving, raised to 1 ha; 0 ha ref → 1 ha
+    rows = {
+        "96001": {**{y: HA // 10 for y in range(2011, 2021)}, 2021: 6_000},
+        "96002": {2021: 100},
+        "98003": {**{y: 2 * HA for y in range(2011, 2021)}},
+    }
+    conso = read_consumption(write_cerema(tmp_path / "small.csv", rows))
+    t = trajectory(conso, level="commune")
+    assert t["allowed_ha"].to_dict() == pytest.approx({"96001": 1.0, "96002": 1.0, "98003": 10.0})
+    assert t["allowed_floor_applied"].to_dict() == {"96001": True, "96002": True, "98003": False}
+    assert t["allowed_floor_applied"].dtype == bool
+    assert t.loc["96001", "used_pct"] == pytest.approx(60.0)
+    assert t.loc["96001", "status"] == "will_exceed"
+    assert t.attrs["floor_ha"] == 1.0
+    off = trajectory(conso, level="commune", floor_ha=0)
+    assert off["allowed_ha"].to_dict() == pytest.approx({"96001": 0.5, "96002": 0.0, "98003": 10.0})
+    assert not off["allowed_floor_applied"].any()
+    assert off.loc["96001", "status"] == "exceeded"
+    assert np.isnan(off.loc["96002", "used_pct"])
+    # given envelopes are taken as they are: no floor
+    envelopes = pd.Series({"96001": 0.2, "96002": 0.0, "98003": 3.0})
+    given = trajectory(conso, level="commune", allowed=envelopes)
+    assert given.loc["96001", "allowed_ha"] == pytest.approx(0.2)
+    assert not given["allowed_floor_applied"].any()
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1"])
+def test_trajectory_bad_floor(cerema, bad):
+    with pytest.raises(ScenarioError, match="'floor_ha' must be"):
+        trajectory(cerema, floor_ha=bad)
+
+
 def test_trajectory_needs_years_after_2021(tmp_path):
     conso = read_consumption(
         write_cerema(tmp_path / "old.csv", {"96001": {2015: HA}}, last_year=2020)

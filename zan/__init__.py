@@ -36,11 +36,13 @@ from .errors import (
     GeometryError,
     InfeasibleError,
     MembershipError,
+    NoSraddetError,
     PeriodError,
     ScenarioError,
     SchemaError,
     ValidationError,
     ZanError,
+    ZanWarning,
 )
 from .io import (
     AlignResult,
@@ -53,6 +55,7 @@ from .io import (
     read_passage,
 )
 from .measure.consumption import STATUS_LABELS, consumption, trajectory
+from .regions import load_region
 from .rules import Criterion, register_rule, rule_names
 from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
 from .territory import Territories
@@ -84,6 +87,7 @@ __all__ = [
     "regional_envelope",
     "Envelope",
     "load_profile",
+    "load_region",
     "Criterion",
     "rule_names",
     "register_rule",
@@ -107,4 +111,6 @@ __all__ = [
     "PeriodError",
     "ScenarioError",
     "InfeasibleError",
+    "NoSraddetError",
+    "ZanWarning",
 ]

@@ -16,8 +16,11 @@ The mathematics (DOMAIN.md §5):
   largest remainder (Hamilton, default) or by the Sainte-Laguë divisor method
   (Balinski & Young, *Fair Representation*), floors and caps kept, ties broken by
   territory code;
-- **garantie communale** (loi n° 2023-630): 1 ha per eligible commune, a floor of
-  (eligible communes × 1 ha) on an EPCI, pooled at intercommunal level;
+- **garantie communale** (loi n° 2023-630): 1 ha per eligible commune, per commune by
+  default (each eligible commune floored at 1 ha, a territory above the communes at
+  the sum of its communes'), or pooled at intercommunal level on the communes' request
+  (``garantie_pooling="epci"``: the EPCI floored at the sum, its communes not
+  individually); see :mod:`zan.garantie`;
 - **cascade**: region → SCoT → EPCI → commune, each level splitting its parent's rounded
   envelope among its members, floors and caps summed up the tree so that every level is
   feasible.
@@ -43,6 +46,7 @@ import pandas as pd
 
 from .envelope import Envelope, _fr, _fr_html
 from .errors import DataError, InfeasibleError, Problem, ScenarioError, ValidationError
+from .garantie import garantie_floors, garantie_levels, pooling_text
 from .rules import Criterion, criteria_weights, criterion_values, get_rule
 
 __all__ = [
@@ -652,99 +656,6 @@ def _check_resolution(resolution: float) -> float:
     return res
 
 
-def garantie_floors(
-    eligible: Any = None,
-    *,
-    communes: pd.Index | Sequence[str] | None = None,
-    assignment: pd.Series | None = None,
-    ha_per_commune: float = 1.0,
-) -> pd.Series:
-    """Floors from the garantie communale (loi n° 2023-630, art. 4).
-
-    Every commune covered by a PLU, PLUi or carte communale prescribed, adopted or
-    approved before 22 August 2026 keeps at least 1 ha for 2021-2030; pooled at
-    intercommunal level, the floor of an EPCI is (eligible communes × 1 ha).
-
-    Parameters
-    ----------
-    eligible : bool Series indexed by commune code, list of codes, or None
-        Eligible communes; None means all of ``communes`` (or of ``assignment``).
-    communes : index or list of str, optional
-        All communes (needed when ``eligible`` is a list and no ``assignment``).
-    assignment : pandas.Series, optional
-        Commune → territory code; the result is then summed per territory.
-    ha_per_commune : float, default 1.0
-
-    Returns
-    -------
-    pandas.Series
-        Floor in ha per commune, or per territory when ``assignment`` is given.
-
-    Examples
-    --------
-    >>> a = pd.Series({"01001": "E1", "01002": "E1", "01003": "E2"})
-    >>> garantie_floors(["01001", "01003"], assignment=a).to_dict()
-    {'E1': 1.0, 'E2': 1.0}
-    >>> garantie_floors(assignment=a).to_dict()
-    {'E1': 2.0, 'E2': 1.0}
-    """
-    if assignment is not None:
-        all_codes = pd.Index(assignment.index.astype(str))
-    elif communes is not None:
-        all_codes = pd.Index(pd.Index(communes).astype(str))
-    elif isinstance(eligible, pd.Series):
-        all_codes = pd.Index(eligible.index.astype(str))
-    else:
-        raise ScenarioError(
-            "garantie communale: give 'communes' or 'assignment' with a list of eligible codes"
-        )
-    if eligible is None:
-        flag = np.ones(len(all_codes), dtype=bool)
-    elif isinstance(eligible, pd.Series):
-        s = eligible.copy()
-        s.index = s.index.astype(str)
-        missing = all_codes.difference(s.index)
-        if len(missing):
-            raise ScenarioError(
-                f"garantie communale: no eligibility for {len(missing)} communes "
-                f"({', '.join(missing[:5])}); fill the eligibility column"
-            )
-        flag = _as_bool(s.reindex(all_codes), "garantie communale eligibility")
-    else:
-        wanted = pd.Index([str(c) for c in eligible])
-        unknown = wanted.difference(all_codes)
-        if len(unknown):
-            raise ScenarioError(
-                f"garantie communale: eligible codes not among the communes "
-                f"({', '.join(unknown[:5])}); check the list"
-            )
-        flag = all_codes.isin(wanted)
-    per_commune = pd.Series(flag * float(ha_per_commune), index=all_codes, name="garantie_ha")
-    if assignment is None:
-        return per_commune
-    terr = assignment.astype(str)
-    terr.index = all_codes
-    out = per_commune.groupby(terr.to_numpy()).sum()
-    out.index.name = None
-    return out.rename("garantie_ha")
-
-
-def _as_bool(values: pd.Series, what: str) -> np.ndarray:
-    """Read a yes/no column (bool, 0/1, oui/non, true/false) as bool."""
-    if values.dtype == bool:
-        return values.to_numpy()
-    text = values.astype("string").str.strip().str.lower()
-    yes = text.isin(["1", "1.0", "true", "oui", "o", "yes", "y", "vrai"])
-    no = text.isin(["0", "0.0", "false", "non", "n", "no", "faux", ""]) | text.isna()
-    bad = ~(yes | no)
-    if bad.any():
-        raise ScenarioError(
-            f"{what}: values must be yes/no (1/0, true/false, oui/non); found "
-            f"{values[bad.to_numpy()].iloc[0]!r} for {values.index[bad.to_numpy()][0]}"
-        )
-    return yes.to_numpy(dtype=bool)
-
-
 # ============================================================================ batch
 @dataclass(frozen=True)
 class BatchAllocation:
@@ -1256,6 +1167,7 @@ def allocate(
     normalise: bool = False,
     scale_targets: bool = True,
     name: str | None = None,
+    garantie_pooling: str = "commune",
 ) -> Allocation:
     """Share an envelope among the territories of one level.
 
@@ -1277,6 +1189,7 @@ def allocate(
     garantie : float, array-like or Series, optional
         Garantie communale floor per territory (see :func:`garantie_floors`); the floor
         is the larger of ``floors`` and ``garantie``, and it overrides a lower cap.
+        For territories above the communes, the sum of their eligible communes'.
     resolution : float, default 0.01
         Rounding resolution (ha).
     rounding : {"largest_remainder", "sainte_lague"}
@@ -1287,6 +1200,12 @@ def allocate(
         do not use at regional level.
     name : str, optional
         Name of the allocation (scenario name) for reports.
+    garantie_pooling : {"commune", "epci"}, default "commune"
+        The garantie communale per commune (loi n° 2023-630, art. 4) or pooled at
+        intercommunal level on the communes' request (:mod:`zan.garantie`). One level
+        above the communes gets the same figures either way (``explain`` says which
+        mode applies); a commune-level allocation cannot pool (use
+        :func:`allocate_cascade` through the EPCI).
 
     Returns
     -------
@@ -1318,6 +1237,10 @@ def allocate(
         raise ScenarioError(
             f"unknown rounding method {rounding!r}; valid methods: {', '.join(ROUNDING_METHODS)}"
         )
+    if garantie is not None:
+        garantie_levels((level,), garantie_pooling)
+    else:
+        garantie_levels(("region",), garantie_pooling)  # the mode's name only
     alpha = criteria_weights(criteria, normalise=normalise)
     order = pd.Index(data.index.astype(str))
     floors, caps, garantie = (_align_to(v, order) for v in (floors, caps, garantie))
@@ -1346,6 +1269,7 @@ def allocate(
         alpha=alpha,
         scale_targets=scale_targets,
         name=name,
+        garantie_pooling=garantie_pooling,
     )
 
 
@@ -1360,6 +1284,7 @@ def _allocation(
     alpha: np.ndarray,
     scale_targets: bool,
     name: str | None,
+    garantie_pooling: str = "commune",
 ) -> Allocation:
     """The :class:`Allocation` of a run of :func:`_run_levels` and the inputs it used."""
     tables, mult, total_u, unalloc, notes = run
@@ -1377,6 +1302,7 @@ def _allocation(
         unallocated_ha=unalloc,
         notes=tuple(notes),
         name=name,
+        garantie_pooling=garantie_pooling,
     )
 
 
@@ -1429,6 +1355,7 @@ def allocate_cascade(
     rounding: str = "largest_remainder",
     normalise: bool = False,
     name: str | None = None,
+    garantie_pooling: str = "commune",
 ) -> Allocation:
     """Cascade: region → first level → ... → last level, each splitting its parent's share.
 
@@ -1453,6 +1380,13 @@ def allocate_cascade(
         Bounds per territory of the *last* level (scalar, array or Series by code).
     resolution, rounding, normalise, name :
         As in :func:`allocate`.
+    garantie_pooling : {"commune", "epci"}, default "commune"
+        ``garantie`` is the guarantee of each last-level territory (1 ha per eligible
+        commune). Per commune (loi n° 2023-630, art. 4, the default) it floors every
+        level, summed up the tree. Pooled at intercommunal level (``"epci"``, on the
+        communes' request) it floors the EPCI and the levels above, and the levels
+        below the EPCI carry no garantie floor (their other floors stay); the cascade
+        must then include ``"epci"`` (:func:`zan.garantie.garantie_levels`).
 
     Returns
     -------
@@ -1555,6 +1489,13 @@ def allocate_cascade(
             )
         lv_objs.append(_Level(lv, table, parent))
     lo_u, hi_u, gar_l = _bounds_from_final(lo, hi, gar, ancestors, level_codes)
+    floored = garantie_levels(levels, garantie_pooling) if garantie is not None else levels
+    if len(floored) < len(levels):  # pooled: no garantie floor below the pooling level
+        lo_plain = _final_bounds(final_table, floors, caps, None, res)[3]
+        lo_p, _, _ = _bounds_from_final(lo_plain, hi, np.zeros_like(gar), ancestors, level_codes)
+        for lv in levels[len(floored) :]:
+            lo_u[lv] = lo_p[lv]
+            gar_l[lv] = np.zeros(len(level_codes[lv]))
     tables, mult, total_u, unalloc, notes = _run_levels(
         lv_objs,
         criteria=criteria,
@@ -1577,6 +1518,7 @@ def allocate_cascade(
         alpha=alpha,
         scale_targets=True,
         name=name,
+        garantie_pooling=garantie_pooling,
     )
 
 
@@ -1652,6 +1594,13 @@ class Allocation:
     territories : Territories or None
         The territories it was computed on, when known (default source of geometries
         for :meth:`to_gpkg` and :meth:`to_parquet`).
+    garantie_pooling : str
+        ``"commune"`` (the garantie communale per commune, the default) or ``"epci"``
+        (pooled at intercommunal level); see :mod:`zan.garantie`.
+    warnings : tuple of str
+        Warnings in French on the assumptions of the run (e.g. every commune taken
+        as eligible to the garantie communale for want of a list); written into
+        ``sources.json`` and the reports, printed by the CLI.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -1669,6 +1618,8 @@ class Allocation:
     name: str | None = None
     scenario_hash: str | None = field(default=None)
     territories: Any = field(default=None)
+    garantie_pooling: str = "commune"
+    warnings: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ access
     @property
@@ -2043,11 +1994,38 @@ class Allocation:
             gar = row["garantie_ha"]
             gtxt = f" (garantie communale : {_fr(gar)} ha)" if gar > 0 else ""
             text.append(f"Le plancher de {_fr(row['floor_ha'])} ha{gtxt} est dépassé.")
+        if any(float(t["garantie_ha"].sum()) > 0 for t in self.tables.values()):
+            text.append(pooling_text(self.garantie_pooling, lv))
         text.append(
             f"Arrondi au {_fr(self.resolution, 2)} ha ({_ROUNDING_FR[self.rounding]}) : "
             f"{'+' if row['rounding_ha'] >= 0 else ''}{_fr(row['rounding_ha'], 4)} ha."
         )
         return " ".join(text)
+
+    def provenance(self) -> dict[str, Any]:
+        """The method facts written into ``sources.json`` next to the file hashes.
+
+        Returns
+        -------
+        dict
+            ``garantie_communale`` (``pooling``: ``"commune"`` or ``"epci"``),
+            ``envelope`` (how the regional envelope was obtained: ``kind`` is
+            ``"published"``, ``"estimate"``, ``"given"`` or ``"computed"``, with
+            its label and source; see :meth:`zan.Envelope.provenance`), and
+            ``warnings`` (a list, empty when none).
+
+        Examples
+        --------
+        >>> from zan.rules import Criterion
+        >>> t = pd.DataFrame({"reference_ha": [1.0, 2.0]}, index=["a", "b"])
+        >>> allocate(t, 10.0, criteria=[Criterion("uniform")]).provenance()["warnings"]
+        []
+        """
+        out: dict[str, Any] = {"garantie_communale": {"pooling": self.garantie_pooling}}
+        if self.envelope is not None:
+            out["envelope"] = self.envelope.provenance()
+        out["warnings"] = list(self.warnings)
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Regional totals as a table with French labels.
@@ -2364,6 +2342,11 @@ def write_allocation(
         from . import __version__
         from ._write import write_manifest
 
-        extra = {"zan": __version__, "scenario": alloc.name, "scenario_sha256": alloc.scenario_hash}
+        extra = {
+            "zan": __version__,
+            "scenario": alloc.name,
+            "scenario_sha256": alloc.scenario_hash,
+            **alloc.provenance(),
+        }
         written.append(write_manifest(out, inputs, written, extra=extra))
     return written

@@ -8,28 +8,44 @@ one line and exit with status 2; ``zan --debug ...`` shows the traceback instead
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 import pandas as pd
 
 from . import __version__
-from .errors import ZanError
+from .errors import ZanError, ZanWarning
 
 LEVELS = ["commune", "epci", "scot", "departement", "region"]
 
 
 class _ZanGroup(click.Group):
-    """Click group that turns zan's own errors into a clear message and exit status 2."""
+    """Click group that turns zan's own errors into a clear message and exit status 2,
+    and prints zan's warnings (:class:`zan.errors.ZanWarning`) once each as
+    ``warning: <message>`` on standard error."""
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ZanError as exc:
-            if (ctx.obj or {}).get("debug"):
-                raise
-            click.secho(f"Error: {exc}", err=True, fg="red")
-            click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
-            ctx.exit(2)
+        seen: set[str] = set()
+        default_show = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, ZanWarning):
+                return default_show(message, category, filename, lineno, file, line)
+            if str(message) not in seen:
+                seen.add(str(message))
+                click.secho(f"warning: {message}", err=True, fg="yellow")
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ZanWarning)
+            warnings.showwarning = show
+            try:
+                return super().invoke(ctx)
+            except ZanError as exc:
+                if (ctx.obj or {}).get("debug"):
+                    raise
+                click.secho(f"Error: {exc}", err=True, fg="red")
+                click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
+                ctx.exit(2)
 
 
 @click.group(cls=_ZanGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,12 +187,29 @@ def consumption_cmd(file, period, **grouping):
     show_default=True,
     help="Reduction against 2011-2020 (0.5 = −50 %).",
 )
+@click.option(
+    "--floor-ha",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Smallest allowed consumption of a territory, in ha (the State's tool's 1 ha floor).",
+)
+@click.option(
+    "--no-floor",
+    is_flag=True,
+    help="No floor: allowed = reference × (1 − reduction) (same as --floor-ha 0).",
+)
 @_with_options(_grouping_options)
-def trajectory_cmd(file, reduction, **grouping):
-    """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status."""
+def trajectory_cmd(file, reduction, floor_ha, no_floor, **grouping):
+    """Trajectory 2021-2030 per territory: allowed, consumed since 2021, projection, status.
+
+    Allowed = max(reference × (1 − reduction), 1 ha) as in the State's tool; the
+    column allowed_floor_applied says where the 1 ha floor applies.
+    """
     from .measure.consumption import trajectory
 
-    _measure(trajectory, file, reduction=reduction, **grouping)
+    floor = 0.0 if no_floor else floor_ha
+    _measure(trajectory, file, reduction=reduction, floor_ha=floor, **grouping)
 
 
 @main.command("demo")

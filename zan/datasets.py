@@ -10,7 +10,14 @@ from pathlib import Path
 
 from .errors import DataError
 
-__all__ = ["demo_dir", "get_path", "available", "scenario_path", "scenario_names"]
+__all__ = [
+    "demo_dir",
+    "get_path",
+    "available",
+    "scenario_path",
+    "scenario_names",
+    "regions_dir",
+]
 
 
 def _candidates() -> list[Path]:
@@ -118,3 +125,18 @@ def scenario_path(name: str) -> Path:
             f"no demo scenario named {name!r}; available: {', '.join(scenario_names())}"
         )
     return path
+
+
+def regions_dir() -> Path:
+    """Return the folder of the per-region reference data (``data/regions/<name>/``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> (regions_dir() / "hdf" / "region.toml").exists()
+    True
+    """
+    return demo_dir().parent / "regions"

@@ -11,7 +11,11 @@ period. It is built in a fixed order, each term kept in the :class:`Envelope` re
    or computed by *péréquation*: 10,000 ha of the 12,500 ha forfait are shared among the
    regions with a SRADDET pro rata of their 2011-2020 consumption, so that
    ``E = C_ref × (0.5 − 10,000 / ΣC_ref)`` (DOMAIN.md §1; Hauts-de-France:
-   16,275 ha × (1 − 0.5447) = 7,410 ha);
+   16,275 ha × (1 − 0.5447) = 7,410 ha). The péréquation is refused for the regions
+   without a SRADDET (Île-de-France, Corse, overseas: :mod:`zan.regions`), and its
+   result is an **estimate**: a region's **published** envelope in hectares is the
+   authority (``region=`` takes it from ``data/regions/<name>/region.toml``, PENE
+   already taken off);
 3. **× (1 + tolerance)**: a tolerance over the envelope (0 in the law in force, +20 % in
    the Senate's TRACE proposal);
 4. **− regional reserve**: hectares kept at regional level for *projets d'envergure
@@ -41,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 
 from .errors import ScenarioError
+from .regions import Region, check_perequation, region_info
 
 __all__ = [
     "LegalProfile",
@@ -257,6 +262,12 @@ class Envelope:
         Number of communes eligible for the garantie communale.
     garantie_ha : float
         Hectares those communes are guaranteed.
+    region : Region or None
+        The region (:mod:`zan.regions`), when known: its code decides whether the
+        péréquation applies, its published figures are shown next to an estimate.
+    published : bool
+        True when ``gross_ha`` is the region's published envelope (PENE already
+        taken off: ``pene_mode`` is ``"included"``).
     """
 
     profile: LegalProfile
@@ -265,7 +276,7 @@ class Envelope:
     reference_ha: float
     reduction: float | None
     gross_ha: float
-    pene_mode: Literal["none", "hectares", "perequation"]
+    pene_mode: Literal["none", "hectares", "perequation", "included"]
     pene_ha: float
     tolerance: float
     tolerance_ha: float
@@ -275,6 +286,66 @@ class Envelope:
     distributed_ha: float
     garantie_communes: int = 0
     garantie_ha: float = 0.0
+    region: Region | None = None
+    published: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How the regional envelope was obtained.
+
+        ``"published"`` (the region's published figure, the authority),
+        ``"estimate"`` (the PENE péréquation formula: an estimate of the published
+        figure), ``"given"`` (hectares given directly) or ``"computed"`` (reference ×
+        (1 − reduction), PENE given in hectares or none).
+
+        Examples
+        --------
+        >>> regional_envelope(16_275, pene="perequation").kind
+        'estimate'
+        >>> regional_envelope(16_275, region="hdf").kind
+        'published'
+        """
+        if self.published:
+            return "published"
+        if self.pene_mode == "perequation":
+            return "estimate"
+        return "given" if self.reduction is None else "computed"
+
+    def provenance(self) -> dict[str, Any]:
+        """How the envelope was obtained, for ``sources.json``.
+
+        Returns
+        -------
+        dict
+            ``kind`` (see :attr:`kind`), ``label`` (French), ``regional_ha``, and
+            ``source`` (the published figure's source and date) for a published
+            envelope; ``region`` (code and name) and, next to an estimate,
+            ``published_ha`` and ``published_source`` when the region has a
+            published figure.
+
+        Examples
+        --------
+        >>> regional_envelope(16_275, pene="perequation").provenance()["label"]
+        'estimation (formule de péréquation des PENE)'
+        """
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "label": _KIND_LABELS[self.kind],
+            "regional_ha": round(self.regional_ha, 4),
+        }
+        reg = self.region
+        if reg is not None:
+            out["region"] = {"code": reg.code, "name": reg.name, "sraddet": reg.sraddet}
+        if self.published and reg is not None:
+            out["source"] = reg.published_source()
+        elif (
+            reg is not None
+            and reg.envelope is not None
+            and tuple(reg.envelope.period) == tuple(self.target_period)
+        ):
+            out["published_ha"] = reg.envelope.published_ha
+            out["published_source"] = reg.published_source()
+        return out
 
     def terms(self) -> pd.DataFrame:
         """Return the terms of the envelope as a table with French labels.
@@ -291,21 +362,28 @@ class Envelope:
         [16275.0, 8137.5, -727.54, 0.0]
         """
         ref = f"{self.reference_period[0]}-{self.reference_period[1]}"
-        if self.reduction is None:
+        if self.published:
+            gross_label = "Enveloppe publiée par la région (PENE déjà déduits)"
+        elif self.reduction is None:
             gross_label = "Enveloppe brute (donnée en ha)"
         else:
             gross_label = f"Enveloppe brute (réduction de {_fr(100 * self.reduction, 2)} %)"
         pene_label = {
             "none": "PENE (non déduits)",
             "hectares": "PENE (part régionale donnée en ha)",
-            "perequation": "PENE (péréquation nationale)",
+            "perequation": "PENE (péréquation nationale, estimation)",
+            "included": "PENE (inclus dans l'enveloppe publiée)",
         }[self.pene_mode]
+        regional_label = {
+            "published": "Enveloppe régionale (publiée)",
+            "estimate": "Enveloppe régionale (estimation)",
+        }.get(self.kind, "Enveloppe régionale")
         rows = [
             (f"Consommation de référence {ref}", self.reference_ha),
             (gross_label, self.gross_ha),
             (pene_label, -self.pene_ha),
             (f"Tolérance (+{_fr(100 * self.tolerance, 0)} %)", self.tolerance_ha),
-            ("Enveloppe régionale", self.regional_ha),
+            (regional_label, self.regional_ha),
             ("Réserve régionale (projets d'envergure régionale)", -self.reserve_ha),
             ("Enveloppe répartie entre territoires", self.distributed_ha),
             (
@@ -326,12 +404,19 @@ class Envelope:
         --------
         >>> text = regional_envelope(16_275, pene="perequation").explain()
         >>> print(text[text.index("Enveloppe régionale"):])  # doctest: +ELLIPSIS
-        Enveloppe régionale 2021-2030 : 7 409,96 ha, soit un effort de 54,47 %...
+        Enveloppe régionale 2021-2030 (estimation) : 7 409,96 ha, soit un effort de 54,47 %...
         """
         ref = f"{self.reference_period[0]}-{self.reference_period[1]}"
         tgt = f"{self.target_period[0]}-{self.target_period[1]}"
         parts = [f"Profil juridique : {self.profile.title}."]
-        if self.reduction is None:
+        reg = self.region
+        if self.published and reg is not None:
+            parts.append(
+                f"Consommation d'ENAF {ref} : {_fr(self.reference_ha)} ha ; enveloppe publiée "
+                f"par la région {reg.name} : {_fr(self.gross_ha)} ha, PENE déjà déduits "
+                f"(source : {reg.published_source()})."
+            )
+        elif self.reduction is None:
             parts.append(
                 f"Consommation d'ENAF {ref} : {_fr(self.reference_ha)} ha ; "
                 f"enveloppe brute donnée directement : {_fr(self.gross_ha)} ha."
@@ -347,7 +432,8 @@ class Envelope:
                 f"PENE : {_fr(self.pene_ha)} ha déduits par péréquation nationale "
                 f"({_fr(self.profile.pene.regions_ha, 0)} ha mutualisés au prorata de "
                 f"{_fr(self.profile.pene.national_reference_ha, 0)} ha consommés par les "
-                "régions dotées d'un SRADDET)."
+                "régions dotées d'un SRADDET) : une estimation, aucune table publiée ne "
+                "donnant cette somme."
             )
         elif self.pene_mode == "hectares":
             parts.append(f"PENE : {_fr(self.pene_ha)} ha déduits (part régionale donnée).")
@@ -357,10 +443,23 @@ class Envelope:
             parts.append(
                 f"Tolérance de +{_fr(100 * self.tolerance, 0)} % : {_fr(self.tolerance_ha)} ha."
             )
+        what = {"published": " (publiée)", "estimate": " (estimation)"}.get(self.kind, "")
         parts.append(
-            f"Enveloppe régionale {tgt} : {_fr(self.regional_ha)} ha, soit un effort de "
+            f"Enveloppe régionale {tgt}{what} : {_fr(self.regional_ha)} ha, soit un effort de "
             f"{_fr(self.effort_pct, 2)} %."
         )
+        if (
+            not self.published
+            and reg is not None
+            and reg.envelope is not None
+            and tuple(reg.envelope.period) == tuple(self.target_period)
+        ):
+            parts.append(
+                f"Enveloppe publiée par la région {reg.name} pour "
+                f"{reg.envelope.period[0]}-{reg.envelope.period[1]} : "
+                f"{_fr(reg.envelope.published_ha)} ha (source : {reg.published_source()}), "
+                "qui fait foi."
+            )
         if self.reserve_ha:
             parts.append(
                 f"Réserve régionale pour les projets d'envergure régionale : "
@@ -419,6 +518,7 @@ def regional_envelope(
     tolerance: float | None = None,
     reference_period: tuple[int, int] | None = None,
     target_period: tuple[int, int] | None = None,
+    region: str | Path | Region | None = None,
 ) -> Envelope:
     """Compute a region's envelope term by term.
 
@@ -460,6 +560,14 @@ def regional_envelope(
         SRADDET (2031-2040, 2041-2050, in net artificialisation: DOMAIN.md §1 says the
         law leaves each decade's figure to the region), given with its
         ``envelope_ha`` or ``reduction``.
+    region : str, path or Region, optional
+        The region: a shipped name (``"hdf"``), an INSEE code (``"32"``, ``"11"``...)
+        or a ``region.toml`` (:func:`zan.regions.load_region`). Without
+        ``reduction`` nor ``envelope_ha``, its published envelope for the target
+        period, when it has one, is the envelope (PENE already taken off; the
+        authority, DOMAIN.md §1); otherwise the envelope is computed as without a
+        region and the published figure, if any for the same period, is shown next
+        to it. The péréquation is refused for a region without a SRADDET.
 
     Returns
     -------
@@ -470,7 +578,10 @@ def regional_envelope(
     ScenarioError
         A parameter out of range, both or neither of exclusive parameters, PENE given
         under a profile that leaves them out of the count, or an envelope that the PENE
-        or the reserve would make negative.
+        or the reserve would make negative; PENE given with a published envelope (it
+        already takes them off).
+    NoSraddetError
+        The péréquation asked for a region without a SRADDET (a ScenarioError).
 
     Examples
     --------
@@ -484,6 +595,13 @@ def regional_envelope(
 
     >>> round(regional_envelope(1000, reserve_share=0.05).distributed_ha, 2)
     475.0
+
+    The envelope Hauts-de-France published (the authority), on a reference measured
+    in a later Cerema release:
+
+    >>> env = regional_envelope(16_290, region="hdf")
+    >>> env.regional_ha, env.kind, round(env.effort_pct, 2)
+    (7410.0, 'published', 54.51)
     """
     prof = load_profile(profile)
     ref = _number("reference_ha", reference_ha, minimum=0.0)
@@ -492,6 +610,24 @@ def regional_envelope(
             "give either 'reduction' or 'envelope_ha', not both "
             f"(got reduction={reduction!r}, envelope_ha={envelope_ha!r})"
         )
+    reg = None if region is None else region_info(region)
+    tgt_period = _period("target_period", target_period or prof.periods.target)
+    published = (
+        reg is not None
+        and reduction is None
+        and envelope_ha is None
+        and reg.envelope is not None
+        and tuple(reg.envelope.period) == tgt_period
+    )
+    if published:
+        assert reg is not None and reg.envelope is not None
+        if pene is not None and not (isinstance(pene, str) and pene.lower() == "none"):
+            raise ScenarioError(
+                f"'pene' is {pene!r} but the published envelope of {reg.name} already takes "
+                "the region's PENE contribution off; remove 'pene' (or give 'reduction' to "
+                "compute an estimate instead)"
+            )
+        envelope_ha = reg.envelope.published_ha
     if envelope_ha is not None:
         red = None
         gross = _number("envelope_ha", envelope_ha, minimum=0.0)
@@ -500,8 +636,10 @@ def regional_envelope(
         red = _number("reduction", red, minimum=0.0, maximum=1.0, hint="write 0.5 for -50 %")
         gross = ref * (1.0 - red)
 
-    mode: Literal["none", "hectares", "perequation"]
-    if pene is None or (isinstance(pene, str) and pene.lower() == "none"):
+    mode: Literal["none", "hectares", "perequation", "included"]
+    if published:
+        mode, pene_ha = "included", 0.0
+    elif pene is None or (isinstance(pene, str) and pene.lower() == "none"):
         mode, pene_ha = "none", 0.0
     elif not prof.pene.counted:
         raise ScenarioError(
@@ -513,6 +651,7 @@ def regional_envelope(
             raise ScenarioError(
                 f"'pene' must be a number of hectares, 'perequation' or 'none' (got {pene!r})"
             )
+        check_perequation(reg.code if reg is not None else None)
         mode = "perequation"
         pene_ha = pene_perequation_ha(
             ref if region_reference_ha is None else region_reference_ha,
@@ -558,7 +697,7 @@ def regional_envelope(
     return Envelope(
         profile=prof,
         reference_period=_period("reference_period", reference_period or prof.periods.reference),
-        target_period=_period("target_period", target_period or prof.periods.target),
+        target_period=tgt_period,
         reference_ha=ref,
         reduction=red,
         gross_ha=gross,
@@ -572,7 +711,18 @@ def regional_envelope(
         distributed_ha=regional - reserve,
         garantie_communes=n_gar,
         garantie_ha=n_gar * prof.garantie_communale.ha_per_commune,
+        region=reg,
+        published=published,
     )
+
+
+#: French labels of :attr:`Envelope.kind`, for reports and ``sources.json``.
+_KIND_LABELS = {
+    "published": "enveloppe publiée par la région (fait foi)",
+    "estimate": "estimation (formule de péréquation des PENE)",
+    "given": "enveloppe donnée en hectares",
+    "computed": "référence × (1 − réduction)",
+}
 
 
 def _number(

@@ -13,11 +13,13 @@ so ``except ValueError`` keeps working for code that does not know zan::
     │   ├── MembershipError(DataError)             commune → territory links inconsistent
     │   └── PeriodError(DataError)                 years asked for are not in the data
     ├── ScenarioError(ZanError, ValueError)        a scenario file or parameter is wrong
-    │   └── InfeasibleError(ScenarioError)         floors/caps cannot meet the envelope
+    │   ├── InfeasibleError(ScenarioError)         floors/caps cannot meet the envelope
+    │   └── NoSraddetError(ScenarioError)          péréquation asked for a region without SRADDET
     ├── LedgerError(ZanError)                      the land account refuses an operation
     │   └── IntegrityError(LedgerError)            stored entries fail verification
     ├── DownloadError(ZanError, OSError)           fetching official data failed
-    └── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
+    ├── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
+    └── ZanWarning(ZanError, UserWarning)          a warning, not raised: a result to check
 
 Messages follow one grammar: *where* (file, column, row or key), *what* is wrong
 (with the value found), and *how to fix it*, e.g.::
@@ -26,6 +28,10 @@ Messages follow one grammar: *where* (file, column, row or key), *what* is wrong
     pass code_column= to name the commune code column
 
 The CLI turns any :class:`ZanError` into a one-line message and exit status 2.
+
+Warnings that do not stop a run (e.g. every commune taken as eligible to the
+garantie communale for want of a list) are :class:`ZanWarning`; the CLI prints them
+as ``warning: <message>`` on standard error.
 """
 
 from __future__ import annotations
@@ -44,11 +50,13 @@ __all__ = [
     "PeriodError",
     "ScenarioError",
     "InfeasibleError",
+    "NoSraddetError",
     "LedgerError",
     "IntegrityError",
     "DownloadError",
     "MissingDependencyError",
     "Problem",
+    "ZanWarning",
 ]
 
 
@@ -141,6 +149,23 @@ class ScenarioError(ZanError, ValueError):
 
 class InfeasibleError(ScenarioError):
     """Floors and caps cannot be met together with the envelope."""
+
+
+class NoSraddetError(ScenarioError):
+    """The PENE péréquation was asked for a region without a SRADDET.
+
+    Île-de-France (11), Corse (94) and the overseas regions (01-06) have no SRADDET:
+    their PENE share comes from the 2,500 ha set apart for them, not from the
+    péréquation of the 10,000 ha (loi n° 2023-630, DOMAIN.md §1).
+    """
+
+
+class ZanWarning(ZanError, UserWarning):
+    """A result was computed, but on an assumption the user should check.
+
+    Issued with :func:`warnings.warn`, not raised; a ZanError too, so that a
+    warning turned into an error (``-W error``) is handled like zan's other errors.
+    """
 
 
 class LedgerError(ZanError):

@@ -73,6 +73,7 @@ from .allocate import (
 )
 from .envelope import DEFAULT_PROFILE, Envelope, available_profiles, load_profile, regional_envelope
 from .errors import InfeasibleError, ScenarioError, ZanError
+from .garantie import eligibility_warning, garantie_levels, warn
 from .rules import Criterion, Modulation, evaluate_rule, get_rule, rule_names, rule_parameters
 from .sensitivity import SensitivityConfig
 
@@ -127,7 +128,11 @@ class DataConfig(_Model):
 
 #: Optional keys added after scenario hashes were first recorded (in ledgers and
 #: ``sources.json``): left out of the hash while unset, so that those hashes still match.
-_HASHED_WHEN_SET = (("envelope", "target_period"),)
+_HASHED_WHEN_SET = (
+    ("envelope", "target_period"),
+    ("envelope", "region"),
+    ("floors", "garantie_pooling"),
+)
 
 
 class EnvelopeConfig(_Model):
@@ -161,6 +166,12 @@ class EnvelopeConfig(_Model):
     tolerance: float | None = Field(None, ge=0, description="Override the profile's tolerance.")
     national_reference_ha: float | None = Field(
         None, gt=0, description="Override ΣC_ref of the SRADDET regions for the péréquation."
+    )
+    region: str | None = Field(
+        None,
+        description="The region: a shipped name ('hdf'), an INSEE code or a region.toml. "
+        "Without reduction nor envelope_ha, its published envelope is the envelope (PENE "
+        "already off); the péréquation is refused for a region without a SRADDET.",
     )
 
     @field_validator("pene", mode="before")
@@ -297,6 +308,11 @@ class FloorsConfig(_Model):
         None, description="Yes/no column of the territory table; default: every commune."
     )
     eligible: tuple[str, ...] | None = Field(None, description="Eligible commune codes.")
+    garantie_pooling: Literal["commune", "epci"] | None = Field(
+        None,
+        description="'commune' (default): each eligible commune keeps 1 ha on its own; "
+        "'epci': pooled at intercommunal level, at the communes' request (loi 2023-630 art. 4).",
+    )
     ha_per_commune: float | None = Field(
         None, ge=0, description="Hectares per commune (default: the profile's, 1 ha)."
     )
@@ -310,6 +326,11 @@ class FloorsConfig(_Model):
         if self.eligible_column is not None and self.eligible is not None:
             raise ValueError("give either 'eligible_column' or 'eligible', not both")
         return self
+
+    @property
+    def pooling(self) -> str:
+        """The garantie communale's mode: ``garantie_pooling``, ``"commune"`` when unset."""
+        return self.garantie_pooling or "commune"
 
 
 class CapsConfig(_Model):
@@ -584,7 +605,9 @@ def scenario_inputs(scenario: Scenario | str | Path) -> dict[str, Path]:
     Returns
     -------
     dict of str to pathlib.Path
-        ``"scenario"`` (when it was read from a file) and each ``data.*`` file set.
+        ``"scenario"`` (when it was read from a file), each ``data.*`` file set, and
+        ``envelope.region`` (the ``region.toml`` read) when the scenario names a region
+        with published figures.
 
     Examples
     --------
@@ -600,6 +623,9 @@ def scenario_inputs(scenario: Scenario | str | Path) -> dict[str, Path]:
         value = getattr(sc.data, key, None)
         if value:
             out[f"data.{key}"] = _resolve(sc, value, f"data.{key}")
+    region = _region(sc)
+    if region is not None and region.file is not None:
+        out["envelope.region"] = Path(region.file)
     return out
 
 
@@ -613,6 +639,7 @@ def _check_files(sc: Scenario) -> None:
             _resolve(sc, c.params["table"], f"criteria[{i}].params.table")
     if sc.envelope.profile.endswith(".toml"):
         _resolve(sc, sc.envelope.profile, "envelope.profile")
+    _region(sc)
 
 
 # ============================================================================ running
@@ -635,6 +662,8 @@ class PreparedScenario:
         Territory table of the last level.
     floors, caps, garantie : pandas.Series
         Per territory of the last level (ha).
+    warnings : tuple of str
+        Warnings in French on the run's assumptions (see :attr:`zan.Allocation.warnings`).
     """
 
     scenario: Scenario
@@ -647,6 +676,7 @@ class PreparedScenario:
     floors: pd.Series
     caps: pd.Series
     garantie: pd.Series
+    warnings: tuple[str, ...] = ()
 
 
 def _load_territories(sc: Scenario) -> Any:
@@ -748,17 +778,48 @@ def _commune_table(sc: Scenario, territories: Any) -> pd.DataFrame:
                 f"{', '.join(extra[:3])}); give [data] passage to align the COG vintages"
             )
         m["reference_ha"] = ref_m2.reindex(m.index).to_numpy(np.float64) / 10_000.0
+        if "idreg" in conso.communes.columns:  # the region, for the péréquation check
+            m.attrs["idreg"] = sorted(set(conso.communes["idreg"].dropna().astype(str)))
     else:
         m["reference_ha"] = np.nan
     return m
 
 
+def _region(sc: Scenario) -> Any:
+    """The scenario's ``[envelope] region``, loaded (None when unset)."""
+    from .regions import region_info
+
+    value = sc.envelope.region
+    if value is None:
+        return None
+    arg: Any = _resolve(sc, value, "envelope.region") if value.endswith(".toml") else value
+    try:
+        return region_info(arg)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{sc.source}: key 'envelope.region': {exc}") from exc
+
+
 def _build_envelope(sc: Scenario, communes: pd.DataFrame, garantie_n: int) -> Envelope:
+    from .regions import check_perequation
+
     e = sc.envelope
+    region = _region(sc)
+    published = region is not None and e.reduction is None and e.envelope_ha is None
+    if region is None and e.pene == "perequation":
+        # no region named: the consumption file's region code, when it has one
+        for code in communes.attrs.get("idreg", []):
+            try:
+                check_perequation(code)
+            except ScenarioError as exc:
+                raise type(exc)(
+                    f"{sc.source}: key 'envelope.pene': the consumption file's {exc}"
+                ) from exc
     if e.reference_ha is not None:
         reference = e.reference_ha
     elif communes["reference_ha"].notna().all():
         reference = float(communes["reference_ha"].sum())
+    elif published and region.reference is not None:
+        reference = region.reference.ha
     elif e.envelope_ha is not None and e.pene != "perequation":
         reference = float("nan")
     else:
@@ -784,9 +845,10 @@ def _build_envelope(sc: Scenario, communes: pd.DataFrame, garantie_n: int) -> En
             tolerance=e.tolerance,
             reference_period=_reference_period(sc),
             target_period=e.target_period,
+            region=region,
         )
     except ScenarioError as exc:
-        raise ScenarioError(f"{sc.source}: key 'envelope': {exc}") from exc
+        raise type(exc)(f"{sc.source}: key 'envelope': {exc}") from exc
 
 
 def _criteria_with_tables(sc: Scenario) -> list[Criterion]:
@@ -870,7 +932,12 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
     ha_gar = (
         prof.garantie_communale.ha_per_commune if fl.ha_per_commune is None else fl.ha_per_commune
     )
+    warnings: list[str] = []
     if fl.garantie_communale:
+        try:
+            garantie_levels(levels, fl.pooling)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{sc.source}: key 'floors.garantie_pooling': {exc}") from exc
         try:
             if fl.eligible_column is not None:
                 if fl.eligible_column not in communes.columns:
@@ -886,6 +953,8 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
             k = "floors.eligible_column" if fl.eligible_column else "floors.eligible"
             raise ScenarioError(f"{sc.source}: key {k!r}: {exc}") from exc
         n_gar = int(round(per_commune.sum() / ha_gar)) if ha_gar > 0 else 0
+        if fl.eligible_column is None and fl.eligible is None:
+            warnings.append(eligibility_warning(len(communes), ha_gar))
     else:
         per_commune = pd.Series(0.0, index=communes.index)
         n_gar = 0
@@ -910,7 +979,7 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
         caps = np.minimum(caps, sc.caps.share_of_reference * ref.fillna(0.0))
     criteria = _criteria_with_tables(sc)
     _check_criteria(sc, criteria, tables)
-    return PreparedScenario(
+    prepared = PreparedScenario(
         scenario=sc,
         territories=territories,
         communes=communes,
@@ -921,7 +990,11 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
         floors=pd.Series(floors, index=table.index),
         caps=pd.Series(caps, index=table.index),
         garantie=garantie,
+        warnings=tuple(warnings),
     )
+    for text in prepared.warnings:
+        warn(text)
+    return prepared
 
 
 def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocation:
@@ -967,6 +1040,7 @@ def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocati
                 rounding=a.rounding,
                 normalise=a.normalise,
                 name=sc.scenario.name,
+                garantie_pooling=sc.floors.pooling,
             )
         else:
             result = allocate(
@@ -982,12 +1056,18 @@ def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocati
                 normalise=a.normalise,
                 scale_targets=a.scale_targets,
                 name=sc.scenario.name,
+                garantie_pooling=sc.floors.pooling,
             )
     except InfeasibleError as exc:
         raise InfeasibleError(f"{sc.source}: key 'floors': {exc}") from exc
     except ScenarioError as exc:
         raise ScenarioError(f"{sc.source}: {exc}") from exc
-    return dataclasses.replace(result, scenario_hash=sc.hash, territories=prep.territories)
+    return dataclasses.replace(
+        result,
+        scenario_hash=sc.hash,
+        territories=prep.territories,
+        warnings=tuple(result.warnings) + tuple(prep.warnings),
+    )
 
 
 def sensitivity(

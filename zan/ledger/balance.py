@@ -19,7 +19,15 @@ For an account and a date (entries whose date of effect is on or before it):
   year consumption went over it when it already has; empty when the pace is zero).
 
 The region is the sum of the territory, garantie and reserve accounts (its envelope
-is the regional envelope); the PENE forfait is shown apart. Each period is balanced
+is the regional envelope); the PENE forfait is shown apart. Its row puts the region's
+**contribution** to the national PENE forfait (``envelope_ha``: what the péréquation,
+or the published envelope, took off the regional envelope) and the **PENE
+consumption located in the region** (``consumed_ha``: :meth:`Ledger.record_pene`)
+side by side. PENE consumption is counted nationally, in the 12,500 ha forfait, and
+is not capped by the region's contribution (loi n° 2023-630; DOMAIN.md §1): the row's
+``status`` is ``national`` (never ``exceeded`` or ``will_exceed``), it has no
+``runs_out_year``, and its ``remaining_ha`` (contribution − PENE located in the
+region) may be negative without anything being exceeded. Each period is balanced
 on its own entries (``period=``: 2021-2030 by default, 2031-2040, 2041-2050 once
 allocated).
 """
@@ -41,7 +49,15 @@ from .store import _read_snapshot
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Ledger
 
-__all__ = ["BALANCE_COLUMNS", "balances", "history", "map_frame", "balance_map", "STATUS_LABELS"]
+__all__ = [
+    "BALANCE_COLUMNS",
+    "PENE_STATUS",
+    "balances",
+    "history",
+    "map_frame",
+    "balance_map",
+    "STATUS_LABELS",
+]
 
 #: Columns of the balance table, in order.
 BALANCE_COLUMNS: tuple[str, ...] = (
@@ -62,6 +78,9 @@ BALANCE_COLUMNS: tuple[str, ...] = (
     "runs_out_year",
 )
 _TOL_M2 = 0.5
+#: Status of the PENE account: counted nationally, not capped by the region's
+#: contribution (loi n° 2023-630), so never ``exceeded``.
+PENE_STATUS = "national"
 #: Columns of the per-account sums.
 _KINDS = ("allocation", "reserve_grant", "transfer", "consumption", "pene", "project")
 
@@ -159,6 +178,11 @@ def _table(
         },
         index=pd.Index(keys, name="code"),
     )
+    # PENE: the contribution and the PENE located in the region side by side, no cap
+    pene = types == "pene"
+    if pene.any():
+        out.loc[pene, "status"] = PENE_STATUS
+        out.loc[pene, "runs_out_year"] = pd.NA
     return out
 
 
@@ -197,8 +221,12 @@ def balances(
     pandas.DataFrame
         Indexed by account ``code`` (territories, then ``reserve``, ``pene``,
         ``region``), columns :data:`BALANCE_COLUMNS`; ``.attrs`` hold the
-        ``period``, its ``metric``, ``at``, ``last_year`` observed and
-        ``regional_envelope_ha``.
+        ``period``, its ``metric``, ``at``, ``last_year`` observed,
+        ``regional_envelope_ha``, and ``pene_contribution_ha`` and
+        ``pene_located_ha`` (the PENE row's envelope and consumption: the region's
+        contribution to the national forfait and the PENE consumption located in
+        the region, side by side; the row's status is :data:`PENE_STATUS`, never
+        ``exceeded``).
 
     Examples
     --------
@@ -253,6 +281,8 @@ def balances(
         at=at_text,
         last_year=last,
         regional_envelope_ha=float(out.loc["region", "envelope_ha"]) if region else None,
+        pene_contribution_ha=float(out.loc[out["account_type"] == "pene", "envelope_ha"].sum()),
+        pene_located_ha=float(out.loc[out["account_type"] == "pene", "consumed_ha"].sum()),
         source=ledger.source,
     )
     return out

@@ -20,6 +20,7 @@ import pandas as pd
 from .._write import Sheet, write_csv, write_workbook
 from ..errors import DataError
 from ..measure.consumption import STATUS_LABELS
+from .balance import PENE_STATUS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Ledger
@@ -37,6 +38,9 @@ __all__ = [
     "LedgerReport",
     "report_data",
 ]
+
+#: French label of the PENE account's status (counted nationally, not capped).
+PENE_STATUS_LABEL = "Décompté au niveau national (non plafonné)"
 
 #: French headers of the balance table.
 BALANCE_HEADERS: dict[str, str] = {
@@ -132,7 +136,8 @@ def french_balance(table: pd.DataFrame) -> pd.DataFrame:
     net = table.attrs.get("metric") == "net_artificialisation"
     out = table.reset_index()
     if "status" in out:
-        out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
+        labels = {**STATUS_LABELS, PENE_STATUS: PENE_STATUS_LABEL}
+        out["status"] = out["status"].map(labels).fillna(out["status"])
     if "account_type" in out:
         out["account_type"] = (
             out["account_type"].map(ACCOUNT_TYPE_LABELS).fillna(out["account_type"])

@@ -3,8 +3,9 @@
 The legal reference is the consumption of the ten calendar years 2011-2020, i.e.
 the ten annual flows ``naf11art12`` ... ``naf20art21`` of the Cerema file; the
 target period is 2021-2030 and the allowed consumption is
-``reference × (1 − reduction)`` with a 50 % reduction by default (loi 2021-1104
-art. 191 and 194; periods as computed by the State's tool, DOMAIN.md §1).
+``max(reference × (1 − reduction), 1 ha)`` with a 50 % reduction by default (loi
+2021-1104 art. 191 and 194; periods and the 1 ha floor as computed by the State's
+tool, Mon Diagnostic Artificialisation, DOMAIN.md §1).
 
 Quantities are summed in m² (integers in the Cerema file, so sums are exact) and
 converted to hectares at the end: the total over territories equals the total
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "REFERENCE_PERIOD",
     "TARGET_PERIOD",
+    "ALLOWED_FLOOR_HA",
     "STATUS_LABELS",
     "consumption",
     "trajectory",
@@ -37,6 +39,9 @@ __all__ = [
 REFERENCE_PERIOD: tuple[int, int] = (2011, 2020)
 #: Target period of the first decade: 2021-2030.
 TARGET_PERIOD: tuple[int, int] = (2021, 2030)
+#: Floor of the allowed consumption computed by the State's tool (Mon Diagnostic
+#: Artificialisation): allowed = max(reference × (1 − reduction), 1 ha) (DOMAIN.md §1).
+ALLOWED_FLOOR_HA: float = 1.0
 
 #: French labels of the trajectory statuses, for maps and reports.
 STATUS_LABELS: dict[str, str] = {
@@ -317,10 +322,14 @@ def trajectory(
     target: str | tuple[int, int] = TARGET_PERIOD,
     allowed: pd.Series | None = None,
     missing: Missing = "raise",
+    floor_ha: float = ALLOWED_FLOOR_HA,
 ) -> pd.DataFrame:
     """Trajectory of each territory against its allowed 2021-2030 consumption.
 
-    ``allowed_ha = reference_ha × (1 − reduction)``; the consumption since 2021 uses
+    ``allowed_ha = max(reference_ha × (1 − reduction), floor_ha)`` with a 1 ha floor
+    by default, as the State's tool (Mon Diagnostic Artificialisation) computes it
+    (DOMAIN.md §1); ``allowed_floor_applied`` says where the floor raised the
+    amount. The consumption since 2021 uses
     every year of the file from the start of the target period; its annual pace,
     projected over the ten years of the target period, gives ``projected_2030_ha``.
     The status is ``exceeded`` when the consumption since 2021 is already above the
@@ -343,14 +352,22 @@ def trajectory(
     allowed : pandas.Series, optional
         The allowed consumption of each territory in ha, e.g. the ``envelope_ha`` of
         an :class:`~zan.Allocation` at the same level; it replaces
-        ``reference_ha × (1 − reduction)``.
+        ``max(reference_ha × (1 − reduction), floor_ha)`` as it is: the floor is
+        not applied to it (an allocation carries its own floors, e.g. the
+        garantie communale).
     missing : {"raise", "zero", "ignore"}, default "raise"
         See :func:`consumption`.
+    floor_ha : float, default 1.0
+        Smallest allowed consumption of a territory, in ha: the State's tool
+        computes ``max(reference × (1 − reduction), 1 ha)`` (DOMAIN.md §1,
+        :data:`ALLOWED_FLOOR_HA`). ``0`` turns the floor off (the bare
+        ``reference × (1 − reduction)`` of the law's text).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``code``: ``nom``, ``reference_ha``, ``allowed_ha``,
+        ``allowed_floor_applied`` (bool: the floor raised ``allowed_ha``),
         ``consumed_since_2021_ha``, ``annual_rate_since_2021_ha``,
         ``projected_2030_ha``, ``used_pct``, ``projected_pct``, ``status``.
         The column names keep "2021" and "2030" whatever the target period; its
@@ -359,7 +376,7 @@ def trajectory(
     Raises
     ------
     ScenarioError
-        When ``reduction`` is not between 0 and 1.
+        When ``reduction`` is not between 0 and 1, or ``floor_ha`` is negative.
     PeriodError
         When the file does not cover the reference period or the first target year.
 
@@ -372,7 +389,28 @@ def trajectory(
     True
     >>> sorted(set(t["status"]) - {"on_track", "will_exceed", "exceeded"})
     []
+
+    A commune whose halved reference is under 1 ha is allowed 1 ha, unless
+    ``floor_ha=0``:
+
+    >>> c = trajectory(conso, level="commune", reduction=0.5)
+    >>> bool((c["allowed_ha"] >= 1.0).all())
+    True
+    >>> bool((c.loc[c["allowed_floor_applied"], "reference_ha"] * 0.5 < 1.0).all())
+    True
+    >>> bool(trajectory(conso, level="commune", floor_ha=0)["allowed_floor_applied"].any())
+    False
     """
+    if (
+        not isinstance(floor_ha, int | float)
+        or isinstance(floor_ha, bool)
+        or not floor_ha >= 0
+        or np.isinf(floor_ha)
+    ):
+        raise ScenarioError(
+            f"'floor_ha' must be a number of hectares >= 0 (got {floor_ha!r}); write 1.0 for "
+            "the State's tool's 1 ha floor or 0 to turn it off"
+        )
     if not isinstance(reduction, int | float) or not 0 <= reduction <= 1 or np.isnan(reduction):
         raise ScenarioError(
             f"'reduction' must be between 0 and 1 (got {reduction!r}); write 0.5 for a 50 % reduction"
@@ -407,8 +445,11 @@ def trajectory(
     out = pd.DataFrame(index=ref.index)
     out["nom"] = ref["nom"]
     out["reference_ha"] = ref["total_ha"]
-    if allowed is None:
-        out["allowed_ha"] = out["reference_ha"] * (1.0 - reduction)
+    floored = allowed is None
+    if floored:
+        raw = out["reference_ha"] * (1.0 - reduction)
+        out["allowed_ha"] = raw.clip(lower=float(floor_ha))
+        out["allowed_floor_applied"] = (raw < float(floor_ha)).to_numpy()
     else:
         allowed = pd.Series(allowed, dtype="float64")
         absent = out.index.difference(allowed.index)
@@ -418,6 +459,8 @@ def trajectory(
                 "give the envelope of every territory of the level (e.g. allocation.table['envelope_ha'])"
             )
         out["allowed_ha"] = allowed.reindex(out.index)
+        out["allowed_floor_applied"] = False
+    out["allowed_floor_applied"] = out["allowed_floor_applied"].astype(bool)
     out["consumed_since_2021_ha"] = since["total_ha"].reindex(out.index)
     out["annual_rate_since_2021_ha"] = out["consumed_since_2021_ha"] / n_years
     out["projected_2030_ha"] = out["annual_rate_since_2021_ha"] * target_years
@@ -442,6 +485,7 @@ def trajectory(
         target=(tgt_start, tgt_end),
         observed=(tgt_start, since_end),
         reduction=reduction,
+        floor_ha=float(floor_ha) if floored else None,
         source=conso.source,
     )
     return out

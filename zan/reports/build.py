@@ -845,7 +845,20 @@ def _meta(ctx: ReportContext) -> dict[str, Any]:
         "generated_iso": ctx.generated.isoformat(),
         "version": __version__,
         "rounding": f"{alloc.resolution:g} ha",
+        "warnings": list(getattr(alloc, "warnings", ())),
+        "garantie_pooling": _POOLING_FR.get(getattr(alloc, "garantie_pooling", "commune"), ""),
+        "envelope_kind": env.provenance()["label"] if env is not None else "",
+        "envelope_source": env.provenance().get("source", "") if env is not None else "",
     }
+
+
+#: How the garantie communale applies, as the reports say it (zan.garantie).
+_POOLING_FR = {
+    "commune": "par commune : chaque commune éligible garde au moins 1 ha "
+    "(loi n° 2023-630, art. 4)",
+    "epci": "mutualisée à l'échelle intercommunale, à la demande des communes (loi n° 2023-630, "
+    "art. 4)",
+}
 
 
 # ============================================================================ region
