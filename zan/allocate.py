@@ -1652,6 +1652,9 @@ class Allocation:
     territories : Territories or None
         The territories it was computed on, when known (default source of geometries
         for :meth:`to_gpkg` and :meth:`to_parquet`).
+    unassigned : pandas.DataFrame or None
+        Communes outside every territory of an added level (receiving territories,
+        :mod:`zan.scenario_levels`), left out of the allocation and listed here.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -1669,6 +1672,7 @@ class Allocation:
     name: str | None = None
     scenario_hash: str | None = field(default=None)
     territories: Any = field(default=None)
+    unassigned: Any = field(default=None)
 
     # ------------------------------------------------------------------ access
     @property
@@ -2312,6 +2316,8 @@ def write_allocation(
     """Write an allocation's outputs into a folder: table, layers and map.
 
     Writes ``allocation.csv`` (the last level, hectares to 4 decimals),
+    ``communes_hors_territoires.csv`` (when allocating at an added level: the communes
+    outside every territory of it, :attr:`Allocation.unassigned`),
     ``allocation.gpkg`` (one layer per level, with geometry), ``carte.html`` (an
     offline choropleth of ``envelope_ha`` whose popups explain each figure) and,
     with ``png=True``, ``carte.png``. Every file is written atomically.
@@ -2345,6 +2351,11 @@ def write_allocation(
 
     out = Path(out)
     written = [alloc.to_csv(out / "allocation.csv")]
+    if alloc.unassigned is not None:  # communes outside every receiving territory, listed
+        from ._write import write_csv
+        from .levels import UNASSIGNED_FILE
+
+        written.append(write_csv(alloc.unassigned, out / UNASSIGNED_FILE))
     if alloc.territories is not None:
         written.append(alloc.to_gpkg(out / "allocation.gpkg"))
         title = (

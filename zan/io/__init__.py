@@ -7,15 +7,18 @@
 
 from .cog import AlignResult, align, read_passage
 from .consumption import DESTINATIONS, Consumption, read_consumption
+from .levels import LevelTable, read_level_table
 from .territories import read_communes, read_membership
 
 __all__ = [
     "AlignResult",
     "Consumption",
     "DESTINATIONS",
+    "LevelTable",
     "align",
     "read_communes",
     "read_consumption",
+    "read_level_table",
     "read_membership",
     "read_passage",
 ]
