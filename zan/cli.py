@@ -493,7 +493,9 @@ def allocate_cmd(scenario, out, png, overrides):
     click.echo("")
     _print_table(alloc.table[["nom", "reference_ha", "envelope_ha", "reduction_pct", "bound"]])
     if alloc.unassigned is not None:  # an added level: envelopes side by side, outsiders listed
-        click.echo(envelope_comparison(alloc))
+        side_by_side = envelope_comparison(alloc)
+        click.echo(side_by_side)
+        _notes([n for n in alloc.notes if n != side_by_side])
     for path in write_allocation(alloc, out, png=png, inputs=scenario_inputs(scenario)):
         click.echo(f"written: {path}")
 
