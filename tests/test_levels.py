@@ -254,3 +254,12 @@ def test_cli_consumption_by_an_added_level(tmp_path):
     table = pd.read_csv(tmp_path / "c.csv", index_col=0)
     assert list(table.index) == ["T1", "hors_bassin"]
     assert table.loc["hors_bassin", "nom"] == "Hors territoires de réception"
+
+
+def test_atlas_maps_an_added_level_without_a_status_for_the_outsiders(tmp_path):
+    from zan.maps import scenario_atlas
+
+    path = _level_scenario(tmp_path)
+    page = scenario_atlas([path], tmp_path / "atlas.html")
+    assert (tmp_path / "atlas.html").read_text(encoding="utf-8") == page
+    assert "Trajectoire au regard de l" in page and "non renseign" in page
