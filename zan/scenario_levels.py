@@ -11,7 +11,10 @@ scenario adds it by naming its two tables (:func:`zan.io.levels.read_level_table
 
 The level is then a level like ``epci`` (``allocation.level = "sraddet"``, in a
 cascade, in reports). Communes outside every territory of the level are left out of
-an allocation at that level and listed (:attr:`zan.Allocation.unassigned`).
+an allocation at that level and listed (:attr:`zan.Allocation.unassigned`): their
+reference consumption still counts in the regional reference (when the envelope is
+computed from it), but they get no territory envelope and no garantie communale floor
+of a territory; what they would need stays at regional level.
 """
 
 from __future__ import annotations
