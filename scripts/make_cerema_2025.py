@@ -168,7 +168,8 @@ def make_cerema_2025(
             inc[i] = -r
     out = pd.concat([out, pd.DataFrame(flows), pd.DataFrame(parts)], axis=1)
     for name, (first, last) in TOTALS.items():
-        out[name] = sum(flows[f"naf{y % 100:02d}art{y % 100 + 1:02d}"] for y in range(first, last + 1))
+        years = range(first, last + 1)
+        out[name] = sum(flows[f"naf{y % 100:02d}art{y % 100 + 1:02d}"] for y in years)
     surf = np.rint(rng.lognormal(np.log(7.5e6), 0.6, size=n)).astype(np.int64)
     surf = np.maximum(surf, out["naf11art25"].to_numpy() * 4 + 100_000)
     out["surfcom2025"] = surf

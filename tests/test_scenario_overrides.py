@@ -55,6 +55,8 @@ def test_relative_paths_resolve_against_the_current_folder(tmp_path, monkeypatch
     assert out["data"]["levels"]["s"]["membership"] == str(tmp_path / "m.csv")
     assert out["scenario"]["name"] == "n.csv"  # not a path key
     assert is_path_key("criteria[2].params.table") and not is_path_key("envelope.reduction")
+    with pytest.raises(ScenarioError, match="--set data.consumption=: empty path"):
+        apply_overrides({}, parse_overrides(["data.consumption="]))
 
 
 def test_override_changes_the_value_and_the_hash():

@@ -278,7 +278,8 @@ def _check_rates(rates: np.ndarray, codes: pd.Index, *, rule: str, source: str) 
         first = codes[bad][0]
         raise ScenarioError(
             f"rule {rule!r}: {source} holds reduction rates outside [0, 1] "
-            f"(e.g. {first}: {float(rates[bad][0])!r}); write 0.5 for a 50 % reduction (or 50 with percent = true)"
+            f"(e.g. {first}: {float(rates[bad][0])!r}); write 0.5 for a 50 % reduction "
+            "(or 50 with percent = true)"
         )
 
 

@@ -1,4 +1,4 @@
-"""``[data.levels.<name>]``: territory levels a scenario adds from a territory and a membership table.
+"""``[data.levels.<name>]``: levels a scenario adds from a territory and a membership table.
 
 A receiving territory of a SRADDET (DOMAIN.md §1) is not an administrative level: a
 scenario adds it by naming its two tables (:func:`zan.io.levels.read_level_table`)::

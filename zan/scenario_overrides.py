@@ -123,6 +123,8 @@ def _as_path(key: str, value: Any, cwd: Path) -> Any:
         return value
     if key == "envelope.profile" and not value.endswith(".toml"):
         return value  # a profile name, not a file
+    if not value.strip():
+        raise ScenarioError(f"--set {key}=: empty path; give the file, e.g. --set {key}=PATH")
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else (cwd / path).resolve())
 
