@@ -45,3 +45,12 @@ def test_wheel_ships_demo_and_package_data(tmp_path):
     for sub in ("maps/static", "nomenclature", "profiles", "reports/templates"):
         shipped = {p.name for p in (ROOT / "zan" / sub).iterdir() if p.is_file() and p.suffix != ".py"}
         assert {f"zan/{sub}/{n}" for n in shipped} <= names, sub
+    # the per-region reference tables (SRADDET Hauts-de-France) and the scenarios that use them
+    regions = {
+        p.relative_to(ROOT / "data").as_posix()
+        for p in (ROOT / "data" / "regions").rglob("*")
+        if p.is_file()
+    }
+    assert {"regions/hdf/territoires_sraddet_hdf_2024.csv", "regions/hdf/SOURCES.md"} <= regions
+    assert {f"zan/_data/{n}" for n in regions} <= names
+    assert "zan/_data/scenarios/hdf_sraddet_2024.toml" in names

@@ -28,7 +28,7 @@ from . import errors
 from ._show_versions import show_versions
 from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
 from .crs import LAMBERT93, to_projected
-from .datasets import get_path
+from .datasets import get_path, region_path
 from .envelope import Envelope, load_profile, regional_envelope
 from .errors import (
     CRSError,
@@ -47,13 +47,16 @@ from .errors import (
 from .io import (
     AlignResult,
     Consumption,
+    LevelTable,
     align,
     clip_destinations,
     read_communes,
     read_consumption,
+    read_level_table,
     read_membership,
     read_passage,
 )
+from .levels import add_level, unassigned_communes
 from .measure.consumption import STATUS_LABELS, consumption, trajectory
 from .regions import load_region
 from .rules import Criterion, register_rule, rule_names
@@ -70,6 +73,7 @@ __all__ = [
     "LAMBERT93",
     "to_projected",
     "get_path",
+    "region_path",
     "read_communes",
     "read_membership",
     "read_consumption",
@@ -79,6 +83,10 @@ __all__ = [
     "Consumption",
     "clip_destinations",
     "Territories",
+    "read_level_table",
+    "LevelTable",
+    "add_level",
+    "unassigned_communes",
     # measure
     "consumption",
     "trajectory",

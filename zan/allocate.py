@@ -1601,6 +1601,9 @@ class Allocation:
         Warnings in French on the assumptions of the run (e.g. every commune taken
         as eligible to the garantie communale for want of a list); written into
         ``sources.json`` and the reports, printed by the CLI.
+    unassigned : pandas.DataFrame or None
+        Communes outside every territory of an added level (receiving territories,
+        :mod:`zan.scenario_levels`), left out of the allocation and listed here.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -1620,6 +1623,7 @@ class Allocation:
     territories: Any = field(default=None)
     garantie_pooling: str = "commune"
     warnings: tuple[str, ...] = ()
+    unassigned: Any = field(default=None)
 
     # ------------------------------------------------------------------ access
     @property
@@ -2290,6 +2294,8 @@ def write_allocation(
     """Write an allocation's outputs into a folder: table, layers and map.
 
     Writes ``allocation.csv`` (the last level, hectares to 4 decimals),
+    ``communes_hors_territoires.csv`` (when allocating at an added level: the communes
+    outside every territory of it, :attr:`Allocation.unassigned`),
     ``allocation.gpkg`` (one layer per level, with geometry), ``carte.html`` (an
     offline choropleth of ``envelope_ha`` whose popups explain each figure) and,
     with ``png=True``, ``carte.png``. Every file is written atomically.
@@ -2323,6 +2329,11 @@ def write_allocation(
 
     out = Path(out)
     written = [alloc.to_csv(out / "allocation.csv")]
+    if alloc.unassigned is not None:  # communes outside every receiving territory, listed
+        from ._write import write_csv
+        from .levels import UNASSIGNED_FILE
+
+        written.append(write_csv(alloc.unassigned, out / UNASSIGNED_FILE))
     if alloc.territories is not None:
         written.append(alloc.to_gpkg(out / "allocation.gpkg"))
         title = (

@@ -132,7 +132,51 @@ _grouping_options = [
     click.option(
         "--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file."
     ),
+    click.option(
+        "--level-table",
+        "level_tables",
+        nargs=3,
+        multiple=True,
+        metavar="NAME TERRITORIES MEMBERSHIP",
+        help="Add a level (e.g. a SRADDET's receiving territories) from a territory table and "
+        "a commune → territory table, then --by NAME; 'region:hdf/<file>' names a shipped "
+        "table (zan.datasets.region_files). Communes outside every territory: row hors_NAME.",
+    ),
 ]
+
+
+def _add_levels(grouping, level_tables):
+    """Add the ``--level-table`` levels to the territories or the membership table."""
+    if not level_tables:
+        return grouping
+    from .datasets import data_path
+    from .io.levels import read_level_table
+    from .levels import add_level, membership_with_level
+
+    if grouping is None:
+        raise click.UsageError("--level-table needs --territories or --membership")
+    for name, terr, members in level_tables:
+        table = read_level_table(data_path(terr), data_path(members), name=name)
+        if hasattr(grouping, "communes"):
+            grouping = add_level(grouping, table)
+        else:
+            grouping = membership_with_level(grouping, table)
+    return grouping
+
+
+def _echo_unassigned(grouping, level) -> None:
+    """One line on the communes outside every territory of an added level."""
+    from .levels import outside_code
+
+    added = getattr(grouping, "membership", grouping)
+    if added is None or level not in added.attrs.get("level_tables", {}):
+        return
+    members = grouping.assignment(level) if hasattr(grouping, "assignment") else added[level]
+    n = int((members.astype(str) == outside_code(level)).sum())
+    click.echo(
+        f"{n} commune(s) outside every territory of level {level!r}: "
+        + (f"counted in the row {outside_code(level)}" if n else "none")
+    )
 
 
 def _with_options(options):
@@ -144,14 +188,38 @@ def _with_options(options):
     return decorate
 
 
+_SET_HELP = (
+    "Override a scenario value, e.g. --set data.consumption=conso_com.csv "
+    "--set envelope.reduction=0.55 (dotted key, repeatable; TOML values, else text; "
+    "relative paths from the current folder). Checked like the file; the scenario hash "
+    "changes (a different run)."
+)
+
+
+def _set_option(f):
+    """``--set KEY=VALUE`` (repeatable) for every command that takes a scenario."""
+    return click.option("overrides", "--set", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)(f)
+
+
+def _scenario(path, overrides):
+    """The scenario file, or the loaded Scenario when ``--set`` overrides values."""
+    if not overrides:
+        return path
+    from .scenario import load_scenario
+    from .scenario_overrides import parse_overrides
+
+    return load_scenario(path, overrides=parse_overrides(overrides))
+
+
 def _measure(
-    measure, file, *, territories, membership, code_column, passage, out, **kwargs
+    measure, file, *, territories, membership, code_column, passage, out, level_tables, **kwargs
 ) -> None:
     """Load the grouping and the file, run one measure (``level``, ``missing``... passed
     on), print and write its table."""
-    grouping = _load_grouping(territories, membership, code_column)
+    grouping = _add_levels(_load_grouping(territories, membership, code_column), level_tables)
     conso = _load_consumption(file, passage, grouping)
     _write_table(measure(conso, grouping, **kwargs), out)
+    _echo_unassigned(grouping, kwargs.get("level"))
 
 
 @main.command("consumption")
@@ -452,16 +520,23 @@ def raster_stats_cmd(
     help="Folder for allocation.csv, allocation.gpkg and carte.html.",
 )
 @click.option("--png", is_flag=True, help="Also write a static map (carte.png) for reports.")
-def allocate_cmd(scenario, out, png):
+@_set_option
+def allocate_cmd(scenario, out, png, overrides):
     """Share the regional envelope across territories as a scenario file says."""
     from .allocate import write_allocation
     from .scenario import run_scenario, scenario_inputs
+    from .scenario_levels import envelope_comparison
 
+    scenario = _scenario(scenario, overrides)
     alloc = run_scenario(scenario)
     click.echo(alloc.envelope.explain() if alloc.envelope is not None else "")
     _print_table(alloc.summary().set_index("terme"))
     click.echo("")
     _print_table(alloc.table[["nom", "reference_ha", "envelope_ha", "reduction_pct", "bound"]])
+    if alloc.unassigned is not None:  # an added level: envelopes side by side, outsiders listed
+        side_by_side = envelope_comparison(alloc)
+        click.echo(side_by_side)
+        _notes([n for n in alloc.notes if n != side_by_side])
     for path in write_allocation(alloc, out, png=png, inputs=scenario_inputs(scenario)):
         click.echo(f"written: {path}")
 
@@ -723,10 +798,12 @@ def validate_cmd(ctx, paths, lang, kinds, out):
 @click.option("--level", help="Level mapped (default: the allocation's last level).")
 @click.option("--title", default="Atlas ZAN", show_default=True, help="Page title.")
 @click.option("--conference", is_flag=True, help="Projector mode: large legend, labels and menu.")
-def atlas_cmd(scenarios, out, level, title, conference):
+@_set_option
+def atlas_cmd(scenarios, out, level, title, conference, overrides):
     """Envelopes, reductions, trajectory status and scenario differences in one offline page."""
     from .maps import scenario_atlas
 
+    scenarios = [_scenario(s, overrides) for s in scenarios]
     scenario_atlas(list(scenarios), out, level=level, conference=conference, title=title)
     click.echo(f"written: {out}")
 
@@ -744,10 +821,12 @@ def atlas_cmd(scenarios, out, level, title, conference):
 @click.option(
     "--level", help="Level compared (e.g. epci to compare a cascade with single-level scenarios)."
 )
-def compare_cmd(scenarios, out, baseline, level):
+@_set_option
+def compare_cmd(scenarios, out, baseline, level, overrides):
     """Compare scenarios on the same territories: table, indicators, winners and losers, map."""
     from .compare import compare, write_comparison
 
+    scenarios = [_scenario(s, overrides) for s in scenarios]
     comparison = compare(list(scenarios), baseline=baseline, level=level)
     ind = comparison.indicators()
     ind.columns = [comparison.indicator_labels()[c] for c in ind.columns]
@@ -774,10 +853,12 @@ def compare_cmd(scenarios, out, baseline, level):
 @click.option(
     "--png", is_flag=True, help="Also write a static map (carte_largeur.png) for reports."
 )
-def sensitivity_cmd(scenario, samples, seed, out, png):
+@_set_option
+def sensitivity_cmd(scenario, samples, seed, out, png, overrides):
     """Vary weights and parameters ([sensitivity] section, else every weight ±50 %): intervals, Sobol indices."""
     from .sensitivity import sensitivity_analysis, write_sensitivity
 
+    scenario = _scenario(scenario, overrides)
     result = sensitivity_analysis(scenario, samples=samples, seed=seed, prepare_map=True)
     click.echo(f"{len(result.samples):,} evaluations in {result.seconds:.2f} s")
     _print_table(result.indices.set_index("label").round(3))
@@ -829,6 +910,7 @@ def sensitivity_cmd(scenario, samples, seed, out, png):
     help="How PDFs are printed.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_set_option
 @click.pass_context
 def report_cmd(
     ctx,
@@ -843,10 +925,13 @@ def report_cmd(
     template_dir,
     pdf_engine,
     quiet,
+    overrides,
 ):
     """One report per territory (HTML and PDF, French), a regional summary and an index."""
     from .reports import write_reports
 
+    scenario = _scenario(scenario, overrides)
+    compare_with = [_scenario(s, overrides) for s in compare_with]
     batch = write_reports(
         scenario,
         out,
@@ -881,11 +966,15 @@ def report_cmd(
     type=click.Path(exists=True, dir_okay=False),
     help="Other scenarios added as a comparison view (repeatable).",
 )
-def export_cmd(scenario, out, level, decimal_comma, compare_with):
+@_set_option
+def export_cmd(scenario, out, level, decimal_comma, compare_with, overrides):
     """Export an allocation as CSV (;, BOM), XLSX, GeoPackage or GeoParquet, by OUT's suffix."""
     from .export import export_allocation
     from .reports.build import comparison_table
     from .scenario import run_scenario
+
+    scenario = _scenario(scenario, overrides)
+    compare_with = [_scenario(s, overrides) for s in compare_with]
 
     comparison = comparison_table([scenario, *compare_with], level=level) if compare_with else None
     path = export_allocation(
@@ -924,13 +1013,14 @@ def _open_ledger(path):
 @click.option("--force", is_flag=True, help="Replace an existing ledger file.")
 @_author
 @_justification
-def ledger_init_cmd(ledger, scenario, no_garantie_pools, force, author, justification):
+@_set_option
+def ledger_init_cmd(ledger, scenario, no_garantie_pools, force, author, justification, overrides):
     """Create a ledger from a scenario's allocation."""
     from .ledger import init_ledger
 
     init_ledger(
         ledger,
-        scenario,
+        _scenario(scenario, overrides),
         author=author,
         justification=justification,
         garantie_pools=not no_garantie_pools,
@@ -951,13 +1041,16 @@ def ledger_init_cmd(ledger, scenario, no_garantie_pools, force, author, justific
 @click.option("--justification", required=True, help="E.g. the SRADDET deliberation.")
 @click.option("--no-garantie-pools", is_flag=True, help="No garantie communale pool accounts.")
 @_author
-def ledger_allocate_cmd(ledger, scenario, period, justification, no_garantie_pools, author):
+@_set_option
+def ledger_allocate_cmd(
+    ledger, scenario, period, justification, no_garantie_pools, author, overrides
+):
     """Record a scenario's allocation for a further period (recorded once per period)."""
     from .ledger import allocate_period
 
     op = allocate_period(
         ledger,
-        scenario,
+        _scenario(scenario, overrides),
         period=period,
         justification=justification,
         author=author,

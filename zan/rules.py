@@ -278,7 +278,8 @@ def _check_rates(rates: np.ndarray, codes: pd.Index, *, rule: str, source: str) 
         first = codes[bad][0]
         raise ScenarioError(
             f"rule {rule!r}: {source} holds reduction rates outside [0, 1] "
-            f"(e.g. {first}: {float(rates[bad][0])!r}); write 0.5 for a 50 % reduction"
+            f"(e.g. {first}: {float(rates[bad][0])!r}); write 0.5 for a 50 % reduction "
+            "(or 50 with percent = true)"
         )
 
 
@@ -494,6 +495,7 @@ def fixed_rates(
     code_column: str = "code",
     reference: str = "reference_ha",
     default: float | None = None,
+    percent: bool = False,
 ) -> np.ndarray:
     """Reduction rate per territory, as SRADDETs publish them: target = ref × (1 − rate).
 
@@ -510,11 +512,16 @@ def fixed_rates(
     reference : str, default "reference_ha"
     default : float, optional
         Rate for territories absent from the table; without it they are an error.
+    percent : bool, default False
+        The rates (and ``default``) are written in percent, as published (54.47 for
+        −54.47 %, e.g. the Hauts-de-France SRADDET's ``reduction_pct``).
 
     Examples
     --------
     >>> t = pd.DataFrame({"reference_ha": [10.0, 20.0]}, index=["a", "b"])
     >>> fixed_rates(t, rates={"a": 0.4, "b": 0.6})
+    array([6., 8.])
+    >>> fixed_rates(t, rates={"a": 40, "b": 60}, percent=True)
     array([6., 8.])
     """
     rule = "fixed_rates"
@@ -538,6 +545,7 @@ def fixed_rates(
                 "per territory"
             )
         values = pd.to_numeric(table[rates], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        values = values / 100.0 if percent else values
         _check_rates(values, pd.Index(codes), rule=rule, source="the rates table")
         unknown = sorted(set(codes) - set(map(str, data.index)))
         if unknown:
@@ -547,11 +555,13 @@ def fixed_rates(
             )
         mapping: Mapping[str, float] = dict(zip(codes, values, strict=True))
     elif isinstance(rates, str):
-        rate_values = _column(data, rates, rule=rule, param="rates")
+        rate_values = _column(data, rates, rule=rule, param="rates") / (100.0 if percent else 1.0)
         _check_rates(rate_values, data.index, rule=rule, source=f"column {rates!r}")
         return ref * (1.0 - rate_values)
     else:
-        mapping = rates
+        mapping = {k: v / 100.0 for k, v in rates.items()} if percent else rates
+    if percent and default is not None:
+        default = default / 100.0
     r = _lookup(data.index, mapping, default=default, rule=rule, what="territories")
     _check_rates(r, data.index, rule=rule, source="'rates'")
     return ref * (1.0 - r)

@@ -36,6 +36,24 @@ reduction or hectares, PENE, regional reserve), the allocation level (``commune`
     [floors]
     garantie_communale = true
 
+A level that is not administrative (the receiving territories of a SRADDET) is added
+from a territory table and a commune → territory table, then used like ``epci``
+(:mod:`zan.scenario_levels`; communes outside every territory are left out of the
+allocation and listed in :attr:`~zan.allocate.Allocation.unassigned`)::
+
+    [data.levels.sraddet]
+    territories = "region:hdf/territoires_sraddet_hdf_2024.csv"
+    membership = "region:hdf/communes_territoires_sraddet_hdf_2024.csv"
+
+    [allocation]
+    level = "sraddet"
+
+Data paths are relative to the scenario file; ``demo:<name>`` names a demo file and
+``region:<region>/<name>`` a reference table shipped in ``data/regions/``. Any value can
+be overridden without editing the file: ``load_scenario(path, overrides={"envelope.
+reduction": 0.55})``, ``zan allocate S.toml --set data.consumption=conso.csv``
+(:mod:`zan.scenario_overrides`; validated like the file; the hash changes).
+
 :func:`load_scenario` reads and validates a file (every error is a
 :class:`~zan.errors.ScenarioError` naming the file, the key and the fix),
 :func:`run_scenario` computes the :class:`~zan.allocate.Allocation`,
@@ -53,6 +71,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -75,6 +94,15 @@ from .envelope import DEFAULT_PROFILE, Envelope, available_profiles, load_profil
 from .errors import InfeasibleError, ScenarioError, ZanError
 from .garantie import eligibility_warning, garantie_levels, warn
 from .rules import Criterion, Modulation, evaluate_rule, get_rule, rule_names, rule_parameters
+from .scenario_overrides import apply_overrides
+from .scenario_levels import (
+    LevelConfig,
+    add_scenario_levels,
+    check_level_names,
+    envelope_comparison,
+    level_files,
+    split_unassigned,
+)
 from .sensitivity import SensitivityConfig
 
 __all__ = [
@@ -124,6 +152,17 @@ class DataConfig(_Model):
     passage: str | None = Field(
         None, description="COG passage table to align the consumption codes on the communes."
     )
+    levels: dict[str, LevelConfig] | None = Field(
+        None,
+        description="Added territory levels (receiving territories of a SRADDET...): "
+        "name → territory table and commune → territory table (see zan.scenario_levels).",
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _level_names(cls, v: dict[str, LevelConfig] | None) -> dict[str, LevelConfig] | None:
+        check_level_names(v)
+        return v
 
 
 #: Optional keys added after scenario hashes were first recorded (in ledgers and
@@ -132,6 +171,7 @@ _HASHED_WHEN_SET = (
     ("envelope", "target_period"),
     ("envelope", "region"),
     ("floors", "garantie_pooling"),
+    ("data", "levels"),
 )
 
 
@@ -527,13 +567,18 @@ def _convert_error(source: str, exc: _PydanticValidationError) -> ScenarioError:
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file, with values overridden if asked.
 
     Parameters
     ----------
     path : str or path-like
         A ``.toml`` scenario.
+    overrides : mapping, optional
+        Dotted key → value set before validation (``zan ... --set KEY=VALUE``; see
+        :mod:`zan.scenario_overrides`): ``{"envelope.reduction": 0.55,
+        "data.consumption": "conso.csv"}``. Relative paths resolve against the
+        current folder. The scenario's hash changes with them.
 
     Returns
     -------
@@ -552,6 +597,9 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> sc = load_scenario(demo_dir().parent / "scenarios" / "01_reduction_uniforme.toml")
     >>> sc.criteria[0].rule
     'uniform'
+    >>> sc2 = load_scenario(sc.path, overrides={"envelope.reduction": 0.55})
+    >>> sc2.envelope.reduction, sc2.hash != sc.hash
+    (0.55, True)
     """
     p = Path(path)
     if not p.is_file():
@@ -562,10 +610,14 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{p}: not valid TOML ({exc}); fix the syntax") from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{p}: not UTF-8 text ({exc}); save it as UTF-8") from exc
+    source = str(p)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        source += f" (with --set {', '.join(overrides)})"
     try:
         sc = Scenario.model_validate(data)
     except _PydanticValidationError as exc:
-        raise _convert_error(str(p), exc) from None
+        raise _convert_error(source, exc) from None
     sc._path = p.resolve()
     _check_files(sc)
     return sc
@@ -584,13 +636,23 @@ def _resolve(sc: Scenario, value: str, key: str) -> Path:
                 f"{', '.join(available())}"
             )
         return path
+    if value.startswith("region:"):
+        from .datasets import region_path
+
+        region, _, name = value.removeprefix("region:").partition("/")
+        try:
+            return region_path(region, name)
+        except ZanError as exc:
+            raise ScenarioError(f"{sc.source}: key {key!r}: {exc}") from None
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = sc.base_dir / path
     if not path.exists():
         raise ScenarioError(
             f"{sc.source}: key {key!r}: file {value!r} not found (looked for {path}); paths "
-            "are relative to the scenario file, or write 'demo:<name>' for a demo file"
+            "are relative to the scenario file ('demo:<name>' for a demo file, "
+            "'region:<region>/<name>' for a shipped reference table), or give the file on "
+            f"the command line: --set {key}=PATH"
         )
     return path
 
@@ -626,6 +688,8 @@ def scenario_inputs(scenario: Scenario | str | Path) -> dict[str, Path]:
     region = _region(sc)
     if region is not None and region.file is not None:
         out["envelope.region"] = Path(region.file)
+    for key, value in level_files(sc.data.levels):
+        out[key] = _resolve(sc, value, key)
     return out
 
 
@@ -634,6 +698,8 @@ def _check_files(sc: Scenario) -> None:
         value = getattr(sc.data, key)
         if value is not None:
             _resolve(sc, value, f"data.{key}")
+    for key, value in level_files(sc.data.levels):
+        _resolve(sc, value, key)
     for i, c in enumerate(sc.criteria):
         if isinstance(c.params.get("table"), str):
             _resolve(sc, c.params["table"], f"criteria[{i}].params.table")
@@ -664,6 +730,12 @@ class PreparedScenario:
         Per territory of the last level (ha).
     warnings : tuple of str
         Warnings in French on the run's assumptions (see :attr:`zan.Allocation.warnings`).
+    unassigned : pandas.DataFrame or None
+        When allocating at a level of ``[data.levels]``: the communes outside every
+        territory of it, left out of the allocation
+        (:func:`zan.scenario_levels.split_unassigned`); None otherwise.
+    notes : tuple of str
+        French remarks on the added levels.
     """
 
     scenario: Scenario
@@ -677,6 +749,8 @@ class PreparedScenario:
     caps: pd.Series
     garantie: pd.Series
     warnings: tuple[str, ...] = ()
+    unassigned: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _load_territories(sc: Scenario) -> Any:
@@ -689,7 +763,9 @@ def _load_territories(sc: Scenario) -> Any:
     except ZanError as exc:
         key = "data.membership" if membership is not None else "data.communes"
         raise ScenarioError(f"{sc.source}: key {key!r}: {exc}") from exc
-    return territories
+    return add_scenario_levels(
+        territories, sc.data.levels, resolve=lambda v, k: _resolve(sc, v, k), source=sc.source
+    )
 
 
 def _reference_period(sc: Scenario) -> tuple[int, int]:
@@ -922,6 +998,10 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
                 f"(levels: {', '.join(territories.levels)}); add a {lv!r} column to the "
                 f"membership table or choose another level ({_LEVELS_HINT})"
             )
+    communes_all = communes  # the regional reference counts every commune
+    communes, unassigned, level_notes = split_unassigned(
+        communes, territories, [lv for lv in levels if lv in (sc.data.levels or {})]
+    )
     final = levels[-1]
     upper = [lv for lv in territories.levels[1:]]
     tables = {lv: _aggregate(communes, lv, upper) for lv in levels}
@@ -960,7 +1040,7 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
         n_gar = 0
     assign = communes.index.to_series() if final == "commune" else communes[final]
     garantie = per_commune.groupby(assign.to_numpy()).sum().reindex(table.index).fillna(0.0)
-    envelope = _build_envelope(sc, communes, n_gar)
+    envelope = _build_envelope(sc, communes_all, n_gar)
     # floors and caps per territory of the last level
     ref = pd.to_numeric(table["reference_ha"], errors="coerce")
     needs_ref = fl.share_of_reference > 0 or sc.caps.share_of_reference is not None
@@ -991,6 +1071,8 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
         caps=pd.Series(caps, index=table.index),
         garantie=garantie,
         warnings=tuple(warnings),
+        unassigned=unassigned,
+        notes=tuple(level_notes),
     )
     for text in prepared.warnings:
         warn(text)
@@ -1062,11 +1144,14 @@ def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocati
         raise InfeasibleError(f"{sc.source}: key 'floors': {exc}") from exc
     except ScenarioError as exc:
         raise ScenarioError(f"{sc.source}: {exc}") from exc
+    result = dataclasses.replace(result, unassigned=prep.unassigned)
+    extra = (envelope_comparison(result),) if prep.unassigned is not None else ()
     return dataclasses.replace(
         result,
         scenario_hash=sc.hash,
         territories=prep.territories,
         warnings=tuple(result.warnings) + tuple(prep.warnings),
+        notes=(*result.notes, *prep.notes, *extra),
     )
 
 

@@ -253,7 +253,11 @@ def scenario_atlas(
             source if hasattr(source, "data") else load_scenario(source), territories
         )
         if conso is not None and max(conso.years) >= 2021:
-            traj = trajectory(conso, territories, level=level, allowed=table["envelope_ha"])
+            # communes outside every territory of an added level (hors_<level>) have no
+            # envelope of their own: no trajectory status for them
+            allowed = table["envelope_ha"].reindex(geoms.index)
+            traj = trajectory(conso, territories, level=level, allowed=allowed)
+            traj = traj[traj.index.isin(table.index)]
             maps["Trajectoire"] = status_map(
                 geoms,
                 values=traj,
