@@ -13,7 +13,7 @@ import click
 import pandas as pd
 
 from . import __version__
-from .errors import ZanError
+from .errors import ZanError, cli_text
 
 LEVELS = ["commune", "epci", "scot", "departement", "region"]
 
@@ -27,7 +27,7 @@ class _ZanGroup(click.Group):
         except ZanError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            click.secho(f"Error: {exc}", err=True, fg="red")
+            click.secho(f"Error: {cli_text(str(exc))}", err=True, fg="red")
             click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
             ctx.exit(2)
 
@@ -111,7 +111,8 @@ _grouping_options = [
         type=click.Choice(["raise", "zero", "ignore"]),
         default="raise",
         show_default=True,
-        help="Communes of the territories absent from the file: error, zero, or leave out.",
+        help="Communes of the territories absent from the file: error (raise), count them as "
+        "zero, or leave them out (ignore: territories without any data are not in the result).",
     ),
     click.option(
         "--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file."
@@ -135,7 +136,25 @@ def _measure(
     on), print and write its table."""
     grouping = _load_grouping(territories, membership, code_column)
     conso = _load_consumption(file, passage, grouping)
-    _write_table(measure(conso, grouping, **kwargs), out)
+    table = measure(conso, grouping, **kwargs)
+    _write_table(table, out)
+    left_out, incomplete = table.attrs.get("left_out", ()), table.attrs.get("incomplete", ())
+    if left_out:
+        more = " ..." if len(left_out) > 20 else ""
+        _notes(
+            [
+                f"{len(left_out)} territories without data left out (--missing ignore): "
+                f"{', '.join(left_out[:20])}{more}"
+            ]
+        )
+    if incomplete:
+        more = " ..." if len(incomplete) > 20 else ""
+        _notes(
+            [
+                f"{len(incomplete)} territories summed over the communes with data only "
+                f"(--missing ignore): {', '.join(incomplete[:20])}{more}"
+            ]
+        )
 
 
 @main.command("consumption")
@@ -223,7 +242,7 @@ def _write_table(table: pd.DataFrame, out: str | None) -> None:
 
 def _notes(notes) -> None:
     for note in notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {cli_text(str(note))}", err=True)
 
 
 @main.command("artif")
