@@ -459,17 +459,27 @@ def schema_cmd():
     "--territories",
     type=click.Path(exists=True, dir_okay=False),
     required=True,
-    help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).",
+    help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet); the commune layer "
+    "with --by.",
+)
+@click.option(
+    "--membership",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Commune → EPCI → SCoT table (CSV), to draw --by a level of it.",
+)
+@click.option(
+    "--by",
+    "level",
+    help=f"Level to draw by dissolving the communes: {', '.join(LEVELS[1:])} "
+    "or any level of --membership.",
 )
 @click.option(
     "--values",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="Table (CSV or XLSX) with a code column and the column to map.",
+    help="Table (CSV or XLSX) with a code column and the column to map; without it, the "
+    "territories and their names.",
 )
-@click.option(
-    "--column", required=True, help="Column to map (e.g. envelope_ha, reduction_pct, status)."
-)
+@click.option("--column", help="Column to map (e.g. envelope_ha, reduction_pct, status).")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -487,7 +497,7 @@ def schema_cmd():
     "--png", type=click.Path(dir_okay=False), help="Also write a static map (PNG, PDF or SVG)."
 )
 @click.option("--title", help="Title shown on the map.")
-@click.option("--credit", default="Calcul zan", show_default=True, help="Source line.")
+@click.option("--credit", help="Source line (default: named after the data used).")
 @click.option(
     "--scheme",
     type=click.Choice(["quantiles", "natural_breaks", "equal_interval", "user"]),
@@ -507,6 +517,8 @@ def schema_cmd():
 )
 def map_cmd(
     territories,
+    membership,
+    level,
     values,
     column,
     out,
@@ -522,8 +534,11 @@ def map_cmd(
     tiles,
     conference,
 ):
-    """Render any table on territories as an offline interactive map."""
+    """Render any table on territories (or communes dissolved --by a level) as an offline map."""
     from .maps import map_files
+
+    if values and not column:
+        raise click.UsageError("--values needs --column: the column of the table to map")
 
     try:
         edges = [float(b) for b in bins.split(",")] if bins else None
@@ -536,6 +551,8 @@ def map_cmd(
         values,
         column,
         out,
+        membership=membership,
+        level=level,
         code_column=code_column,
         values_code_column=values_code_column,
         png=png,
