@@ -204,7 +204,8 @@ def allocation_credit(allocation: Any, consumption: Any = None) -> str:
     Examples
     --------
     >>> import zan
-    >>> alloc = zan.run_scenario(zan.scenario_path("01_reduction_uniforme"))
+    >>> from zan.datasets import scenario_path
+    >>> alloc = zan.run_scenario(scenario_path("01_reduction_uniforme"))
     >>> allocation_credit(alloc)
     'Sources : données synthétiques « Région Démo » ; calcul zan, scénario Réduction uniforme'
     """

@@ -69,7 +69,8 @@ def territory_layer(
     (20, ['nom', 'area_ha', 'geometry'])
     """
     if level is None and membership is None:
-        return index_by_code(read_layer(territories, layer=layer), code_column, source=str(territories))
+        gdf = read_layer(territories, layer=layer)
+        return index_by_code(gdf, code_column, source=str(territories))
     from ..territory import Territories
 
     t = Territories.from_files(territories, membership, code_column=code_column, layer=layer)
@@ -197,7 +198,9 @@ def map_files(
             tiles=tiles,
             conference=conference,
             labels=True if len(gdf) <= 150 else None,
-            tooltip={"nom": "Territoire", column: "Superficie (ha)"} if column == "area_ha" else None,
+            tooltip=(
+                {"nom": "Territoire", column: "Superficie (ha)"} if column == "area_ha" else None
+            ),
         )
         written = [save(m, out)]
         if png is not None:
