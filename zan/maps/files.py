@@ -185,6 +185,7 @@ def map_files(
                 "give the table with --values, or leave --column out to draw the territories"
             )
         column = column or _area_column(gdf)
+        k = max(1, min(k, len(gdf)))
         if credit is None:
             credit = data_credit(communes=territories)
         m = choropleth(

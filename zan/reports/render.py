@@ -432,7 +432,7 @@ def regional_report(
         ).name
     title = f"Enveloppe foncière {data['meta']['target_period']} — {ctx.name}"
     if "html" in fmts:
-        save(alloc.explore(level=ctx.level, title=title), folder / "carte.html")
+        save(alloc.explore(level=ctx.level, title=title, credit=ctx.credit), folder / "carte.html")
         files["map_html"] = "carte.html"
     if "pdf" in fmts:
         geoms = alloc.territories.geometries(ctx.level)
