@@ -198,6 +198,16 @@ def test_consumption_extract_is_a_warning_and_an_incomplete_file_an_error(tmp_pa
     assert [i.severity for i in missing] == ["error"] and missing[0].params["codes"] == ["59010"]
 
 
+def test_scenario_rate_table_in_shares_is_a_territory_table():
+    from zan.datasets import scenario_path
+
+    rates = scenario_path("04_taux_differencies").parent / "taux_differencies.csv"
+    report = validate_paths(rates)
+    assert report.kinds[str(rates)] == "territories" and report.ok
+    summary = report.select(code="territories_summary")[0]
+    assert summary.message("fr") == "20 territoires, réduction de 42 à 65 %"
+
+
 def test_ocsge_and_consumption_roles_by_content(tmp_path):
     assert detect_kind(get_path("ocsge_demo_2018.gpkg")) == "ocsge"
     api = tmp_path / "donnees.csv"

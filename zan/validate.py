@@ -1,9 +1,11 @@
 """Validation of every input: all the problems of a set of files, found at once.
 
-:func:`validate_paths` reads each file, tells what it is (commune layer,
-membership table, Cerema consumption file, table de passage, OCS GE layer,
-cadastral parcels, raster, scenario), checks it against its schema and then checks
-the files against each other. It never stops at the first problem: every problem
+:func:`validate_paths` reads each file, tells what it is from its content (commune
+layer, département or région layer, membership table, communes déléguées table,
+Cerema consumption file, table de passage, OCS GE layer, cadastral parcels, raster,
+scenario, receiving territories and their communes: :mod:`zan.validate_roles`), checks
+it against its schema and then checks the files against each other
+(:mod:`zan.validate_cross`). It never stops at the first problem: every problem
 is collected (as pandera's ``lazy=True`` does) into a :class:`Report`, a table of
 problems with the file, the row, the column, the message, the fix and a severity:
 
@@ -28,7 +30,8 @@ polygons (a commune far smaller in one layer than the same code in another, as
 when a commune nouvelle kept its pre-merger boundary), communes consuming more
 than their area (``surfcomYYYY`` of the Cerema file, else the layer's area).
 
-:meth:`Report.to_text` renders the table in French (default) or English.
+:meth:`Report.to_text` renders the table in French (default) or English; the
+readers' English notes are given in French (:mod:`zan.validate_text`).
 
 Examples
 --------
@@ -54,6 +57,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ValidationError, ZanError
+from .validate_roles import FIX as ROLE_FIX
+from .validate_roles import KIND_NAMES as ROLE_KINDS
+from .validate_roles import TEXT as ROLE_TEXT
 
 __all__ = ["KINDS", "Issue", "Report", "detect_kind", "validate_paths"]
 
@@ -80,12 +86,8 @@ _KIND_EN = {
     "scenario": "scenario",
     "unknown": "unrecognised file",
 }
-from .validate_roles import FIX as _ROLE_FIX  # noqa: E402
-from .validate_roles import KIND_NAMES as _ROLE_KINDS  # noqa: E402
-from .validate_roles import TEXT as _ROLE_TEXT  # noqa: E402
-
-KINDS.update({k: fr for k, (fr, _) in _ROLE_KINDS.items()})
-_KIND_EN.update({k: en for k, (_, en) in _ROLE_KINDS.items()})
+KINDS.update({k: fr for k, (fr, _) in ROLE_KINDS.items()})
+_KIND_EN.update({k: en for k, (_, en) in ROLE_KINDS.items()})
 SEVERITIES = ("error", "warning", "info")
 _SEV_FR = {"error": "ERREUR", "warning": "AVERTISSEMENT", "info": "INFO"}
 _SEV_EN = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
@@ -339,8 +341,8 @@ _FIX: dict[str, tuple[str, str]] = {
 }
 
 
-_TEXT.update(_ROLE_TEXT)
-_FIX.update(_ROLE_FIX)
+_TEXT.update(ROLE_TEXT)
+_FIX.update(ROLE_FIX)
 
 
 # ----------------------------------------------------------------------------- issues

@@ -592,6 +592,9 @@ def check_territories(path: Path, c: Any) -> None:
         df[rate_col].astype("string").str.replace(",", ".", regex=False).str.strip(),
         errors="coerce",
     )
+    # Rates as shares (0.52, as in a scenario's fixed_rates table) or in percent (52.0).
+    if not str(rate_col).lower().endswith("pct") and (rates.dropna() <= 1).all():
+        rates = rates * 100.0
     bad = (rates.isna() | (rates < 0) | (rates > 100)).to_numpy()
     if bad.any():
         c.add(
@@ -601,7 +604,7 @@ def check_territories(path: Path, c: Any) -> None:
             n=int(bad.sum()),
             values=_labelled(ids[bad], df[rate_col][bad]),
         )
-    good = rates[~bad]
+    good = rates[~bad].round(6)
     if len(good):
         c.add(
             "info",
