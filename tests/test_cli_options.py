@@ -78,3 +78,15 @@ def test_cli_text_rewrites_only_cli_options():
     )
     assert cli_text("pass repair=True to repair them") == "pass repair=True to repair them"
     assert cli_text("column code_column='x'") == "column --code-column x"
+
+
+def test_trajectory_missing_ignore_leaves_the_territory_out(partial, tmp_path):
+    path, epci = partial
+    base = ["trajectory", path, "--membership", MEMBERSHIP, "--by", "epci"]
+    out_zero, out_ignore = tmp_path / "tz.csv", tmp_path / "ti.csv"
+    assert _run(*base).exit_code == 2
+    assert _run(*base, "--missing", "zero", "--out", out_zero).exit_code == 0
+    assert _run(*base, "--missing", "ignore", "--out", out_ignore).exit_code == 0
+    zero = pd.read_csv(out_zero, dtype={"code": str}).set_index("code")
+    ignore = pd.read_csv(out_ignore, dtype={"code": str}).set_index("code")
+    assert zero.loc[epci, "reference_ha"] == 0.0 and epci not in ignore.index

@@ -165,3 +165,26 @@ def test_report_and_explore_credits_follow_the_data(tmp_path):
     ctx = prepare_reports(tmp_path / "s.toml")
     assert "Cerema, fichiers fonciers 2009-2022" in ctx.credit
     assert "contours communes.gpkg" in ctx.credit and "synthétiques" not in ctx.credit
+
+
+@pytest.mark.realdata
+def test_hauts_de_france_epci_map_from_communes(tmp_path):
+    from helpers import shared_path
+
+    communes = shared_path(
+        "hdf", "boundaries", "communes_hdf_cog2026_from_france-geojson-2018_dissolved.geojson"
+    )
+    members = shared_path("hdf", "admin", "communes_hdf_cog2026.csv")
+    epci = territory_layer(communes, membership=members, level="epci")
+    assert len(epci) == 92  # DOMAIN.md §4: 92 EPCI
+    assert epci["area_ha"].sum() == pytest.approx(3_200_200, rel=0.001)  # 32,002 km²
+    out = tmp_path / "epci.html"
+    res = CliRunner().invoke(
+        main,
+        ["map", "--territories", str(communes), "--membership", str(members), "--by", "epci",
+         "--out", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Métropole Européenne de Lille" in html
+    assert "contours france-geojson (IGN ADMIN EXPRESS)" in html and "synthétiques" not in html
