@@ -155,6 +155,23 @@ def test_communes_deleguees_table_is_not_a_membership_table(tmp_path):
     assert "1 déléguées, 1 associées" in summary.message("fr")
 
 
+def test_insee_list_mixing_communes_in_force_and_deleguees(tmp_path):
+    cog = tmp_path / "v_commune_2026.csv"
+    cog.write_text(
+        "TYPECOM,COM,REG,DEP,LIBELLE,COMPARENT\n"
+        + "".join(f"COM,59{i:03d},32,59,C{i},\n" for i in range(1, 9))
+        + "COMD,59001,32,59,C1,59001\nCOMA,59009,32,59,Vieux,59001\n",
+        encoding="utf-8",
+    )
+    report = validate_paths(cog)
+    assert report.kinds[str(cog)] == "membership"  # mostly communes in force
+    mixed = report.select(code="mixed_cog_table")
+    assert len(mixed) == 1 and mixed[0].severity == "error"
+    assert mixed[0].params["in_force"] == 8 and mixed[0].params["other"] == 2
+    assert "TYPECOM = COM" in mixed[0].fix("fr")
+    assert _english_lines(report.to_text("fr")) == []
+
+
 def test_receiving_territories_and_their_communes(tmp_path):
     territories = tmp_path / "territoires.csv"
     territories.write_text(

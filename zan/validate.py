@@ -955,6 +955,19 @@ def _check_membership(path: Path, c: _Checked) -> None:
     repeated = df.duplicated(keep="first").to_numpy()
     if repeated.any():
         c.add("warning", "duplicate_rows", row=_shorten(labels[repeated]), n=int(repeated.sum()))
+    from .validate_roles import mixed_cog_rows
+
+    mixed = mixed_cog_rows(df)
+    if mixed is not None:  # INSEE's list of communes: COMD/COMA/ARM rows are not communes
+        column, in_force, other = mixed
+        c.add(
+            "error",
+            "mixed_cog_table",
+            column=column,
+            type_column=column,
+            in_force=in_force,
+            other=other,
+        )
     codes = _commune_codes(df[code_col])
     c.codes = pd.Index(codes.dropna().unique(), name="code", dtype="str")
     try:

@@ -59,6 +59,7 @@ __all__ = [
     "check_territories",
     "check_territory_membership",
     "layer_role",
+    "mixed_cog_rows",
     "table_role",
 ]
 
@@ -124,6 +125,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "area_invalid": (
         "{n} invalid geometr(y/ies), repaired when read: {values}",
         "{n} géométrie(s) invalide(s), réparée(s) à la lecture : {values}",
+    ),
+    "mixed_cog_table": (
+        "a COG table mixing {in_force} communes in force ({type_column} = COM) with {other} rows of "
+        "communes déléguées, associées or arrondissements (COMD, COMA, ARM)",
+        "une table du COG qui mêle {in_force} communes en vigueur ({type_column} = COM) et {other} "
+        "lignes de communes déléguées, associées ou d'arrondissements (COMD, COMA, ARM)",
     ),
     "delegated_summary": (
         "{n} communes déléguées or associées ({detail}) of {parents} communes in force: not "
@@ -214,6 +221,10 @@ FIX: dict[str, tuple[str, str]] = {
     "area_invalid": (
         "nothing to do (check the areas), or fix them in a GIS",
         "rien à faire (vérifier les surfaces), ou les corriger dans un SIG",
+    ),
+    "mixed_cog_table": (
+        "keep the rows of communes in force only ({type_column} = COM) as the membership table",
+        "ne garder comme table d'appartenance que les communes en vigueur ({type_column} = COM)",
     ),
     "delegated_summary": ("", ""),
     "delegated_no_parent": (
@@ -393,7 +404,8 @@ def table_role(columns: Sequence[Any], frame: Mapping[str, Any] | None = None) -
     if type_col is not None and parent_col is not None and frame is not None:
         values = pd.Series(list(frame[type_col]), dtype="string").str.strip().str.lower()
         values = values[values.notna() & (values != "")]
-        if len(values) and values.isin(list(_DELEGATED_TYPES)).mean() >= 0.5:
+        in_force = values.isin(["com", "commune-actuelle", "commune actuelle"]).any()
+        if len(values) and not in_force and values.isin(list(_DELEGATED_TYPES)).mean() >= 0.5:
             return "delegated"
     territory_col = _column(columns, _TERRITORY_COLUMNS)
     rate_col = _column(columns, _RATE_COLUMNS)
@@ -404,6 +416,24 @@ def table_role(columns: Sequence[Any], frame: Mapping[str, Any] | None = None) -
     if territory_col is not None and code_col is not None and code_col != territory_col:
         return "territory_membership"
     return None
+
+
+def mixed_cog_rows(frame: pd.DataFrame) -> tuple[str, int, int] | None:
+    """A COG table mixing communes in force (``COM``) with other rows (``COMD``,
+    ``COMA``, ``ARM``): (type column, rows in force, other rows), else None.
+
+    Examples
+    --------
+    >>> mixed_cog_rows(pd.DataFrame({"TYPECOM": ["COM", "COMD", "ARM"], "COM": ["1", "2", "3"]}))
+    ('TYPECOM', 1, 2)
+    """
+    col = _column(frame.columns, ("typecom", "type_commune", "type_com"))
+    if col is None:
+        return None
+    values = frame[col].astype("string").str.strip().str.upper()
+    in_force = int((values == "COM").sum())
+    other = int(values.isin(["COMD", "COMA", "ARM"]).sum())
+    return (str(col), in_force, other) if in_force and other else None
 
 
 def layer_role(path: Path, columns: Sequence[str]) -> str | None:

@@ -24,6 +24,14 @@ _UNKNOWN_DEST = {
 }
 
 
+def _lines(text: str) -> str:
+    """``lines 2, 3`` / ``feature 4`` / ``row 5`` in French."""
+    text = re.sub(r"\blines\b", "lignes", text)
+    text = re.sub(r"\bline\b", "ligne", text)
+    text = re.sub(r"\bfeatures?\b", "entité", text)
+    return re.sub(r"\brows?\b", "ligne", text)
+
+
 def _unknown(match: re.Match[str]) -> str:
     what = match.group("what")
     return (
@@ -138,6 +146,41 @@ LOADER_FR: list[tuple[re.Pattern[str], object]] = [
     (
         re.compile(r"^no CRS in the file; (\S+) assumed as given$"),
         r"pas de système de coordonnées dans le fichier ; \1 supposé, comme indiqué",
+    ),
+    (
+        re.compile(r"^commune (\S+) is listed several times with different values: (.+) \((lines? .+)\)$"),
+        lambda m: (
+            f"la commune {m.group(1)} figure plusieurs fois avec des valeurs différentes : "
+            f"{m.group(2).replace('(empty)', '(vide)')} ({_lines(m.group(3))})"
+        ),
+    ),
+    (
+        re.compile(
+            r"^commune (\S+) is listed several times with different names of its (\S+): (.+) "
+            r"\((lines? .+)\)$"
+        ),
+        lambda m: (
+            f"la commune {m.group(1)} figure plusieurs fois avec des noms différents pour son "
+            f"niveau {m.group(2)} : {m.group(3)} ({_lines(m.group(4))})"
+        ),
+    ),
+    (
+        re.compile(r"^commune (\S+) belongs to several territories of level '(.+)': (.+) \((lines? .+)\)$"),
+        lambda m: (
+            f"la commune {m.group(1)} appartient à plusieurs territoires du niveau "
+            f"'{m.group(2)}' : {m.group(3)} ({_lines(m.group(4))})"
+        ),
+    ),
+    (re.compile(r"^keep one row per commune$"), "garder une ligne par commune"),
+    (re.compile(r"^keep one (\S+) per commune$"), r"garder un(e) \1 par commune"),
+    (re.compile(r"^give every commune its INSEE code$"), "donner à chaque commune son code INSEE"),
+    (
+        re.compile(r"^(\d+) empty commune code\(s\) \((.+)\)$"),
+        lambda m: f"{m.group(1)} code(s) commune vide(s) ({_lines(m.group(2))})",
+    ),
+    (
+        re.compile(r"^(\d+) invalid commune code\(s\): (.+) \((.+)\)$"),
+        lambda m: f"{m.group(1)} code(s) commune invalide(s) : {m.group(2)} ({_lines(m.group(3))})",
     ),
     (
         re.compile(
