@@ -132,6 +132,40 @@ def test_membership_table_grouping_and_missing_commune(cerema):
     assert zero.loc["B", "total_ha"] == pytest.approx(20.0)
 
 
+def test_missing_raise_zero_ignore_on_territories(cerema):
+    """The three values of missing= on Territories: an EPCI with no data at all is an
+    error, a zero, or absent from the table (never a zero with "ignore")."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from zan.territory import Territories
+
+    codes = ["96001", "96002", "98003", "98004", "98005"]
+    layer = gpd.GeoDataFrame(
+        {"code": codes, "nom": codes},
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)],
+        crs="EPSG:2154",
+    ).set_index("code")
+    layer["area_ha"] = 100.0
+    membership = pd.DataFrame(
+        {"epci": ["A", "A", "B", "B", "C"], "epci_nom": ["CC A", "CC A", "CC B", "CC B", "CC C"]},
+        index=pd.Index(codes, name="code"),
+    )
+    t = Territories(layer, membership)
+    with pytest.raises(DataError, match=r"missing='zero'.*missing='ignore'"):
+        consumption(cerema, t, level="epci")
+    zero = consumption(cerema, t, level="epci", missing="zero")
+    assert list(zero.index) == ["A", "B", "C"] and zero.loc["C", "total_ha"] == 0.0
+    ignore = consumption(cerema, t, level="epci", missing="ignore")
+    assert list(ignore.index) == ["A", "B"]
+    assert ignore.attrs["left_out"] == ("C",) and ignore.attrs["incomplete"] == ("B",)
+    assert ignore.loc["B", "total_ha"] == zero.loc["B", "total_ha"] == pytest.approx(20.0)
+    # The same with a membership table alone.
+    ignore_m = consumption(cerema, membership, level="epci", missing="ignore")
+    assert list(ignore_m.index) == ["A", "B"] and ignore_m.attrs["left_out"] == ("C",)
+    assert consumption(cerema, membership, level="epci", missing="zero").loc["C", "total_ha"] == 0
+
+
 def test_commune_not_in_membership_is_an_error(cerema):
     membership = pd.DataFrame(
         {"epci": ["A", "A"], "epci_nom": ["x", "x"]},

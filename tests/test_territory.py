@@ -284,9 +284,12 @@ def test_aggregate_missing_zero_and_ignore(small):
     zero = small.aggregate(values, "epci", missing="zero")
     assert zero["v"].to_dict() == {"200000001": 3.0, "200000002": 4.0, "200000003": 0.0}
     ignore = small.aggregate(values, "epci", missing="ignore")
-    assert ignore["v"].sum() == 7.0
+    # "ignore" is not "zero": the EPCI without any value is left out, and said so.
+    assert ignore["v"].to_dict() == {"200000001": 3.0, "200000002": 4.0}
+    assert ignore.attrs["left_out"] == ("200000003",)
+    assert zero.attrs["left_out"] == ()
     mean = small.aggregate(values, "epci", how="mean", missing="ignore")
-    assert mean["v"].iloc[0] == 1.5 and np.isnan(mean["v"].iloc[2])
+    assert mean["v"].iloc[0] == 1.5 and "200000003" not in mean.index
 
 
 def test_aggregate_unknown_communes(small):

@@ -86,10 +86,13 @@ def test_real_consumption_sample_against_the_2026_membership():
     members = shared_path("hdf", "admin", "communes_hdf_cog2026.csv")
     report = validate_paths([conso, members])
     assert report.kinds == {str(conso): "consumption", str(members): "membership"}
-    missing = report.select(code="missing_communes", file=str(conso))
-    # The sample covers 2 communes: the 3,780 others are reported missing, not the 2.
-    assert missing and missing[0].params["n"] == 3780
-    assert "59009" not in missing[0].params["codes"]
+    assert not report.select(code="missing_communes")
+    extract = report.select(code="partial_consumption", file=str(conso))
+    # The sample covers 2 communes: an extract (a warning), the 3,780 others listed.
+    assert len(extract) == 1 and extract[0].severity == "warning"
+    assert extract[0].params["n"] == 3780 and extract[0].params["covered"] == 2
+    assert "59009" not in extract[0].params["codes"]
+    assert report.ok
 
 
 # ---------------------------------------------------------------------------- demo and kinds

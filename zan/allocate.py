@@ -2130,9 +2130,10 @@ class Allocation:
         level = level or self.level
         source = self if level == self.level else self.level_table(level)
         kwargs.setdefault("explain", level == self.level)
-        kwargs.setdefault(
-            "credit", f"Sources : Cerema, IGN ; calcul zan, scénario {self.name or ''}".strip()
-        )
+        if "credit" not in kwargs:
+            from .maps.credits import allocation_credit
+
+            kwargs["credit"] = allocation_credit(self)
         return allocation_map(source, self.territories.geometries(level), column=column, **kwargs)
 
     # ------------------------------------------------------------------ export

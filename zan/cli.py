@@ -14,7 +14,7 @@ import click
 import pandas as pd
 
 from . import __version__
-from .errors import ZanError, ZanWarning
+from .errors import ZanError, ZanWarning, cli_text
 
 LEVELS = ["commune", "epci", "scot", "departement", "region"]
 
@@ -43,7 +43,7 @@ class _ZanGroup(click.Group):
             except ZanError as exc:
                 if (ctx.obj or {}).get("debug"):
                     raise
-                click.secho(f"Error: {exc}", err=True, fg="red")
+                click.secho(f"Error: {cli_text(str(exc))}", err=True, fg="red")
                 click.echo("(run 'zan --debug ...' to see the traceback)", err=True)
                 ctx.exit(2)
 
@@ -127,7 +127,8 @@ _grouping_options = [
         type=click.Choice(["raise", "zero", "ignore"]),
         default="raise",
         show_default=True,
-        help="Communes of the territories absent from the file: error, zero, or leave out.",
+        help="Communes of the territories absent from the file: error (raise), count them as "
+        "zero, or leave them out (ignore: territories without any data are not in the result).",
     ),
     click.option(
         "--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file."
@@ -218,8 +219,26 @@ def _measure(
     on), print and write its table."""
     grouping = _add_levels(_load_grouping(territories, membership, code_column), level_tables)
     conso = _load_consumption(file, passage, grouping)
-    _write_table(measure(conso, grouping, **kwargs), out)
+    table = measure(conso, grouping, **kwargs)
+    _write_table(table, out)
     _echo_unassigned(grouping, kwargs.get("level"))
+    left_out, incomplete = table.attrs.get("left_out", ()), table.attrs.get("incomplete", ())
+    if left_out:
+        more = " ..." if len(left_out) > 20 else ""
+        _notes(
+            [
+                f"{len(left_out)} territories without data left out (--missing ignore): "
+                f"{', '.join(left_out[:20])}{more}"
+            ]
+        )
+    if incomplete:
+        more = " ..." if len(incomplete) > 20 else ""
+        _notes(
+            [
+                f"{len(incomplete)} territories summed over the communes with data only "
+                f"(--missing ignore): {', '.join(incomplete[:20])}{more}"
+            ]
+        )
 
 
 @main.command("consumption")
@@ -332,7 +351,7 @@ def _write_table(table: pd.DataFrame, out: str | None) -> None:
 
 def _notes(notes) -> None:
     for note in notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {cli_text(str(note))}", err=True)
 
 
 @main.command("artif")
@@ -556,17 +575,27 @@ def schema_cmd():
     "--territories",
     type=click.Path(exists=True, dir_okay=False),
     required=True,
-    help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet).",
+    help="Territory layer (GeoPackage, GeoJSON, Shapefile, GeoParquet); the commune layer "
+    "with --by.",
+)
+@click.option(
+    "--membership",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Commune → EPCI → SCoT table (CSV), to draw --by a level of it.",
+)
+@click.option(
+    "--by",
+    "level",
+    help=f"Level to draw by dissolving the communes: {', '.join(LEVELS[1:])} "
+    "or any level of --membership.",
 )
 @click.option(
     "--values",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
-    help="Table (CSV or XLSX) with a code column and the column to map.",
+    help="Table (CSV or XLSX) with a code column and the column to map; without it, the "
+    "territories and their names.",
 )
-@click.option(
-    "--column", required=True, help="Column to map (e.g. envelope_ha, reduction_pct, status)."
-)
+@click.option("--column", help="Column to map (e.g. envelope_ha, reduction_pct, status).")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
@@ -584,7 +613,7 @@ def schema_cmd():
     "--png", type=click.Path(dir_okay=False), help="Also write a static map (PNG, PDF or SVG)."
 )
 @click.option("--title", help="Title shown on the map.")
-@click.option("--credit", default="Calcul zan", show_default=True, help="Source line.")
+@click.option("--credit", help="Source line (default: named after the data used).")
 @click.option(
     "--scheme",
     type=click.Choice(["quantiles", "natural_breaks", "equal_interval", "user"]),
@@ -604,6 +633,8 @@ def schema_cmd():
 )
 def map_cmd(
     territories,
+    membership,
+    level,
     values,
     column,
     out,
@@ -619,8 +650,11 @@ def map_cmd(
     tiles,
     conference,
 ):
-    """Render any table on territories as an offline interactive map."""
+    """Render any table on territories (or communes dissolved --by a level) as an offline map."""
     from .maps import map_files
+
+    if values and not column:
+        raise click.UsageError("--values needs --column: the column of the table to map")
 
     try:
         edges = [float(b) for b in bins.split(",")] if bins else None
@@ -633,6 +667,8 @@ def map_cmd(
         values,
         column,
         out,
+        membership=membership,
+        level=level,
         code_column=code_column,
         values_code_column=values_code_column,
         png=png,

@@ -460,7 +460,11 @@ class Comparison:
             t = alloc.level_table(self.level)
             tables[name] = t.drop(columns=[c for c in ("weight", "multiplier") if c in t])
         kwargs.setdefault("title", f"Comparaison des scénarios — référence : {self.baseline}")
-        kwargs.setdefault("credit", "Sources : Cerema, IGN ; calcul zan")
+        if "credit" not in kwargs:
+            from .maps.credits import allocation_credit
+
+            credit = allocation_credit(self.allocations[0])
+            kwargs["credit"] = credit.split(", scénario ")[0]
         return scenario_layers(self._geometries(), column, tables, difference=difference, **kwargs)
 
     # ------------------------------------------------------------------ export

@@ -57,6 +57,8 @@ __all__ = [
     "MissingDependencyError",
     "Problem",
     "ZanWarning",
+    "CLI_OPTIONS",
+    "cli_text",
 ]
 
 
@@ -210,3 +212,56 @@ def require(module: str, extra: str, feature: str):
             f"{feature} needs the optional package {module!r}; "
             f"install it with: pip install 'zan[{extra}]'"
         ) from exc
+
+
+#: Keyword parameters of the library → the ``zan`` command's option that sets them.
+#: Messages keep the Python spelling (``missing='zero'``) for Python callers; the CLI
+#: prints them through :func:`cli_text`, which spells the option instead.
+CLI_OPTIONS: dict[str, str] = {
+    "missing": "--missing",
+    "code_column": "--code-column",
+    "values_code_column": "--values-code-column",
+    "overwrite": "--force",
+    "allow_overdraft": "--allow-overdraft",
+    "allow_older": "--allow-older",
+    "legend": "--legend",
+    "scheme": "--scheme",
+    "period": "--period",
+    "reduction": "--reduction",
+}
+_KEYWORD_RE = None
+
+
+def cli_text(message: str) -> str:
+    """A library message with its keyword arguments spelt as ``zan`` options.
+
+    ``missing='zero'`` becomes ``--missing zero``, ``overwrite=True`` becomes
+    ``--force``; a hint already given both ways (``missing='zero' (--missing zero)``)
+    is said once. Only the parameters of :data:`CLI_OPTIONS` are rewritten.
+
+    Examples
+    --------
+    >>> cli_text("pass missing='zero' to count them as zero, or missing='ignore'")
+    'pass --missing zero to count them as zero, or --missing ignore'
+    >>> cli_text("choose another name or pass overwrite=True (--force)")
+    'choose another name or pass --force'
+    >>> cli_text("pass crs='EPSG:2154' to the loader")  # not an option of the CLI: kept
+    "pass crs='EPSG:2154' to the loader"
+    """
+    import re
+
+    global _KEYWORD_RE
+    if _KEYWORD_RE is None:
+        names = "|".join(sorted(CLI_OPTIONS, key=len, reverse=True))
+        _KEYWORD_RE = re.compile(
+            rf"(?<![\w.-])({names})=(?:'([^']*)'|\"([^\"]*)\"|([\w.-]+))"
+        )
+
+    def spell(match: re.Match[str]) -> str:
+        option = CLI_OPTIONS[match.group(1)]
+        value = next(g for g in match.groups()[1:] if g is not None)
+        return option if value == "True" else f"{option} {value}"
+
+    text = _KEYWORD_RE.sub(spell, message)
+    # "--missing zero (--missing zero)" → said once.
+    return re.sub(r"(--[\w-]+(?: [\w.-]+)?) \(\1\)", r"\1", text)

@@ -403,14 +403,18 @@ class Territories:
         missing : {"raise", "zero", "ignore"}, default "raise"
             What to do with communes of the territories that have no value
             (absent from ``values`` or NaN): raise, count them as zero, or leave
-            them out.
+            them out. With ``"ignore"``, a territory none of whose communes has a
+            value is left out of the result (its code in ``attrs["left_out"]``);
+            a territory with some values sums those it has (its code in
+            ``attrs["incomplete"]``).
 
         Returns
         -------
         pandas.DataFrame
-            Indexed by territory ``code`` (every territory of the level, sorted),
-            with ``nom`` first and then one column per value column (a Series
-            gives one column named after it, or ``value``).
+            Indexed by territory ``code`` (every territory of the level, sorted,
+            except those left out by ``missing="ignore"``), with ``nom`` first and
+            then one column per value column (a Series gives one column named
+            after it, or ``value``).
 
         Raises
         ------
@@ -464,6 +468,18 @@ class Territories:
                 f"grouping: {int(ungrouped.sum())} commune(s) with values have no group: "
                 f"{_shorten(list(universe[ungrouped]))}; give them a group, or drop their values"
             )
+        left_out: list[str] = []
+        incomplete: list[str] = []
+        if missing == "ignore" and lacking.any():
+            has_value = pd.Series(frame.notna().any(axis=1).to_numpy(), index=universe)
+            lacks = pd.Series(lacking, index=universe)
+            key = assign.reindex(universe).to_numpy()
+            with_value = has_value.groupby(key).sum().reindex(names.index, fill_value=0)
+            with_gap = lacks.groupby(key).sum().reindex(names.index, fill_value=0)
+            left_out = [str(c) for c in names.index[(with_value == 0).to_numpy()]]
+            incomplete = [
+                str(c) for c in names.index[((with_value > 0) & (with_gap > 0)).to_numpy()]
+            ]
         grouped = frame.groupby(assign.to_numpy(), sort=True)
         if how == "sum":
             result = grouped.sum(min_count=0)
@@ -475,6 +491,9 @@ class Territories:
         result = result.reindex(names.index, fill_value=fill)
         result.index.name = "code"
         result.insert(0, "nom", names.to_numpy())
+        if left_out:
+            result = result.drop(index=left_out)
+        result.attrs.update(left_out=tuple(left_out), incomplete=tuple(incomplete))
         return result
 
     def indicator(self, column: str, level: str = "commune") -> pd.Series:

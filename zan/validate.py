@@ -1,9 +1,11 @@
 """Validation of every input: all the problems of a set of files, found at once.
 
-:func:`validate_paths` reads each file, tells what it is (commune layer,
-membership table, Cerema consumption file, table de passage, OCS GE layer,
-cadastral parcels, raster, scenario), checks it against its schema and then checks
-the files against each other. It never stops at the first problem: every problem
+:func:`validate_paths` reads each file, tells what it is from its content (commune
+layer, département or région layer, membership table, communes déléguées table,
+Cerema consumption file, table de passage, OCS GE layer, cadastral parcels, raster,
+scenario, receiving territories and their communes: :mod:`zan.validate_roles`), checks
+it against its schema and then checks the files against each other
+(:mod:`zan.validate_cross`). It never stops at the first problem: every problem
 is collected (as pandera's ``lazy=True`` does) into a :class:`Report`, a table of
 problems with the file, the row, the column, the message, the fix and a severity:
 
@@ -28,7 +30,8 @@ polygons (a commune far smaller in one layer than the same code in another, as
 when a commune nouvelle kept its pre-merger boundary), communes consuming more
 than their area (``surfcomYYYY`` of the Cerema file, else the layer's area).
 
-:meth:`Report.to_text` renders the table in French (default) or English.
+:meth:`Report.to_text` renders the table in French (default) or English; the
+readers' English notes are given in French (:mod:`zan.validate_text`).
 
 Examples
 --------
@@ -54,6 +57,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ValidationError, ZanError
+from .validate_roles import FIX as ROLE_FIX
+from .validate_roles import KIND_NAMES as ROLE_KINDS
+from .validate_roles import TEXT as ROLE_TEXT
 
 __all__ = ["KINDS", "Issue", "Report", "detect_kind", "validate_paths"]
 
@@ -80,6 +86,8 @@ _KIND_EN = {
     "scenario": "scenario",
     "unknown": "unrecognised file",
 }
+KINDS.update({k: fr for k, (fr, _) in ROLE_KINDS.items()})
+_KIND_EN.update({k: en for k, (_, en) in ROLE_KINDS.items()})
 SEVERITIES = ("error", "warning", "info")
 _SEV_FR = {"error": "ERREUR", "warning": "AVERTISSEMENT", "info": "INFO"}
 _SEV_EN = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
@@ -342,6 +350,10 @@ _FIX: dict[str, tuple[str, str]] = {
 }
 
 
+_TEXT.update(ROLE_TEXT)
+_FIX.update(ROLE_FIX)
+
+
 # ----------------------------------------------------------------------------- issues
 
 
@@ -380,13 +392,23 @@ class Issue:
         en, fr = _TEXT[self.code]
         if lang != "fr":
             return en.format(**self.params)
-        text = fr.format(**self.params)
+        params = self.params
+        if self.code == "loader":  # a reader's English message, in French
+            from .validate_text import to_french
+
+            params = {**params, "text": to_french(str(params.get("text", "")))}
+        text = fr.format(**params)
         return re.sub(r"\bfeature (\d)", r"entité \1", re.sub(r"\bline (\d)", r"ligne \1", text))
 
     def fix(self, lang: str = "en") -> str:
         """How to fix it, in English or French."""
         en, fr = _FIX[self.code]
-        return (fr if lang == "fr" else en).format(**{"fix": "", **self.params})
+        params = {"fix": "", **self.params}
+        if self.code == "loader" and lang == "fr" and params["fix"]:
+            from .validate_text import to_french
+
+            params["fix"] = to_french(str(params["fix"]))
+        return (fr if lang == "fr" else en).format(**params)
 
     def to_problem(self) -> Problem:
         """The issue as a :class:`zan.errors.Problem` (English)."""
@@ -586,12 +608,16 @@ def _columns_of_layer(path: Path) -> list[str]:
     return [str(c) for c in info["fields"]]
 
 
-def _table_kind(columns: Sequence[str]) -> str:
+def _table_kind(columns: Sequence[str], frame: Any = None) -> str:
     from .io.cog import _find_pair
     from .io.consumption import _API_DEST_RE, _ART_RE, _NAF_RE
     from .io.territories import _COMMUNE_CODE_COLUMNS, _LEVEL_COLUMNS
+    from .validate_roles import table_role
 
     names = [str(c).strip() for c in columns]
+    role = table_role(names, frame)
+    if role is not None:
+        return role
     lower = {n.lower() for n in names}
     if any(_NAF_RE.match(n) or _ART_RE.match(n) for n in names) or (
         lower & {"annee", "année", "year"}
@@ -623,6 +649,11 @@ def _layer_kind(path: Path, columns: Sequence[str]) -> str:
         return "parcels"
     if lower & {"code_cs", "couverture", "code_couverture", "cs_avant"}:
         return "ocsge"
+    from .validate_roles import layer_role
+
+    role = layer_role(path, columns)  # a département or région layer is not a commune layer
+    if role is not None:
+        return role
     if lower & {c.lower() for c in _COMMUNE_CODE_COLUMNS}:
         return "communes"
     return "unknown"
@@ -654,7 +685,8 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
         return "raster"
     if name.endswith((".csv.gz", ".txt.gz")) or suffix in _TABLE:
         try:
-            return _table_kind(read_table(p).columns)
+            table = read_table(p)
+            return _table_kind(table.columns, table)
         except Exception:  # unreadable: the validator reports why
             return "unknown"
     if suffix in _VECTOR or p.is_dir():
@@ -680,6 +712,7 @@ class _Checked:
     years: str = ""
     passage: pd.DataFrame | None = None
     extra_paths: list[Path] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def add(
         self,
@@ -931,6 +964,19 @@ def _check_membership(path: Path, c: _Checked) -> None:
     repeated = df.duplicated(keep="first").to_numpy()
     if repeated.any():
         c.add("warning", "duplicate_rows", row=_shorten(labels[repeated]), n=int(repeated.sum()))
+    from .validate_roles import mixed_cog_rows
+
+    mixed = mixed_cog_rows(df)
+    if mixed is not None:  # INSEE's list of communes: COMD/COMA/ARM rows are not communes
+        column, in_force, other = mixed
+        c.add(
+            "error",
+            "mixed_cog_table",
+            column=column,
+            type_column=column,
+            in_force=in_force,
+            other=other,
+        )
     codes = _commune_codes(df[code_col])
     c.codes = pd.Index(codes.dropna().unique(), name="code", dtype="str")
     try:
@@ -1167,6 +1213,23 @@ def _check_scenario(path: Path, c: _Checked) -> None:
     c.add("info", "scenario_ok", files=_shorten(p.name for p in found))
 
 
+def _role_checks() -> dict[str, Any]:
+    from .validate_roles import (
+        check_area_layer,
+        check_delegated,
+        check_territories,
+        check_territory_membership,
+    )
+
+    return {
+        "departements": check_area_layer,
+        "regions": check_area_layer,
+        "delegated": check_delegated,
+        "territories": check_territories,
+        "territory_membership": check_territory_membership,
+    }
+
+
 _CHECKS = {
     "communes": _check_communes,
     "membership": _check_membership,
@@ -1203,7 +1266,7 @@ def _check_file(path: Path, kind: str) -> _Checked:
         c.add("warning", "unknown_kind", columns=_shorten(map(str, cols)) or "none")
         return c
     try:
-        _CHECKS[kind](path, c)
+        (_CHECKS.get(kind) or _role_checks()[kind])(path, c)
     except ZanError as exc:  # a reader refused the file in a way not caught above
         c.issues += _loader_issues(c.file, c.kind, exc)
     except Exception as exc:  # a bug of a reader: reported, so that the other files are checked
@@ -1214,180 +1277,24 @@ def _check_file(path: Path, kind: str) -> _Checked:
 # ----------------------------------------------------------------------------- cross-file checks
 
 
-def _deps_of(codes: pd.Index) -> set[str]:
-    return set(np.where(codes.str.startswith("97"), codes.str[:3], codes.str[:2]))
-
-
 def _cross(checked: list[_Checked], stale_ratio: float) -> list[Issue]:
-    issues: list[Issue] = []
-    coded = [
-        c
-        for c in checked
-        if c.codes is not None and c.kind in ("communes", "membership", "consumption")
-    ]
-    passages = [c for c in checked if c.passage is not None]
-    layers = [c for c in coded if c.kind == "communes"]
-    reference = layers or [c for c in coded if c.kind == "membership"]
+    from .validate_cross import cross_issues
 
-    def add(c: _Checked, severity: str, code: str, **params: Any) -> None:
-        issues.append(Issue(c.file, c.kind, severity, code, params))
+    def make(file, kind, severity, code, params, row=None):
+        return Issue(file, kind, severity, code, params, row)
 
-    done: set[tuple[str, str]] = set()
-    for a in coded:
-        for b in coded:
-            if a is b or (a.file, b.file) in done:
-                continue
-            done.add((a.file, b.file))
-            codes_a, codes_b = a.codes, b.codes
-            # A consumption file may be national: compare it on the other file's départements.
-            if a.kind == "consumption" and b.kind != "consumption":
-                codes_a = codes_a[
-                    np.isin(
-                        np.where(codes_a.str.startswith("97"), codes_a.str[:3], codes_a.str[:2]),
-                        list(_deps_of(codes_b)),
-                    )
-                ]
-            if b.kind == "consumption" and a.kind != "consumption":
-                codes_b = codes_b[
-                    np.isin(
-                        np.where(codes_b.str.startswith("97"), codes_b.str[:3], codes_b.str[:2]),
-                        list(_deps_of(codes_a)),
-                    )
-                ]
-            only_a = codes_a.difference(codes_b).sort_values()
-            only_b = codes_b.difference(codes_a)
-            if not len(only_a):
-                continue
-            covered = None
-            for p in passages:
-                moved = p.passage[p.passage["code_from"] != p.passage["code_to"]]
-                if set(only_a) <= set(moved["code_from"]) | set(moved["code_to"]):
-                    covered = p
-                    break
-            if covered is not None:
-                add(
-                    a,
-                    "info",
-                    "cog_covered",
-                    n=len(only_a),
-                    other=Path(b.file).name,
-                    passage=Path(covered.file).name,
-                    values=_shorten(only_a),
-                    codes=list(only_a),
-                )
-                continue
-            if b.kind == "consumption" and a.kind in ("communes", "membership"):
-                add(
-                    b,
-                    "error",
-                    "missing_communes",
-                    n=len(only_a),
-                    other=Path(a.file).name,
-                    values=_shorten(only_a),
-                    codes=list(only_a),
-                )
-                continue
-            same_area = (
-                a.areas_ha is not None
-                and b.areas_ha is not None
-                and abs(a.areas_ha.sum() - b.areas_ha.sum()) <= 0.02 * b.areas_ha.sum()
-            )
-            if not len(only_b) and (same_area or len(codes_a) > len(codes_b)):
-                reason = (
-                    f"communes merged since (this file follows an older COG than "
-                    f"{Path(b.file).name})"
-                )
-                reason_fr = (
-                    f"communes fusionnées depuis (ce fichier suit un COG plus ancien "
-                    f"que {Path(b.file).name})"
-                )
-                if not same_area:
-                    reason += f", or communes missing from {Path(b.file).name}"
-                    reason_fr += f", ou communes manquantes dans {Path(b.file).name}"
-            elif len(only_b):
-                reason = (
-                    "the two files follow different COG vintages "
-                    "(merged, split or recoded communes)"
-                )
-                reason_fr = (
-                    "les deux fichiers suivent des millésimes du COG différents (communes "
-                    "fusionnées, scindées ou recodées)"
-                )
-            else:
-                reason = f"communes missing from {Path(b.file).name}"
-                reason_fr = f"communes manquantes dans {Path(b.file).name}"
-            severity = "warning" if a.kind == b.kind == "communes" else "error"
-            if a.kind == "consumption":
-                severity = "error"
-            add(
-                a,
-                severity,
-                "cog_mismatch",
-                n=len(only_a),
-                other=Path(b.file).name,
-                values=_shorten(only_a),
-                codes=list(only_a),
-                reason=reason,
-                reason_fr=reason_fr,
-            )
-
-    # Stale polygons: same codes, much smaller area in one layer.
-    for a in layers:
-        for b in layers:
-            if a is b or a.areas_ha is None or b.areas_ha is None:
-                continue
-            if set(a.codes) != set(b.codes):
-                continue  # different COG vintages: merges explain area changes
-            ratio = (a.areas_ha / b.areas_ha.reindex(a.areas_ha.index)).dropna()
-            for code in ratio.index[(ratio < stale_ratio).to_numpy()].sort_values():
-                issues.append(
-                    Issue(
-                        a.file,
-                        a.kind,
-                        "warning",
-                        "stale_polygon",
-                        {
-                            "code": code,
-                            "area": float(a.areas_ha[code]),
-                            "other_area": float(b.areas_ha[code]),
-                            "other": Path(b.file).name,
-                            "ratio": float(ratio[code]),
-                        },
-                        row=code,
-                    )
-                )
-
+    issues = cross_issues(checked, stale_ratio, make)
     # Consumption larger than the commune's area (layer area when the file has no surfcom).
+    layers = [c for c in checked if c.kind == "communes" and c.areas_ha is not None]
     for c in checked:
         if c.kind != "consumption" or c.total_m2 is None or c.surfcom_m2 is not None:
             continue
         for layer in layers:
-            if layer.areas_ha is not None:
-                before = len(issues)
-                tmp = _Checked(c.file, c.kind, total_m2=c.total_m2, years=c.years)
-                _more_than_area(tmp, layer.areas_ha * 10_000.0, Path(layer.file).name)
-                issues += tmp.issues[: len(tmp.issues)]
-                if len(issues) > before:
-                    break
-
-    # Tables de passage leading to codes that no commune file knows.
-    targets = set().union(*(set(c.codes) for c in reference)) if reference else set()
-    for p in passages:
-        if not targets:
-            break
-        unknown = sorted(set(p.passage["code_to"]) - targets)
-        deps = set().union(*(_deps_of(c.codes) for c in reference))
-        unknown = [u for u in unknown if (u[:3] if u.startswith("97") else u[:2]) in deps]
-        if unknown:
-            issues.append(
-                Issue(
-                    p.file,
-                    p.kind,
-                    "warning",
-                    "passage_unknown_targets",
-                    {"n": len(unknown), "values": _shorten(unknown)},
-                )
-            )
+            tmp = _Checked(c.file, c.kind, total_m2=c.total_m2, years=c.years)
+            _more_than_area(tmp, layer.areas_ha * 10_000.0, Path(layer.file).name)
+            issues += tmp.issues
+            if tmp.issues:
+                break
     return issues
 
 

@@ -14,7 +14,8 @@ escapes every text that comes from data.
 :func:`atlas`          several maps in one offline page with a menu
 :func:`to_png`         static map for reports (matplotlib)
 :func:`save`           atomic write of a map or page
-:func:`map_files`      a table file on a territory file (``zan map``)
+:func:`map_files`      a table file on a territory file, or on communes dissolved by level (``zan map``)
+:func:`data_credit`    the source line, named after the data used (demo, Cerema release, boundaries)
 :func:`prefetch`       prepare a layer's geometry in the background for a map to come
 =====================  ==========================================================
 """
@@ -33,6 +34,7 @@ from ._text import credit_line, format_number
 from .atlas import atlas, scenario_atlas
 from .choropleth import choropleth, default_cmap, regional_rate
 from .compare import scenario_layers, side_by_side
+from .credits import data_credit
 from .files import map_files
 from .png import to_png
 from .status import STATUS_COLOURS, status_map
@@ -47,6 +49,7 @@ __all__ = [
     "choropleth",
     "classify",
     "credit_line",
+    "data_credit",
     "default_cmap",
     "format_number",
     "index_by_code",

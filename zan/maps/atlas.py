@@ -219,6 +219,7 @@ def scenario_atlas(
     from ..measure.consumption import trajectory
     from ..scenario import load_consumption, load_scenario, run_scenario
     from . import allocation_map, choropleth, scenario_layers, status_map
+    from .credits import allocation_credit
 
     if not scenarios:
         raise SchemaError("scenario_atlas needs at least one scenario")
@@ -228,7 +229,13 @@ def scenario_atlas(
     territories = first.territories
     geoms = territories.geometries(level)
     table = first.level_table(level)
-    credit = f"Sources : Cerema, IGN ; calcul zan, scénario {first.name or ''}".strip()
+    source = scenarios[0]
+    conso = None
+    if not hasattr(source, "level_table"):
+        conso = load_consumption(
+            source if hasattr(source, "data") else load_scenario(source), territories
+        )
+    credit = allocation_credit(first, conso)
     maps: dict[str, Any] = {
         "Enveloppes": allocation_map(
             first if level == first.level else table,
@@ -247,24 +254,19 @@ def scenario_atlas(
             conference=conference,
         ),
     }
-    source = scenarios[0]
-    if not hasattr(source, "level_table"):
-        conso = load_consumption(
-            source if hasattr(source, "data") else load_scenario(source), territories
+    if conso is not None and max(conso.years) >= 2021:
+        # communes outside every territory of an added level (hors_<level>) have no
+        # envelope of their own: no trajectory status for them
+        allowed = table["envelope_ha"].reindex(geoms.index)
+        traj = trajectory(conso, territories, level=level, allowed=allowed)
+        traj = traj[traj.index.isin(table.index)]
+        maps["Trajectoire"] = status_map(
+            geoms,
+            values=traj,
+            title="Trajectoire au regard de l'enveloppe attribuée",
+            credit=credit,
+            conference=conference,
         )
-        if conso is not None and max(conso.years) >= 2021:
-            # communes outside every territory of an added level (hors_<level>) have no
-            # envelope of their own: no trajectory status for them
-            allowed = table["envelope_ha"].reindex(geoms.index)
-            traj = trajectory(conso, territories, level=level, allowed=allowed)
-            traj = traj[traj.index.isin(table.index)]
-            maps["Trajectoire"] = status_map(
-                geoms,
-                values=traj,
-                title="Trajectoire au regard de l'enveloppe attribuée",
-                credit=credit,
-                conference=conference,
-            )
     if len(allocs) > 1:
         names = [a.name or f"Scénario {i + 1}" for i, a in enumerate(allocs)]
         maps["Écarts"] = scenario_layers(

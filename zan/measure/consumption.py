@@ -192,7 +192,8 @@ def _aggregate_membership(
         raise DataError(
             f"{source}: {len(absent)} communes of the membership table are missing from the "
             f"consumption file ({', '.join(absent[:20])}{' ...' if len(absent) > 20 else ''}); "
-            "pass missing='zero' (--missing zero) to count them as zero, or align the file's geography"
+            "pass missing='zero' to count them as zero, missing='ignore' to leave them out, "
+            "or align the file's geography"
         )
     if missing == "zero":
         wide = wide.reindex(wide.index.union(groups.index), fill_value=0.0)
@@ -200,6 +201,12 @@ def _aggregate_membership(
     table.insert(
         0, "nom", names.reindex(table.index) if names is not None else table.index.astype(str)
     )
+    if missing == "ignore":  # territories without data are not in the table: say which
+        lacking = groups.reindex(absent).dropna()
+        table.attrs.update(
+            left_out=tuple(sorted(set(lacking) - set(table.index))),
+            incomplete=tuple(sorted(set(lacking) & set(table.index))),
+        )
     return table
 
 
@@ -233,7 +240,10 @@ def consumption(
         Add one ``<destination>_ha`` column per destination available in the file.
     missing : {"raise", "zero", "ignore"}, default "raise"
         What to do with communes of the territories absent from the file: raise a
-        :class:`~zan.errors.DataError` listing them, count them as zero, or leave them out.
+        :class:`~zan.errors.DataError` listing them, count them as zero, or leave them
+        out: a territory without any data is then absent from the table (its code in
+        ``attrs["left_out"]``), one with part of its communes sums those it has
+        (``attrs["incomplete"]``).
 
     Returns
     -------
@@ -269,7 +279,7 @@ def consumption(
                 f"{conso.source}: the total consumption of {len(unknown)} communes is unknown "
                 f"(empty cells) for some year of {start}-{end} "
                 f"({', '.join(unknown[:20])}{' ...' if len(unknown) > 20 else ''}); "
-                "complete the file, choose a period it covers, or pass missing='zero' / 'ignore'"
+                "complete the file, choose a period it covers, or pass missing='zero' or missing='ignore'"
             )
         wide = wide.fillna(0.0) if missing == "zero" else wide.drop(index=unknown)
     wide.index.name = "code"
@@ -309,6 +319,9 @@ def consumption(
     values.columns = [f"{c}_ha" for c in values.columns]
     out = pd.concat([table[["nom"]], values], axis=1)
     out.attrs.update(period=(start, end), source=conso.source, unit="ha")
+    for key in ("left_out", "incomplete"):  # missing="ignore": territories without (all) data
+        if table.attrs.get(key):
+            out.attrs[key] = table.attrs[key]
     return out
 
 

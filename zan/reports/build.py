@@ -115,6 +115,9 @@ class ReportContext:
     sources : list of dict
         Files used, with their vintage (``label``, ``file``, ``vintage``).
     generated : datetime.date
+    credit : str
+        Source line of the maps, named after the data used
+        (:func:`zan.maps.credits.data_credit`).
     """
 
     allocation: Any
@@ -134,6 +137,7 @@ class ReportContext:
     sources: list[dict[str, str]] = field(default_factory=list)
     generated: _dt.date = field(default_factory=_dt.date.today)
     ha_per_commune: float = 1.0
+    credit: str = "Calcul zan"
 
     @property
     def codes(self) -> list[str]:
@@ -341,6 +345,7 @@ def prepare_reports(
     >>> ctx.level, len(ctx.codes), ctx.years[0]
     ('epci', 20, 2009)
     """
+    from ..maps.credits import data_credit
     from ..scenario import PreparedScenario, Scenario, load_consumption, load_scenario, run_scenario
 
     if isinstance(scenario, (str, os.PathLike)):
@@ -393,6 +398,9 @@ def prepare_reports(
         ledger_info=info,
         sources=_sources(sc, conso),
         ha_per_commune=float(hpc),
+        credit=data_credit(
+            communes=alloc.territories.source, consumption=conso, scenario=str(sc.scenario.name)
+        ),
     )
     if compare:
         ctx.comparison = comparison_table([alloc, *compare], level=lv)

@@ -198,7 +198,7 @@ def _territory_maps(
     ctx: ReportContext, code: str, folder: Path, *, html: bool, png: bool
 ) -> dict[str, str]:
     """Communes of the territory coloured by their 2011-2020 consumption."""
-    from ..maps import choropleth, credit_line, save, to_png
+    from ..maps import choropleth, save, to_png
 
     terr = ctx.allocation.territories
     communes = ctx.communes[ctx.communes["territory"].to_numpy() == code]
@@ -212,7 +212,7 @@ def _territory_maps(
     k = max(1, min(5, n))
     scheme = "quantiles" if n > 5 else "equal_interval"
     out: dict[str, str] = {}
-    credit = credit_line(scenario=ctx.name)
+    credit = ctx.credit
     if html:
         tip = ["population"] if "population" in values and column != "population" else None
         m = choropleth(
@@ -400,7 +400,7 @@ def regional_report(
     >>> [p.name for p in regional_report(ctx, out, formats=["html"])]
     ['synthese.html']
     """
-    from ..maps import credit_line, save, to_png
+    from ..maps import save, to_png
 
     fmts = _check_formats(formats)
     folder = Path(folder)
@@ -432,7 +432,7 @@ def regional_report(
         ).name
     title = f"Enveloppe foncière {data['meta']['target_period']} — {ctx.name}"
     if "html" in fmts:
-        save(alloc.explore(level=ctx.level, title=title), folder / "carte.html")
+        save(alloc.explore(level=ctx.level, title=title, credit=ctx.credit), folder / "carte.html")
         files["map_html"] = "carte.html"
     if "pdf" in fmts:
         geoms = alloc.territories.geometries(ctx.level)
@@ -442,7 +442,7 @@ def regional_report(
             "envelope_ha",
             folder / "carte.png",
             values=t,
-            credit=credit_line(scenario=ctx.name),
+            credit=ctx.credit,
             figsize=(7.0, 6.0),
             dpi=110,
         )
