@@ -542,7 +542,7 @@ def test_newest_release_by_default_with_its_table_de_passage(server, tmp_path):
     assert sorted(conso.communes.index) == ["59009", "59350", "62041"]
     # COG 2025 (the release) → COG 2026: the pairs of the région's départements only.
     passage = read_passage(region.passage)
-    assert sorted(zip(passage["code_from"], passage["code_to"])) == [
+    assert sorted(zip(passage["code_from"], passage["code_to"], strict=True)) == [
         ("62041", "62041"),
         ("62998", "62041"),
     ]
@@ -595,14 +595,13 @@ def test_passage_of_the_previous_year_when_this_year_is_not_published(server, tm
 def test_passage_pairs_find_the_release_cog_from_its_codes():
     import pandas as pd
 
-    from zan.io.cog import read_passage
 
     with zipfile.ZipFile(io.BytesIO(_insee_zip(2026))) as z:
         table = pd.read_excel(z.open("table_passage_annuelle_2026.xlsx"), sheet_name="COM",
                               skiprows=5, dtype=str)
     pairs, year = cerema.passage_pairs(table, 2026, codes=["59999", "62998", "80021"])
     assert year == 2024  # 59999 exists in COG 2024 only
-    assert set(zip(pairs["code_2024"], pairs["code_2026"])) == {
+    assert set(zip(pairs["code_2024"], pairs["code_2026"], strict=True)) == {
         ("59350", "59350"), ("59999", "59350"), ("62041", "62041"), ("62998", "62041"),
         ("80021", "80021"), ("80999", "80021"),
     }

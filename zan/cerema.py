@@ -266,9 +266,8 @@ def region_consumption(
     import pandas as pd
 
     from ._write import write_csv
-    from .io._files import read_table
-
     from .download import fetch
+    from .io._files import read_table
 
     rel = rel or release()
     url, name, known = consumption_source(settings, rel, refresh)

@@ -69,9 +69,9 @@ import hashlib
 import json
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -94,7 +94,6 @@ from .envelope import DEFAULT_PROFILE, Envelope, available_profiles, load_profil
 from .errors import InfeasibleError, ScenarioError, ZanError
 from .garantie import eligibility_warning, garantie_levels, warn
 from .rules import Criterion, Modulation, evaluate_rule, get_rule, rule_names, rule_parameters
-from .scenario_overrides import apply_overrides
 from .scenario_levels import (
     LevelConfig,
     add_scenario_levels,
@@ -103,6 +102,7 @@ from .scenario_levels import (
     level_files,
     split_unassigned,
 )
+from .scenario_overrides import apply_overrides
 from .sensitivity import SensitivityConfig
 
 __all__ = [
