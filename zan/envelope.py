@@ -385,7 +385,7 @@ class Envelope:
             (f"Tolérance (+{_fr(100 * self.tolerance, 0)} %)", self.tolerance_ha),
             (regional_label, self.regional_ha),
             ("Réserve régionale (projets d'envergure régionale)", -self.reserve_ha),
-            ("Enveloppe répartie entre territoires", self.distributed_ha),
+            ("Enveloppe à répartir entre territoires", self.distributed_ha),
             (
                 f"dont garantie communale ({self.garantie_communes} communes)",
                 self.garantie_ha,
@@ -465,7 +465,7 @@ class Envelope:
                 f"Réserve régionale pour les projets d'envergure régionale : "
                 f"{_fr(self.reserve_ha)} ha."
             )
-        parts.append(f"Enveloppe répartie entre les territoires : {_fr(self.distributed_ha)} ha")
+        parts.append(f"Enveloppe à répartir entre les territoires : {_fr(self.distributed_ha)} ha")
         if self.garantie_communes:
             parts[-1] += (
                 f", dont {_fr(self.garantie_ha)} ha de garantie communale "

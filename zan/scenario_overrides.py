@@ -11,7 +11,9 @@ as a string (``conso_com.csv``). Overrides are applied to the file's content *be
 validation, so that a wrong key or value gets the same error as in the file, naming
 the key. A relative path given as an override resolves against the current folder
 (where the command runs), not against the scenario's folder: it is made absolute when
-applied. An overridden scenario is a different run: its hash
+applied. An optional input can be removed with the value ``none``
+(``--set data.passage=none``: the consumption file is already on the boundaries'
+COG). An overridden scenario is a different run: its hash
 (:attr:`zan.scenario.Scenario.hash`) changes.
 """
 
@@ -37,6 +39,8 @@ _PATH_KEYS = re.compile(
     r"|^envelope\.profile$"
 )
 _PREFIXES = ("demo:", "region:")
+#: Optional inputs that ``--set KEY=none`` removes.
+_OPTIONAL_KEYS = ("data.membership", "data.consumption", "data.passage", "data.communes_layer")
 
 
 def parse_value(text: str) -> Any:
@@ -160,6 +164,8 @@ def apply_overrides(
     >>> out = apply_overrides(raw, {"envelope.reduction": 0.55, "criteria[0].weight": 1.0})
     >>> out["envelope"]["reduction"], out["criteria"][0]["weight"], raw["envelope"]["reduction"]
     (0.55, 1.0, 0.5)
+    >>> apply_overrides({"data": {"passage": "passage.csv"}}, {"data.passage": "none"})
+    {'data': {}}
     """
     out = copy.deepcopy(dict(data))
     base = Path.cwd() if cwd is None else Path(cwd)
@@ -194,5 +200,8 @@ def apply_overrides(
             raise ScenarioError(
                 f"--set {key!r}: {_dotted(parts[:-1])!r} is a value, not a table; check the key"
             )
+        if normalised in _OPTIONAL_KEYS and isinstance(value, str) and value.lower() == "none":
+            node.pop(last, None)
+            continue
         node[last] = _as_path(normalised, value, base)
     return out

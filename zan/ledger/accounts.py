@@ -7,7 +7,9 @@ Accounts (DOMAIN.md §1; loi n° 2023-630):
 - ``reserve``: the regional reserve for *projets d'envergure régionale* (the
   top-slice kept before the split), plus the hectares the rounding or the rates
   left undistributed, so that the accounts and the reserve add up to the
-  regional envelope **exactly**;
+  regional envelope **exactly**; the communes outside every territory of an
+  added level (a SRADDET's receiving territories) are attached to it, so that
+  their consumption is charged to what the rates left at regional level;
 - ``pene``: the region's part of the national forfait for *projets d'envergure
   nationale ou européenne*, counted apart from the regional envelope;
 - ``garantie:<code>``: the garantie communale pooled at the level of each

@@ -363,7 +363,13 @@ def _init_plan(
         territories if territories is not None else getattr(allocation, "territories", None)
     )
     assign, info = _commune_assignment(table, level, territories, assignment)
-    unknown = sorted(set(assign.unique()) - set(table.index))
+    # Communes outside every territory of an added level (a SRADDET's receiving
+    # territories) have no envelope of their own: what the rates leave stays at regional
+    # level, so their consumption is charged to the regional reserve.
+    outside = getattr(allocation, "unassigned", None)
+    if outside is not None and len(outside):
+        assign = assign.where(~assign.index.isin(outside.index.astype(str)), RESERVE)
+    unknown = sorted(set(assign.unique()) - set(table.index) - {RESERVE})
     if unknown:
         raise LedgerError(
             f"commune assignment: {len(unknown)} territory code(s) are not in the allocation "
