@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import box
 
@@ -301,6 +302,19 @@ def test_region_folder_loads_as_territories_and_consumption(server, tmp_path):
         "32", out=out, cadastre=["59350"], settings=_settings(server, tmp_path)
     )
     assert set(region.ocsge) == {"59", "62"}
+    # the adopted SRADDET, copied beside the files it reads by name
+    assert [p.name for p in region.scenarios] == ["hdf_sraddet_2024.toml"]
+    sraddet = load_scenario(region.scenarios[0])
+    assert (out / sraddet.data.communes).exists() and (out / sraddet.data.consumption).exists()
+    assert sraddet.envelope.region == "hdf"
+    assert (sraddet.data.passage is None) == (region.passage is None)
+    from zan.scenario import run_scenario
+
+    alloc = run_scenario(sraddet)  # Lille's and Arras' SCoT: their official rates
+    assert sorted(alloc.table.index) == ["SCOT_1000", "SCOT_7076"]
+    t = alloc.table.sort_index()
+    exact = t["reference_ha"] * (1 - pd.Series([0.675, 0.651], index=t.index))
+    assert (t["envelope_ha"] - exact).abs().max() <= 0.01 + 1e-9
     sc = load_scenario(region.scenario)
     base = region.scenario.parent
     t = Territories.from_files(base / sc.data.communes, base / sc.data.membership)
@@ -627,3 +641,34 @@ def test_cli_vintage_and_no_passage(server, tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "written:" in res.output and not (out / "passage.csv").exists()
     assert not any("/insee/" in p for p, _ in server.log)
+
+
+@pytest.mark.slow
+def test_readme_your_region_commands_run_as_written(server, tmp_path, monkeypatch):
+    """The README's "Your region" block, line by line, on the recorded region (local server)."""
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from zan.cli import main
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Your region\n.*?```sh\n(.*?)```", readme, re.S).group(1)
+    lines = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert len(lines) <= 3
+    for var, url in (("ZAN_GEO_API_URL", "/geo"), ("ZAN_DATAGOUV_URL", ""),
+                     ("ZAN_IGN_URL", "/ign"), ("ZAN_INSEE_URL", "/insee")):
+        monkeypatch.setenv(var, server.url + url)
+    monkeypatch.setenv("ZAN_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZAN_CEREMA_DATASET", DATASET)
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        for command in line.split("&&"):
+            args = shlex.split(command)
+            assert args[0] == "zan"
+            res = CliRunner().invoke(main, args[1:])
+            assert res.exit_code == 0, f"{command}: {res.output}"
+    alloc = pd.read_csv(tmp_path / "hdf" / "sraddet" / "allocation.csv", index_col="code")
+    assert sorted(alloc.index) == ["SCOT_1000", "SCOT_7076"]
+    assert (tmp_path / "hdf" / "rapports" / "index.html").exists()

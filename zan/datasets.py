@@ -19,6 +19,7 @@ __all__ = [
     "available",
     "scenario_path",
     "scenario_names",
+    "region_scenarios",
     "regions_dir",
     "region_path",
     "region_files",
@@ -109,6 +110,22 @@ def scenario_names() -> list[str]:
     True
     """
     return sorted(p.name for p in (demo_dir().parent / "scenarios").glob("*.toml"))
+
+
+def region_scenarios(region: str) -> list[Path]:
+    """Shipped scenarios of one region: ``data/scenarios/<region>_*.toml``.
+
+    Their ``[data]`` paths are the names :func:`zan.download.download_region` writes,
+    which copies them into the region's folder.
+
+    Examples
+    --------
+    >>> [p.name for p in region_scenarios("hdf")]
+    ['hdf_sraddet_2024.toml']
+    >>> region_scenarios("nowhere")
+    []
+    """
+    return sorted((demo_dir().parent / "scenarios").glob(f"{region}_*.toml"))
 
 
 def scenario_path(name: str) -> Path:

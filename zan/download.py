@@ -833,6 +833,9 @@ class RegionData:
     passage : pathlib.Path or None
         ``passage.csv``: the release's commune codes → the boundaries' (INSEE table de
         passage), when they differ.
+    scenarios : tuple of pathlib.Path
+        The region's shipped scenarios (e.g. ``hdf_sraddet_2024.toml``, the adopted
+        SRADDET), copied into the folder: they read its files by name.
     """
 
     folder: Path
@@ -845,6 +848,27 @@ class RegionData:
     sources: Path
     notes: tuple[str, ...] = ()
     passage: Path | None = None
+    scenarios: tuple[Path, ...] = ()
+
+
+def _region_scenarios(code: str | None, folder: Path, *, passage: bool) -> list[Path]:
+    """Copy the shipped scenarios of the région ``code`` into its folder (none: [])."""
+    from ._write import write_text
+    from .datasets import region_scenarios
+    from .regions import available_regions, load_region
+
+    if not code:
+        return []
+    out = []
+    for name in available_regions():
+        if load_region(name).code != code:
+            continue
+        for src in region_scenarios(name):
+            text = src.read_text(encoding="utf-8")
+            if not passage:  # the release is on the boundaries' COG: no table to read
+                text = text.replace('passage = "passage.csv"\n', "")
+            out.append(write_text(text, folder / src.name))
+    return out
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -1289,6 +1313,12 @@ def download_region(
         notes.append(
             "no consumption file: give [envelope] reference_ha or envelope_ha in scenario.toml"
         )
+    shipped = _region_scenarios(reg, folder, passage=passage_path is not None)
+    if shipped:
+        notes.append(
+            "the region's shipped scenario(s) copied beside the data: "
+            + ", ".join(p.name for p in shipped)
+        )
     sources = write_text(
         json.dumps(
             {"area": label, "files": records, "notes": notes},
@@ -1310,4 +1340,5 @@ def download_region(
         sources=sources,
         notes=tuple(notes),
         passage=passage_path,
+        scenarios=tuple(shipped),
     )

@@ -496,6 +496,7 @@ def fixed_rates(
     reference: str = "reference_ha",
     default: float | None = None,
     percent: bool = False,
+    others: str = "error",
 ) -> np.ndarray:
     """Reduction rate per territory, as SRADDETs publish them: target = ref × (1 − rate).
 
@@ -515,6 +516,10 @@ def fixed_rates(
     percent : bool, default False
         The rates (and ``default``) are written in percent, as published (54.47 for
         −54.47 %, e.g. the Hauts-de-France SRADDET's ``reduction_pct``).
+    others : {"error", "ignore"}, default "error"
+        Codes of ``table`` that are not territories of this level: an error (a typo
+        shows), or ignored when the table covers more than the communes read (a
+        SRADDET's rates on part of its region).
 
     Examples
     --------
@@ -547,11 +552,16 @@ def fixed_rates(
         values = pd.to_numeric(table[rates], errors="coerce").to_numpy(np.float64, na_value=np.nan)
         values = values / 100.0 if percent else values
         _check_rates(values, pd.Index(codes), rule=rule, source="the rates table")
+        if others not in ("error", "ignore"):
+            raise ScenarioError(
+                f"rule {rule!r}: 'others' is 'error' or 'ignore' (got {others!r})"
+            )
         unknown = sorted(set(codes) - set(map(str, data.index)))
-        if unknown:
+        if unknown and others == "error":
             raise ScenarioError(
                 f"rule {rule!r}: the rates table has codes that are not territories of this "
-                f"level ({', '.join(unknown[:8])}); check the codes and the level"
+                f"level ({', '.join(unknown[:8])}); check the codes and the level, or set "
+                "others = \"ignore\" when the table covers more than these communes"
             )
         mapping: Mapping[str, float] = dict(zip(codes, values, strict=True))
     elif isinstance(rates, str):
