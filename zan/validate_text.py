@@ -193,6 +193,26 @@ LOADER_FR: list[tuple[re.Pattern[str], object]] = [
 ]
 
 
+#: An English number standing alone (not inside a code such as CS2.1.1.1 or 2A004).
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w.,]?\d)")
+
+
+def _french_numbers(text: str) -> str:
+    """``1,234.5`` → ``1 234,5`` (narrow no-break space, decimal comma).
+
+    Examples
+    --------
+    >>> _french_numbers("+0.08 m² over 1,284.57 ha; CS2.1.1.1, 2A004, 62041 (2010-2023)")
+    '+0,08 m² over 1\u202f284,57 ha; CS2.1.1.1, 2A004, 62041 (2010-2023)'
+    """
+
+    def one(m: re.Match[str]) -> str:
+        whole, frac = m.group(1), m.group(2) or ""
+        return whole.replace(",", "\u202f") + frac.replace(".", ",")
+
+    return _NUMBER.sub(one, text)
+
+
 def to_french(text: str) -> str:
     """A reader's English message in French (known messages), else marked as such.
 
@@ -216,7 +236,7 @@ def to_french(text: str) -> str:
     for pattern, french in LOADER_FR:
         match = pattern.match(text)
         if match:
-            return french(match) if callable(french) else match.expand(french)
+            return _french_numbers(french(match) if callable(french) else match.expand(french))
     if not text:
         return text
     return f"message du lecteur (en anglais) : {text}"
