@@ -44,8 +44,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .envelope import Envelope, _fr, _fr_html
+from .envelope import Envelope
 from .errors import DataError, InfeasibleError, Problem, ScenarioError, ValidationError
+from .formatting import fr_html, fr_text
 from .garantie import garantie_floors, garantie_levels, pooling_text
 from .rules import Criterion, criteria_weights, criterion_values, get_rule
 
@@ -976,13 +977,13 @@ def _run_levels(
                 if want < total_u:
                     unallocated = (total_u - want) * res
                     notes.append(
-                        f"les taux donnés n'utilisent que {_fr(want * res)} ha ; "
-                        f"{_fr(unallocated)} ha restent au niveau régional"
+                        f"les taux donnés n'utilisent que {fr_text(want * res)} ha ; "
+                        f"{fr_text(unallocated)} ha restent au niveau régional"
                     )
                     total_u = want
                 elif want > total_u:
                     notes.append(
-                        f"les taux donnés demandent {_fr(want * res)} ha, plus que l'enveloppe : "
+                        f"les taux donnés demandent {fr_text(want * res)} ha, plus que l'enveloppe : "
                         "ils sont réduits en proportion"
                     )
             group_u = np.array([total_u], dtype=np.int64)
@@ -1955,11 +1956,11 @@ class Allocation:
         )
         # an added level (receiving territories) mixes SCoT and EPCI: its code alone
         lab = f"{LEVEL_LABELS[lv]} " if lv in LEVEL_LABELS else ""
-        text = [f"{row['nom']} ({lab}{row['code']}) : {_fr(row['envelope_ha'])} ha{tgt}"]
+        text = [f"{row['nom']} ({lab}{row['code']}) : {fr_text(row['envelope_ha'])} ha{tgt}"]
         if np.isfinite(row["reference_ha"]) and row["reference_ha"] > 0:
             text[0] += (
-                f", contre {_fr(row['reference_ha'])} ha consommés {refp}, soit une réduction de "
-                f"{_fr(row['reduction_pct'])} %."
+                f", contre {fr_text(row['reference_ha'])} ha consommés {refp}, soit une réduction de "
+                f"{fr_text(row['reduction_pct'])} %."
             )
         else:
             text[0] += "."
@@ -1969,41 +1970,41 @@ class Allocation:
             p = ptab.loc[row["parent"]]
             text.append(
                 f"Cette part est prise sur l'enveloppe de {p['nom']} "
-                f"({LEVEL_LABELS.get(up, up)} {p['code']}, {_fr(p['envelope_ha'])} ha)."
+                f"({LEVEL_LABELS.get(up, up)} {p['code']}, {fr_text(p['envelope_ha'])} ha)."
             )
         else:
             text.append(
-                f"Cette part est prise sur l'enveloppe répartie de {_fr(self.distributed_ha)} ha."
+                f"Cette part est prise sur l'enveloppe répartie de {fr_text(self.distributed_ha)} ha."
             )
         parts = []
         for crit, a in zip(self.criteria, self.weights, strict=True):
             parts.append(
-                f"{_fr(100 * a, 0)} % {_criterion_label(crit)} → {_fr(row[f'{crit.key}_ha'])} ha"
+                f"{fr_text(100 * a, 0)} % {_criterion_label(crit)} → {fr_text(row[f'{crit.key}_ha'])} ha"
             )
         text.append("Règle de partage : " + " ; ".join(parts) + ".")
-        before = _fr(row["exact_ha"] - row["adjustment_ha"])
+        before = fr_text(row["exact_ha"] - row["adjustment_ha"])
         if row["bound"] == "floor":
             gar = row["garantie_ha"]
-            gtxt = f", dont {_fr(gar)} ha de garantie communale" if gar > 0 else ""
+            gtxt = f", dont {fr_text(gar)} ha de garantie communale" if gar > 0 else ""
             text.append(
                 f"La part calculée ({before} ha) est relevée "
-                f"au plancher de {_fr(row['floor_ha'])} ha{gtxt} : +{_fr(row['adjustment_ha'])} ha."
+                f"au plancher de {fr_text(row['floor_ha'])} ha{gtxt} : +{fr_text(row['adjustment_ha'])} ha."
             )
         elif row["bound"] == "cap":
             text.append(
                 f"La part calculée ({before} ha) est ramenée au plafond de "
-                f"{_fr(row['cap_ha'])} ha : {_fr(row['adjustment_ha'])} ha, redistribués "
+                f"{fr_text(row['cap_ha'])} ha : {fr_text(row['adjustment_ha'])} ha, redistribués "
                 "aux autres territoires."
             )
         elif row["floor_ha"] > 0:
             gar = row["garantie_ha"]
-            gtxt = f" (garantie communale : {_fr(gar)} ha)" if gar > 0 else ""
-            text.append(f"Le plancher de {_fr(row['floor_ha'])} ha{gtxt} est dépassé.")
+            gtxt = f" (garantie communale : {fr_text(gar)} ha)" if gar > 0 else ""
+            text.append(f"Le plancher de {fr_text(row['floor_ha'])} ha{gtxt} est dépassé.")
         if any(float(t["garantie_ha"].sum()) > 0 for t in self.tables.values()):
             text.append(pooling_text(self.garantie_pooling, lv))
         text.append(
-            f"Arrondi au {_fr(self.resolution, 2)} ha ({_ROUNDING_FR[self.rounding]}) : "
-            f"{'+' if row['rounding_ha'] >= 0 else ''}{_fr(row['rounding_ha'], 4)} ha."
+            f"Arrondi au {fr_text(self.resolution, 2)} ha ({_ROUNDING_FR[self.rounding]}) : "
+            f"{'+' if row['rounding_ha'] >= 0 else ''}{fr_text(row['rounding_ha'], 4)} ha."
         )
         return " ".join(text)
 
@@ -2073,7 +2074,7 @@ class Allocation:
             f"{int((t['bound'] == 'cap').sum())} au plafond."
         )
         tot = "".join(
-            f"<tr><td>{html.escape(lbl)}</td><td style='text-align:right'>{_fr_html(v)}</td></tr>"
+            f"<tr><td>{html.escape(lbl)}</td><td style='text-align:right'>{fr_html(v)}</td></tr>"
             for lbl, v in self.summary().itertuples(index=False)
         )
         cols = [c for c in _FR_COLUMNS if c in t.columns]
@@ -2086,7 +2087,7 @@ class Allocation:
                 if c == "bound":
                     cells.append(f"<td>{_FR_BOUND.get(v, v)}</td>")
                 elif isinstance(v, float):
-                    cells.append(f"<td style='text-align:right'>{_fr_html(v, unit='')}</td>")
+                    cells.append(f"<td style='text-align:right'>{fr_html(v, unit='')}</td>")
                 else:
                     cells.append(f"<td>{html.escape(str(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")

@@ -41,8 +41,8 @@ import pandas as pd
 
 from ._write import Sheet, write_workbook
 from .allocate import LEVEL_LABELS, Allocation
-from .envelope import _fr
 from .errors import DataError, ScenarioError, SchemaError
+from .formatting import fr_text
 
 __all__ = ["Comparison", "Sheet", "compare", "gini", "write_comparison", "write_workbook"]
 
@@ -380,7 +380,7 @@ class Comparison:
         body = []
         for c, rec in zip(ind.columns, shown.itertuples(index=False), strict=True):
             cells = "".join(
-                f"<td style='text-align:right'>{_h(_fr(float(v), dec[c]))}</td>" for v in rec[1:]
+                f"<td style='text-align:right'>{_h(fr_text(float(v), dec[c]))}</td>" for v in rec[1:]
             )
             body.append(f"<tr><td>{_h(rec[0])}</td>{cells}</tr>")
         header = "".join(f"<th>{_h(n)}</th>" for n in self.names)

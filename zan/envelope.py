@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as _PydanticValidationError
 
 from .errors import ScenarioError
+from .formatting import fr_html, fr_text
 from .regions import Region, check_perequation, region_info
 
 __all__ = [
@@ -367,7 +368,7 @@ class Envelope:
         elif self.reduction is None:
             gross_label = "Enveloppe brute (donnée en ha)"
         else:
-            gross_label = f"Enveloppe brute (réduction de {_fr(100 * self.reduction, 2)} %)"
+            gross_label = f"Enveloppe brute (réduction de {fr_text(100 * self.reduction, 2)} %)"
         pene_label = {
             "none": "PENE (non déduits)",
             "hectares": "PENE (part régionale donnée en ha)",
@@ -382,7 +383,7 @@ class Envelope:
             (f"Consommation de référence {ref}", self.reference_ha),
             (gross_label, self.gross_ha),
             (pene_label, -self.pene_ha),
-            (f"Tolérance (+{_fr(100 * self.tolerance, 0)} %)", self.tolerance_ha),
+            (f"Tolérance (+{fr_text(100 * self.tolerance, 0)} %)", self.tolerance_ha),
             (regional_label, self.regional_ha),
             ("Réserve régionale (projets d'envergure régionale)", -self.reserve_ha),
             ("Enveloppe à répartir entre territoires", self.distributed_ha),
@@ -412,41 +413,41 @@ class Envelope:
         reg = self.region
         if self.published and reg is not None:
             parts.append(
-                f"Consommation d'ENAF {ref} : {_fr(self.reference_ha)} ha ; enveloppe publiée "
-                f"par la région {reg.name} : {_fr(self.gross_ha)} ha, PENE déjà déduits "
+                f"Consommation d'ENAF {ref} : {fr_text(self.reference_ha)} ha ; enveloppe publiée "
+                f"par la région {reg.name} : {fr_text(self.gross_ha)} ha, PENE déjà déduits "
                 f"(source : {reg.published_source()})."
             )
         elif self.reduction is None:
             parts.append(
-                f"Consommation d'ENAF {ref} : {_fr(self.reference_ha)} ha ; "
-                f"enveloppe brute donnée directement : {_fr(self.gross_ha)} ha."
+                f"Consommation d'ENAF {ref} : {fr_text(self.reference_ha)} ha ; "
+                f"enveloppe brute donnée directement : {fr_text(self.gross_ha)} ha."
             )
         else:
             parts.append(
-                f"Consommation d'ENAF {ref} : {_fr(self.reference_ha)} ha ; une réduction de "
-                f"{_fr(100 * self.reduction, 2)} % donne une enveloppe brute de "
-                f"{_fr(self.gross_ha)} ha."
+                f"Consommation d'ENAF {ref} : {fr_text(self.reference_ha)} ha ; une réduction de "
+                f"{fr_text(100 * self.reduction, 2)} % donne une enveloppe brute de "
+                f"{fr_text(self.gross_ha)} ha."
             )
         if self.pene_mode == "perequation":
             parts.append(
-                f"PENE : {_fr(self.pene_ha)} ha déduits par péréquation nationale "
-                f"({_fr(self.profile.pene.regions_ha, 0)} ha mutualisés au prorata de "
-                f"{_fr(self.profile.pene.national_reference_ha, 0)} ha consommés par les "
+                f"PENE : {fr_text(self.pene_ha)} ha déduits par péréquation nationale "
+                f"({fr_text(self.profile.pene.regions_ha, 0)} ha mutualisés au prorata de "
+                f"{fr_text(self.profile.pene.national_reference_ha, 0)} ha consommés par les "
                 "régions dotées d'un SRADDET) : une estimation, aucune table publiée ne "
                 "donnant cette somme."
             )
         elif self.pene_mode == "hectares":
-            parts.append(f"PENE : {_fr(self.pene_ha)} ha déduits (part régionale donnée).")
+            parts.append(f"PENE : {fr_text(self.pene_ha)} ha déduits (part régionale donnée).")
         elif not self.profile.pene.counted:
             parts.append("PENE : décomptés hors enveloppe régionale selon ce profil.")
         if self.tolerance:
             parts.append(
-                f"Tolérance de +{_fr(100 * self.tolerance, 0)} % : {_fr(self.tolerance_ha)} ha."
+                f"Tolérance de +{fr_text(100 * self.tolerance, 0)} % : {fr_text(self.tolerance_ha)} ha."
             )
         what = {"published": " (publiée)", "estimate": " (estimation)"}.get(self.kind, "")
         parts.append(
-            f"Enveloppe régionale {tgt}{what} : {_fr(self.regional_ha)} ha, soit un effort de "
-            f"{_fr(self.effort_pct, 2)} %."
+            f"Enveloppe régionale {tgt}{what} : {fr_text(self.regional_ha)} ha, soit un effort de "
+            f"{fr_text(self.effort_pct, 2)} %."
         )
         if (
             not self.published
@@ -457,20 +458,20 @@ class Envelope:
             parts.append(
                 f"Enveloppe publiée par la région {reg.name} pour "
                 f"{reg.envelope.period[0]}-{reg.envelope.period[1]} : "
-                f"{_fr(reg.envelope.published_ha)} ha (source : {reg.published_source()}), "
+                f"{fr_text(reg.envelope.published_ha)} ha (source : {reg.published_source()}), "
                 "qui fait foi."
             )
         if self.reserve_ha:
             parts.append(
                 f"Réserve régionale pour les projets d'envergure régionale : "
-                f"{_fr(self.reserve_ha)} ha."
+                f"{fr_text(self.reserve_ha)} ha."
             )
-        parts.append(f"Enveloppe à répartir entre les territoires : {_fr(self.distributed_ha)} ha")
+        parts.append(f"Enveloppe à répartir entre les territoires : {fr_text(self.distributed_ha)} ha")
         if self.garantie_communes:
             parts[-1] += (
-                f", dont {_fr(self.garantie_ha)} ha de garantie communale "
+                f", dont {fr_text(self.garantie_ha)} ha de garantie communale "
                 f"({self.garantie_communes} communes × "
-                f"{_fr(self.profile.garantie_communale.ha_per_commune)} ha)."
+                f"{fr_text(self.profile.garantie_communale.ha_per_commune)} ha)."
             )
         else:
             parts[-1] += "."
@@ -478,7 +479,7 @@ class Envelope:
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td>{html.escape(t)}</td><td style='text-align:right'>{_fr_html(v)}</td></tr>"
+            f"<tr><td>{html.escape(t)}</td><td style='text-align:right'>{fr_html(v)}</td></tr>"
             for t, v in self.terms().itertuples(index=False)
         )
         return (
@@ -748,25 +749,3 @@ def _number(
             msg += f"; {hint}"
         raise ScenarioError(msg)
     return x
-
-
-def _fr(value: float, decimals: int = 2) -> str:
-    """Format a number the French way: spaces between thousands, decimal comma.
-
-    Examples
-    --------
-    >>> _fr(7409.963)
-    '7 409,96'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", " ").replace(".", ",")
-
-
-def _fr_html(value: float, decimals: int = 2, unit: str = "ha") -> str:
-    """French number for HTML, with non-breaking spaces and the unit."""
-    text = _fr(value, decimals).replace(" ", "&#8239;")
-    return f"{text}&nbsp;{unit}" if unit else text

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .envelope import _fr
+from .formatting import fr_text
 
 __all__ = [
     "Column",
@@ -63,7 +63,7 @@ def _cell(value: Any, spec: Column) -> str:
         x = float(value)
     except (TypeError, ValueError):
         return f"<td>{html.escape(str(value))}</td>"
-    text = _fr(x, spec.decimals) if math.isfinite(x) else ("—" if math.isnan(x) else "∞")
+    text = fr_text(x, spec.decimals) if math.isfinite(x) else ("—" if math.isnan(x) else "∞")
     if spec.signed and math.isfinite(x) and x > 0:
         text = "+" + text
     text = html.escape(text).replace(" ", "&#8239;")
@@ -110,7 +110,7 @@ def html_table(
         cells = "".join(_cell(v, columns[c]) for c, v in zip(cols, rec, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     more = (
-        f"<p>… {_fr(len(frame) - max_rows, 0)} autres lignes</p>" if len(frame) > max_rows else ""
+        f"<p>… {fr_text(len(frame) - max_rows, 0)} autres lignes</p>" if len(frame) > max_rows else ""
     )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
@@ -142,18 +142,18 @@ def scenario_html(scenario: Any) -> str:
     sc = scenario
     e = sc.envelope
     if e.envelope_ha is not None:
-        env = f"{_fr(e.envelope_ha)} ha donnés"
+        env = f"{fr_text(e.envelope_ha)} ha donnés"
     elif e.reduction is not None:
-        env = f"réduction de {_fr(100 * e.reduction, 1)} % de la consommation de référence"
+        env = f"réduction de {fr_text(100 * e.reduction, 1)} % de la consommation de référence"
     else:
         env = "réduction du profil légal"
     pene = {"none": "aucun", "perequation": "péréquation nationale"}.get(
-        str(e.pene), f"{_fr(float(e.pene))} ha" if not isinstance(e.pene, str) else str(e.pene)
+        str(e.pene), f"{fr_text(float(e.pene))} ha" if not isinstance(e.pene, str) else str(e.pene)
     )
     reserve = (
-        f"{_fr(e.reserve_ha)} ha"
+        f"{fr_text(e.reserve_ha)} ha"
         if e.reserve_ha is not None
-        else (f"{_fr(100 * e.reserve_share, 1)} %" if e.reserve_share is not None else "aucune")
+        else (f"{fr_text(100 * e.reserve_share, 1)} %" if e.reserve_share is not None else "aucune")
     )
     a = sc.allocation
     if a.level == "cascade":
@@ -167,13 +167,13 @@ def scenario_html(scenario: Any) -> str:
         ("Réserve régionale", reserve),
         ("Niveau de répartition", level),
         ("Garantie communale", "oui" if sc.floors.garantie_communale else "non"),
-        ("Plancher par territoire", f"{_fr(sc.floors.ha)} ha" if sc.floors.ha else "aucun"),
+        ("Plancher par territoire", f"{fr_text(sc.floors.ha)} ha" if sc.floors.ha else "aucun"),
         (
             "Plafond",
             (
-                f"{_fr(100 * sc.caps.share_of_reference, 0)} % de la consommation de référence"
+                f"{fr_text(100 * sc.caps.share_of_reference, 0)} % de la consommation de référence"
                 if sc.caps.share_of_reference is not None
-                else (f"{_fr(sc.caps.ha)} ha" if sc.caps.ha is not None else "aucun")
+                else (f"{fr_text(sc.caps.ha)} ha" if sc.caps.ha is not None else "aucun")
             ),
         ),
     ]
@@ -449,11 +449,11 @@ def weights_widget(scenario: Any, *, column: str = "envelope_ha", step: float = 
         image.value = model.png()
         total = sum(weights.values()) or 1.0
         parts = " ; ".join(
-            f"{html.escape(n)} {_fr(100 * v / total, 0)} %" for n, v in weights.items()
+            f"{html.escape(n)} {fr_text(100 * v / total, 0)} %" for n, v in weights.items()
         )
         status.value = (
             f"<p>Poids normalisés : {parts}. Recalcul et carte : "
-            f"{_fr(1000 * model.last_seconds, 0)} ms.</p>"
+            f"{fr_text(1000 * model.last_seconds, 0)} ms.</p>"
         )
         diff = (table["envelope_ha"] - base_table["envelope_ha"]).rename("difference_ha")
         top = pd.concat([table[["nom", "envelope_ha"]], diff], axis=1)

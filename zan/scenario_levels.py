@@ -29,6 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ScenarioError, ZanError
+from .formatting import format_number
 from .io.levels import LEVEL_NAME_PATTERN, read_level_table
 from .io.territories import LEVELS
 from .levels import (
@@ -208,10 +209,6 @@ def split_unassigned(
     return communes[~out], unassigned, notes
 
 
-def _fr(value: float, decimals: int = 2) -> str:
-    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-
-
 def envelope_comparison(alloc: Any) -> str:
     """The regional envelope and the sum of the territories' envelopes, side by side (French).
 
@@ -238,17 +235,17 @@ def envelope_comparison(alloc: Any) -> str:
     regional = tot["envelope_ha"]
     top = alloc.tables[alloc.levels[0]]
     summed = float(top["envelope_ha"].sum())
-    pct = f" ({_fr(100.0 * summed / regional, 1)} %)" if regional > 0 else ""
+    pct = f" ({format_number(100.0 * summed / regional, 1)} %)" if regional > 0 else ""
     text = (
-        f"Enveloppe régionale : {_fr(regional)} ha ; somme des enveloppes des {len(top)} "
-        f"territoires : {_fr(summed)} ha{pct} ; {_fr(regional - summed)} ha restent au "
+        f"Enveloppe régionale : {format_number(regional, 2)} ha ; somme des enveloppes des {len(top)} "
+        f"territoires : {format_number(summed, 2)} ha{pct} ; {format_number(regional - summed, 2)} ha restent au "
         "niveau régional."
     )
     unassigned = getattr(alloc, "unassigned", None)
     if unassigned is not None and len(unassigned):
         ref = pd.to_numeric(unassigned["reference_ha"], errors="coerce")
         ref_txt = (
-            f", consommation de référence {_fr(float(ref.sum()))} ha" if ref.notna().all() else ""
+            f", consommation de référence {format_number(float(ref.sum()), 2)} ha" if ref.notna().all() else ""
         )
         text += (
             f" {len(unassigned)} commune(s) hors de tout territoire{ref_txt}, sans enveloppe "

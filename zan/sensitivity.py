@@ -86,8 +86,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as _PydanticValidationError
 
 from .allocate import LEVEL_LABELS, allocate_batch
-from .envelope import _fr
 from .errors import InfeasibleError, ScenarioError
+from .formatting import fr_text
 
 __all__ = [
     "DistributionConfig",
@@ -200,15 +200,15 @@ class DistributionConfig(_Model):
     def describe(self) -> str:
         """French description, e.g. ``uniforme [0,3 ; 0,7]``."""
         if self.distribution == "normal":
-            text = f"normale (moyenne {_fr(self.mean, 3)}, écart-type {_fr(self.sd, 3)})"
+            text = f"normale (moyenne {fr_text(self.mean, 3)}, écart-type {fr_text(self.sd, 3)})"
             if self.min is not None or self.max is not None:
-                text += f" tronquée à [{_fr(self.bounds[0], 3)} ; {_fr(self.bounds[1], 3)}]"
+                text += f" tronquée à [{fr_text(self.bounds[0], 3)} ; {fr_text(self.bounds[1], 3)}]"
             return text
         name = {"uniform": "uniforme", "triangular": "triangulaire", "loguniform": "log-uniforme"}[
             self.distribution
         ]
-        mode = f", mode {_fr(self.mode, 3)}" if self.distribution == "triangular" else ""
-        return f"{name} [{_fr(self.bounds[0], 3)} ; {_fr(self.bounds[1], 3)}]{mode}"
+        mode = f", mode {fr_text(self.mode, 3)}" if self.distribution == "triangular" else ""
+        return f"{name} [{fr_text(self.bounds[0], 3)} ; {fr_text(self.bounds[1], 3)}]{mode}"
 
 
 def _as_distribution(value: Any) -> Any:
@@ -673,9 +673,9 @@ class SensitivityResult:
         lv = LEVEL_LABELS.get(self.level, self.level)
         head = (
             f"<strong>Analyse de sensibilité — {_html(self.name)}</strong><br>"
-            f"{_fr(len(self.samples), 0)} évaluations ({_fr(self.n_base, 0)} × "
+            f"{fr_text(len(self.samples), 0)} évaluations ({fr_text(self.n_base, 0)} × "
             f"{len(self.parameters) + 2}, plan de Saltelli, graine {self.seed}) en "
-            f"{_fr(self.seconds, 2)} s ; {len(self.intervals)} territoires ({_html(lv)})."
+            f"{fr_text(self.seconds, 2)} s ; {len(self.intervals)} territoires ({_html(lv)})."
         )
         params = html_table(
             self.parameters.assign(key=self.parameters.index).join(
@@ -1081,7 +1081,7 @@ def _parameters(
         for name, w in zip(setup.criteria_names, setup.base_weights, strict=True):
             weights[name] = DistributionConfig(min=w * (1 - share), max=w * (1 + share))
         notes.append(
-            f"Par défaut, chaque poids varie de ±{_fr(100 * share, 0)} % autour de sa valeur "
+            f"Par défaut, chaque poids varie de ±{fr_text(100 * share, 0)} % autour de sa valeur "
             "(loi uniforme), puis les poids sont normalisés."
         )
         if len(setup.criteria_names) == 1:

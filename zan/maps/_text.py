@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..formatting import format_number
+
 __all__ = ["LABELS", "label_of", "unit_of", "decimals_of", "format_number", "escape", "credit_line"]
 
 #: French label and unit of the indicators zan computes (docs/ARCHITECTURE.md data contracts).
@@ -58,7 +60,6 @@ BOUND_LABELS: dict[str, str] = {
 
 _UNITS = {"_ha": "ha", "_pct": "%", "_m2": "m²", "_pts": "points"}
 
-NOT_AVAILABLE = "non renseigné"
 
 
 def label_of(column: str) -> str:
@@ -112,28 +113,6 @@ def decimals_of(column: str, values: np.ndarray | None = None) -> int:
         if len(finite) and np.all(finite == np.round(finite)):
             return 0
     return 2
-
-
-def format_number(value: float | None, decimals: int = 1, *, signed: bool = False) -> str:
-    """French number format: decimal comma, narrow no-break space between thousands.
-
-    Mirrors ``fmt`` in ``zan/maps/static/zan.js``.
-
-    Examples
-    --------
-    >>> format_number(12345.678, 1)
-    '12\\u202f345,7'
-    >>> format_number(-0.04, 1), format_number(2, 0, signed=True)
-    ('0,0', '+2')
-    >>> format_number(float("nan"))
-    'non renseigné'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_AVAILABLE
-    text = f"{abs(float(value)):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    zero = set(text) <= set("0,\u202f")
-    sign = "-" if value < 0 and not zero else ("+" if signed and value > 0 and not zero else "")
-    return sign + text
 
 
 def escape(text: Any) -> str:

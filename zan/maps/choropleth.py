@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..formatting import NOT_AVAILABLE
 from ._base import (
     MapBuilder,
     ZanMap,
@@ -21,7 +22,7 @@ from ._base import (
 )
 from ._classify import NA_COLOUR, Classes, classify
 from ._legend import legend_html
-from ._text import NOT_AVAILABLE, decimals_of, format_number, label_of, unit_of
+from ._text import decimals_of, format_number, label_of, unit_of
 
 __all__ = ["choropleth", "default_cmap", "regional_rate"]
 

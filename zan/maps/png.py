@@ -14,10 +14,11 @@ import shapely
 
 from ..crs import LAMBERT93
 from ..errors import DataError, SchemaError, require
+from ..formatting import NOT_AVAILABLE
 from ._base import join_values, numeric
 from ._classify import NA_COLOUR, Classes, classify
 from ._geometry import _projected
-from ._text import NOT_AVAILABLE, STATUS_LABELS, decimals_of, format_number, label_of, unit_of
+from ._text import STATUS_LABELS, decimals_of, format_number, label_of, unit_of
 from .choropleth import default_cmap, regional_rate
 
 __all__ = ["to_png"]

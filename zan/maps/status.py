@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SchemaError
+from ..formatting import NOT_AVAILABLE
 from ._base import MapBuilder, ZanMap, field, fields_from, join_values
 from ._classify import NA_COLOUR, Classes
 from ._legend import legend_html
-from ._text import NOT_AVAILABLE, STATUS_LABELS, label_of
+from ._text import STATUS_LABELS, label_of
 from .choropleth import Outlines
 
 __all__ = ["status_map", "STATUS_COLOURS"]
