@@ -24,44 +24,51 @@ True
 
 from __future__ import annotations
 
-from . import errors
-from ._show_versions import show_versions
-from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
-from .crs import LAMBERT93, to_projected
-from .datasets import get_path, region_path
-from .envelope import Envelope, load_profile, regional_envelope
-from .errors import (
-    CRSError,
-    DataError,
-    GeometryError,
-    InfeasibleError,
-    MembershipError,
-    NoSraddetError,
-    PeriodError,
-    ScenarioError,
-    SchemaError,
-    ValidationError,
-    ZanError,
-    ZanWarning,
-)
-from .io import (
-    AlignResult,
-    Consumption,
-    LevelTable,
-    align,
-    clip_destinations,
-    read_communes,
-    read_consumption,
-    read_level_table,
-    read_membership,
-    read_passage,
-)
-from .levels import add_level, unassigned_communes
-from .measure.consumption import STATUS_LABELS, consumption, trajectory
-from .regions import load_region
-from .rules import Criterion, register_rule, rule_names
-from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
-from .territory import Territories
+import importlib
+import logging
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
+    from . import errors
+    from ._show_versions import show_versions
+    from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
+    from .crs import LAMBERT93, to_projected
+    from .datasets import get_path, region_path
+    from .envelope import Envelope, load_profile, regional_envelope
+    from .errors import (
+        CRSError,
+        DataError,
+        GeometryError,
+        InfeasibleError,
+        MembershipError,
+        NoSraddetError,
+        PeriodError,
+        ScenarioError,
+        SchemaError,
+        ValidationError,
+        ZanError,
+        ZanWarning,
+    )
+    from .io import (
+        AlignResult,
+        Consumption,
+        LevelTable,
+        align,
+        clip_destinations,
+        read_communes,
+        read_consumption,
+        read_level_table,
+        read_membership,
+        read_passage,
+    )
+    from .levels import add_level, unassigned_communes
+    from .measure.consumption import STATUS_LABELS, consumption, trajectory
+    from .regions import load_region
+    from .rules import Criterion, register_rule, rule_names
+    from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
+    from .territory import Territories
 
 __version__ = "0.1.0"
 
@@ -122,3 +129,96 @@ __all__ = [
     "NoSraddetError",
     "ZanWarning",
 ]
+
+
+#: Where each public name is defined: imported on first use, so that ``import zan``
+#: (and ``zan --help``) loads neither pandas nor geopandas (PEP 562).
+_LAZY: dict[str, str] = {
+    "errors": ".errors",
+    "show_versions": "._show_versions",
+    "Allocation": ".allocate",
+    "allocate": ".allocate",
+    "allocate_batch": ".allocate",
+    "allocate_cascade": ".allocate",
+    "write_allocation": ".allocate",
+    "LAMBERT93": ".crs",
+    "to_projected": ".crs",
+    "get_path": ".datasets",
+    "region_path": ".datasets",
+    "Envelope": ".envelope",
+    "load_profile": ".envelope",
+    "regional_envelope": ".envelope",
+    "CRSError": ".errors",
+    "DataError": ".errors",
+    "GeometryError": ".errors",
+    "InfeasibleError": ".errors",
+    "MembershipError": ".errors",
+    "NoSraddetError": ".errors",
+    "PeriodError": ".errors",
+    "ScenarioError": ".errors",
+    "SchemaError": ".errors",
+    "ValidationError": ".errors",
+    "ZanError": ".errors",
+    "ZanWarning": ".errors",
+    "AlignResult": ".io",
+    "Consumption": ".io",
+    "LevelTable": ".io",
+    "align": ".io",
+    "clip_destinations": ".io",
+    "read_communes": ".io",
+    "read_consumption": ".io",
+    "read_level_table": ".io",
+    "read_membership": ".io",
+    "read_passage": ".io",
+    "add_level": ".levels",
+    "unassigned_communes": ".levels",
+    "STATUS_LABELS": ".measure.consumption",
+    "consumption": ".measure.consumption",
+    "trajectory": ".measure.consumption",
+    "load_region": ".regions",
+    "Criterion": ".rules",
+    "register_rule": ".rules",
+    "rule_names": ".rules",
+    "Scenario": ".scenario",
+    "load_scenario": ".scenario",
+    "run_scenario": ".scenario",
+    "scenario_schema": ".scenario",
+    "Territories": ".territory",
+}
+
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562) and keep it."""
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    found = importlib.import_module(module, __name__)
+    value = found if name == "errors" else getattr(found, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """``zan.allocate`` stays the function when the module ``zan.allocate`` is imported.
+
+    Importing a submodule sets it as an attribute of its package; the eager
+    ``from .allocate import allocate`` used to overwrite it with the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+#: Public functions named like the module that defines them.
+_SHADOWED = {name for name, module in _LAZY.items() if module == f".{name}" and name != "errors"}
+sys.modules[__name__].__class__ = _Package

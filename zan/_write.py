@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import logging
 import math
 import os
 import re
@@ -31,6 +32,8 @@ __all__ = [
     "sha256_file",
     "write_manifest",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -67,6 +70,7 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str | None = None) -> I
     try:
         yield tmp
         os.replace(tmp, dest)
+        logger.debug("written %s", dest)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -49,6 +49,7 @@ from .errors import DataError, InfeasibleError, Problem, ScenarioError, Validati
 from .formatting import fr_html, fr_text
 from .garantie import garantie_floors, garantie_levels, pooling_text
 from .rules import Criterion, criteria_weights, criterion_values, get_rule
+from .settings import read_setting
 
 __all__ = [
     "WaterFill",
@@ -260,16 +261,8 @@ def batch_threads(values: int | None = None) -> int:
     """
     if values is not None and values < _THREADED_MIN_VALUES:
         return 1
-    env = os.environ.get("ZAN_THREADS", "").strip()
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ScenarioError(
-                f"ZAN_THREADS={env!r}: not a whole number; set it to the number of threads "
-                "(e.g. ZAN_THREADS=2) or unset it"
-            ) from None
-    return max(1, min(os.cpu_count() or 1, 8))
+    threads = read_setting("threads")  # ZAN_THREADS, checked by zan.settings
+    return threads if threads is not None else max(1, min(os.cpu_count() or 1, 8))
 
 
 def _to_units_bounds(

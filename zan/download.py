@@ -79,6 +79,7 @@ from typing import Any
 from .cerema import CEREMA_RELEASES, INSEE_URL
 from .cerema_api import CEREMA_API_URL
 from .errors import DataError, DownloadError, ZanError, require
+from .settings import read_setting
 
 __all__ = [
     "GEO_API_URL",
@@ -145,7 +146,7 @@ def cache_dir() -> Path:
     '/tmp/zan-cache'
     >>> del os.environ["ZAN_DATA_DIR"]
     """
-    env = os.environ.get("ZAN_DATA_DIR")
+    env = read_setting("data_dir")
     if env:
         return Path(env).expanduser()
     import pooch
@@ -218,18 +219,17 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Settings from the environment variables, then ``overrides``."""
-        env = os.environ
         values: dict[str, Any] = {
             "cache_dir": cache_dir(),
-            "geo_api_url": env.get("ZAN_GEO_API_URL", GEO_API_URL),
-            "datagouv_url": env.get("ZAN_DATAGOUV_URL", DATAGOUV_URL),
-            "ign_url": env.get("ZAN_IGN_URL", IGN_URL),
-            "cadastre_url": env.get("ZAN_CADASTRE_URL", CADASTRE_URL),
-            "cerema_dataset": env.get("ZAN_CEREMA_DATASET") or None,
-            "consumption_url": env.get("ZAN_CONSUMPTION_URL") or None,
-            "cerema_api_url": env.get("ZAN_CEREMA_API_URL", CEREMA_API_URL),
-            "insee_url": env.get("ZAN_INSEE_URL", INSEE_URL),
-            "passage_url": env.get("ZAN_PASSAGE_URL") or None,
+            "geo_api_url": read_setting("geo_api_url"),
+            "datagouv_url": read_setting("datagouv_url"),
+            "ign_url": read_setting("ign_url"),
+            "cadastre_url": read_setting("cadastre_url"),
+            "cerema_dataset": read_setting("cerema_dataset"),
+            "consumption_url": read_setting("consumption_url"),
+            "cerema_api_url": read_setting("cerema_api_url"),
+            "insee_url": read_setting("insee_url"),
+            "passage_url": read_setting("passage_url"),
         }
         values.update(overrides)
         values["cache_dir"] = Path(values["cache_dir"]).expanduser()

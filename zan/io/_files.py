@@ -19,6 +19,7 @@ import codecs
 import csv
 import gzip
 import io
+import logging
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, GeometryError, Problem, SchemaError, ValidationError
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -298,6 +301,7 @@ def read_table(
     df.attrs["source"] = source
     df.attrs["encoding"] = enc_used
     df.attrs["sep"] = sep_used
+    logger.info("read %s: %d rows, %d columns (%s)", source, len(df), len(df.columns), enc_used)
     return df
 
 
@@ -441,6 +445,7 @@ def read_layer(
         else:
             ensure_crs(gdf, source)
     gdf.attrs["source"] = source
+    logger.info("read %s: %d features", source, len(gdf))
     return gdf
 
 

@@ -14,6 +14,7 @@ figures with it and conserves every column total.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import pandas as pd
 
 from ..errors import DataError, Problem, SchemaError, ValidationError
 from ._files import find_column, read_table, row_label
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "COMMUNE_CODE_PATTERN",
@@ -531,6 +534,9 @@ def align(
     status.index.name = "code"
     status = status.astype(str).rename("status")
     report = _report(mapping, passage, status)
+    logger.info(
+        "aligned %d codes on %d: %s", len(codes), len(status), status.value_counts().to_dict()
+    )
     return AlignResult(
         values=summed, status=status, report=report, mapping=mapping.drop(columns="split")
     )

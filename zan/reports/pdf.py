@@ -32,6 +32,7 @@ from typing import Any
 
 from .._write import atomic_path
 from ..errors import DataError, MissingDependencyError
+from ..settings import read_setting
 
 __all__ = ["ENGINES", "PdfPrinter", "available_engines", "chromium_executable", "html_to_pdf"]
 
@@ -62,7 +63,7 @@ def chromium_executable(browser: str | os.PathLike[str] | None = None) -> str | 
     """
     if browser is not None:
         return str(browser) if Path(browser).exists() else None
-    env = os.environ.get("ZAN_CHROMIUM")
+    env = read_setting("chromium")
     if env:
         return env if Path(env).exists() else None
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):

@@ -1,0 +1,96 @@
+"""Options and helpers shared by the commands: tables, notes, ``--set``, progress bars.
+
+Nothing here imports pandas or the library at module level: ``zan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import cli_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "LEVELS",
+    "SET_HELP",
+    "notes",
+    "print_table",
+    "scenario_arg",
+    "set_option",
+    "show_progress",
+    "with_options",
+    "write_table",
+]
+
+LEVELS = ["commune", "epci", "scot", "departement", "region"]
+
+
+def print_table(df: pd.DataFrame, *, max_rows: int = 25) -> None:
+    """Print a table on standard output (2 decimals, thousands grouped, 25 rows)."""
+    import pandas as pd
+
+    with pd.option_context(
+        "display.max_rows", max_rows, "display.width", 160, "display.float_format", "{:,.2f}".format
+    ):
+        click.echo(df.to_string(max_rows=max_rows))
+
+
+def with_options(options):
+    """Decorate a command with a list of ``click.option`` decorators, in their order."""
+
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+SET_HELP = (
+    "Override a scenario value, e.g. --set data.consumption=conso_com.csv "
+    "--set envelope.reduction=0.55 (dotted key, repeatable; TOML values, else text; "
+    "relative paths from the current folder). Checked like the file; the scenario hash "
+    "changes (a different run)."
+)
+
+
+def set_option(f):
+    """``--set KEY=VALUE`` (repeatable) for every command that takes a scenario."""
+    return click.option("overrides", "--set", multiple=True, metavar="KEY=VALUE", help=SET_HELP)(f)
+
+
+def scenario_arg(path, overrides):
+    """The scenario file, or the loaded Scenario when ``--set`` overrides values."""
+    if not overrides:
+        return path
+    from ..scenario import load_scenario
+    from ..scenario_overrides import parse_overrides
+
+    return load_scenario(path, overrides=parse_overrides(overrides))
+
+
+def write_table(table: pd.DataFrame, out: str | None) -> None:
+    """Print a table, and write it as CSV to ``out`` when given."""
+    from .._write import write_csv
+
+    print_table(table)
+    if out:
+        write_csv(table, out)
+        click.echo(f"written: {out}")
+
+
+def notes(messages) -> None:
+    """Print each note on standard error as ``note: <message>``."""
+    for note in messages:
+        click.echo(f"note: {cli_text(str(note))}", err=True)
+
+
+def show_progress(quiet: bool = False) -> bool:
+    """Whether to show progress bars: not with the command's ``--quiet`` nor ``zan -q``."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root().obj if ctx is not None else None
+    return not (quiet or (root or {}).get("quiet", False))
