@@ -126,6 +126,16 @@ def read_net_table(
     (None for objects) and notes; ``where`` names each row for messages (the file
     line, the DataFrame label or the commune). Raises on anything that cannot be
     imported as it is.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"code": ["5935"], "year": [2032],
+    ...                       "artificialised_ha": [1.5], "renaturated_ha": [0.5]})
+    >>> table, source, path, notes = read_net_table(frame, year=None, code_column=None)
+    >>> table[["code", "year", "m2"]].values.tolist(), path
+    ([['05935', 2032, 10000.0]], None)
+    >>> notes
+    ['net artificialisation table: 1 commune code(s) of 4 digits padded to 5']
     """
     from ..io._files import read_table
 
