@@ -26,14 +26,25 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["RESERVE", "PENE", "garantie_account", "file_sha256"]
+__all__ = [
+    "RESERVE",
+    "PENE",
+    "GARANTIE_PREFIX",
+    "ACCOUNT_NAMES",
+    "garantie_account",
+    "file_sha256",
+    "author_name",
+    "clean_text",
+]
 
 #: Code of the regional reserve account.
 RESERVE = "reserve"
 #: Code of the PENE forfait account.
 PENE = "pene"
-_GARANTIE_PREFIX = "garantie:"
-_NAMES = {RESERVE: "Réserve régionale", PENE: "Forfait PENE (part régionale)"}
+#: Prefix of the garantie communale pool accounts (:func:`garantie_account`).
+GARANTIE_PREFIX = "garantie:"
+#: Names of the reserve and PENE accounts.
+ACCOUNT_NAMES = {RESERVE: "Réserve régionale", PENE: "Forfait PENE (part régionale)"}
 
 
 def garantie_account(territory: str) -> str:
@@ -44,7 +55,7 @@ def garantie_account(territory: str) -> str:
     >>> garantie_account("249600001")
     'garantie:249600001'
     """
-    return f"{_GARANTIE_PREFIX}{territory}"
+    return f"{GARANTIE_PREFIX}{territory}"
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -65,7 +76,14 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def _author(author: str | None) -> str:
+def author_name(author: str | None) -> str:
+    """Who records a write: the name given, else the system user (``"inconnu"`` without one).
+
+    Examples
+    --------
+    >>> author_name("Région")
+    'Région'
+    """
     if author:
         return str(author)
     try:
@@ -74,7 +92,19 @@ def _author(author: str | None) -> str:
         return "inconnu"
 
 
-def _text(value: Any, what: str, *, required: bool = False) -> str:
+def clean_text(value: Any, what: str, *, required: bool = False) -> str:
+    """A label or justification, stripped; ``required`` refuses an empty one.
+
+    Raises
+    ------
+    DataError
+        Empty while ``required`` (``what`` names the field).
+
+    Examples
+    --------
+    >>> clean_text("  délibération 2025-01 ", "justification")
+    'délibération 2025-01'
+    """
     text = "" if value is None else str(value).strip()
     if required and not text:
         raise DataError(

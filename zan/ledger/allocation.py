@@ -1,13 +1,13 @@
 """Recording an allocation run: the accounts, the communes, the geometries, the credits.
 
-Everything is computed before the file is opened (:func:`_init_plan`), then written
+Everything is computed before the file is opened (:func:`init_plan`), then written
 in one transaction (:meth:`_InitPlan.write`), which ends with the invariant check:
 the territory, garantie and reserve accounts add up to the regional envelope
 exactly, in m² (the reserve takes what the rounding left undistributed).
 
 The allocation of a further period (2031-2040, 2041-2050: DOMAIN.md §1, the decades
 of net artificialisation set by the SRADDET) credits the same accounts for that
-period (:func:`_period_plan`, :meth:`_PeriodPlan.write`): its own regional
+period (:func:`period_plan`, :meth:`_PeriodPlan.write`): its own regional
 envelope, reserve, garantie pools and PENE forfait, checked the same way. A
 period has one allocation: it is never edited nor reversed.
 """
@@ -24,18 +24,18 @@ import pandas as pd
 
 from ..errors import LedgerError, PeriodError
 from . import store
-from .accounts import _GARANTIE_PREFIX, _NAMES, PENE, RESERVE, file_sha256, garantie_account
+from .accounts import ACCOUNT_NAMES, GARANTIE_PREFIX, PENE, RESERVE, file_sha256, garantie_account
 from .entries import (
     LEGAL_PERIODS,
     M2_PER_HA,
-    _next_operation,
-    _parse_period,
     append_entries,
     metric_of,
+    next_operation,
+    parse_period,
 )
 from .verify import check_invariants
 
-__all__: list[str] = []  # used by Ledger.create and Ledger.record_allocation
+__all__ = ["init_plan", "period_plan"]  # used by Ledger.create and Ledger.record_allocation
 
 
 def _allocation_totals(allocation: Any) -> dict[str, float]:
@@ -60,7 +60,7 @@ def _allocation_period(allocation: Any, period: Any) -> tuple[str, int, int]:
     if period is None:
         env = getattr(allocation, "envelope", None)
         period = getattr(env, "target_period", None) or LEGAL_PERIODS[0]
-    return _parse_period(period, source="allocation")
+    return parse_period(period, source="allocation")
 
 
 @dataclass
@@ -82,8 +82,8 @@ class _InitPlan:
 
     def write(self, conn: sqlite3.Connection) -> None:
         """Write it all (inside the caller's transaction), then check the invariants."""
-        now = store._now()
-        periods = {p: _parse_period(p)[1:] for p in LEGAL_PERIODS}
+        now = store.now_utc()
+        periods = {p: parse_period(p)[1:] for p in LEGAL_PERIODS}
         periods[self.period] = (self.start, self.end)
         conn.executemany(
             "INSERT INTO periods (period, start_year, end_year, metric) VALUES (?, ?, ?, ?)",
@@ -122,11 +122,11 @@ class _InitPlan:
                     strict=True,
                 ),
             )
-            store._update_extent(conn, "territories")
+            store.update_extent(conn, "territories")
         conn.executemany(
             "INSERT INTO ledger_meta (key, value) VALUES (?, ?)", list(self.meta.items())
         )
-        append_entries(conn, self.entries.assign(operation=_next_operation(conn)), recorded_at=now)
+        append_entries(conn, self.entries.assign(operation=next_operation(conn)), recorded_at=now)
         check_invariants(conn, "ledger")
 
 
@@ -180,7 +180,7 @@ def _checked_table(allocation: Any) -> tuple[pd.DataFrame, np.ndarray]:
     if table.index.duplicated().any():
         dup = table.index[table.index.duplicated()].unique().tolist()[:10]
         raise LedgerError(f"allocation table: duplicate territory codes {dup}; give each once")
-    clash = [c for c in table.index if c in (RESERVE, PENE) or c.startswith(_GARANTIE_PREFIX)]
+    clash = [c for c in table.index if c in (RESERVE, PENE) or c.startswith(GARANTIE_PREFIX)]
     if clash:
         raise LedgerError(
             f"allocation table: territory codes {clash} are reserved names; rename them"
@@ -345,7 +345,7 @@ def _credits(
     )
 
 
-def _init_plan(
+def init_plan(
     allocation: Any,
     *,
     scenario: Any,
@@ -356,6 +356,11 @@ def _init_plan(
     justification: str,
     garantie_pools: bool,
 ) -> _InitPlan:
+    """The first allocation, checked and computed before the file exists (:meth:`Ledger.create`).
+
+    Its ``write(conn)`` records the accounts, communes, territories and credits in
+    the new file's one transaction.
+    """
     table, env = _checked_table(allocation)
     period_text, start, end = _allocation_period(allocation, period)
     level = str(getattr(allocation, "level", None) or "territoire")
@@ -409,7 +414,7 @@ def _init_plan(
                 {
                     "code": [RESERVE, PENE],
                     "account_type": ["reserve", "pene"],
-                    "nom": [_NAMES[RESERVE], _NAMES[PENE]],
+                    "nom": [ACCOUNT_NAMES[RESERVE], ACCOUNT_NAMES[PENE]],
                     "territory": None,
                     "level": "region",
                 }
@@ -483,7 +488,7 @@ class _PeriodPlan:
                     f"law are {', '.join(LEGAL_PERIODS)})"
                 )
         self._check_accounts(conn, source)
-        now = store._now()
+        now = store.now_utc()
         if self.period not in {r[0] for r in rows}:
             conn.execute(
                 "INSERT INTO periods (period, start_year, end_year, metric) VALUES (?, ?, ?, ?)",
@@ -510,7 +515,7 @@ class _PeriodPlan:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [(*r, now) for r in _records(pools[cols])],
         )
-        op = _next_operation(conn)
+        op = next_operation(conn)
         append_entries(conn, credits.rows.assign(operation=op), recorded_at=now)
         check_invariants(conn, source)
         return op
@@ -547,7 +552,7 @@ class _PeriodPlan:
             )
 
 
-def _period_plan(
+def period_plan(
     allocation: Any,
     *,
     period: Any,
@@ -558,11 +563,16 @@ def _period_plan(
     ledger_level: str,
     names: pd.Series | None = None,
 ) -> _PeriodPlan:
+    """A further period's allocation, computed before the write (:meth:`Ledger.record_allocation`).
+
+    Its ``write(conn, source)`` checks the accounts against the ledger's and
+    records the credits; it returns their operation number.
+    """
     table, env = _checked_table(allocation)
     if "nom" not in table.columns and names is not None:  # the ledger's names, in the labels
         known = names.reindex(table.index)
         table["nom"] = known.where(known.notna(), pd.Series(table.index, index=table.index))
-    period_text, start, end = _parse_period(period, source="allocation")
+    period_text, start, end = parse_period(period, source="allocation")
     level = str(getattr(allocation, "level", None) or ledger_level)
     credits = _credits(
         allocation,

@@ -44,10 +44,10 @@ import pandas as pd
 from ..errors import LedgerError
 from ..measure.consumption import STATUS_LABELS
 from .entries import CONSUMED_KINDS, ENVELOPE_KINDS, M2_PER_HA, parse_date
-from .store import _read_snapshot
+from .store import read_snapshot
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Ledger
+    from .book import Book
 
 __all__ = [
     "BALANCE_COLUMNS",
@@ -55,7 +55,6 @@ __all__ = [
     "balances",
     "history",
     "map_frame",
-    "balance_map",
     "STATUS_LABELS",
 ]
 
@@ -187,7 +186,7 @@ def _table(
 
 
 def balances(
-    ledger: Ledger,
+    ledger: Book,
     at: Any = None,
     *,
     period: str | None = None,
@@ -246,7 +245,7 @@ def balances(
     start, end, metric = _period_row(ledger, period)
     at_text = None if at is None else parse_date(at, what="at")
     where, args = _filters(period, at_text, _known_at(known_at))
-    with _read_snapshot(conn):
+    with read_snapshot(conn):
         sums = conn.execute(
             f"SELECT account, kind, SUM(amount_m2), MAX(year) FROM entries WHERE {where} "
             "GROUP BY account, kind",
@@ -288,7 +287,7 @@ def balances(
     return out
 
 
-def _period_row(ledger: Ledger, period: str) -> tuple[int, int, str]:
+def _period_row(ledger: Book, period: str) -> tuple[int, int, str]:
     """First year, last year and metric of a period of the ledger."""
     conn = ledger.connection
     row = conn.execute(
@@ -353,7 +352,7 @@ def _yearly(
 
 
 def history(
-    ledger: Ledger,
+    ledger: Book,
     account: str,
     *,
     period: str | None = None,
@@ -428,7 +427,7 @@ def history(
 
 
 def map_frame(
-    ledger: Ledger,
+    ledger: Book,
     at: Any = None,
     *,
     period: str | None = None,
@@ -488,48 +487,3 @@ def map_frame(
     out.index.name = "code"
     out.attrs.update(table.attrs)
     return out
-
-
-def balance_map(
-    ledger: Ledger,
-    *,
-    column: str = "status",
-    at: Any = None,
-    period: str | None = None,
-    territories: Any = None,
-    **kwargs: Any,
-) -> Any:
-    """A map of each territory's status or remaining balance (:mod:`zan.maps`).
-
-    Parameters
-    ----------
-    ledger : Ledger
-        The ledger.
-    column : str, default "status"
-        ``"status"`` (:func:`zan.maps.status_map`) or a numeric column such as
-        ``"remaining_ha"`` (:func:`zan.maps.choropleth`).
-    at, period, territories
-        As in :func:`map_frame`.
-    **kwargs
-        Passed to the map function.
-
-    Returns
-    -------
-    zan.maps.ZanMap
-
-    Examples
-    --------
-    >>> from zan.ledger import example_ledger
-    >>> m = balance_map(example_ledger())
-    >>> "Dans la trajectoire" in m.get_root().render()
-    True
-    """
-    from .. import maps
-
-    gdf = map_frame(ledger, at=at, period=period, territories=territories)
-    when = gdf.attrs.get("at") or "dernières écritures"
-    if column == "status":
-        kwargs.setdefault("title", f"Compte foncier {gdf.attrs['period']} – situation au {when}")
-        return maps.status_map(gdf, column="status", **kwargs)
-    kwargs.setdefault("title", f"Compte foncier {gdf.attrs['period']} – solde au {when}")
-    return maps.choropleth(gdf, column, **kwargs)

@@ -1,6 +1,12 @@
 """The :class:`Ledger`: open, create, and write to the compte foncier régional.
 
-Accounts are described in :mod:`zan.ledger.accounts`. Every write is one
+A thin facade over the ledger's kernel: a :class:`Ledger` is a
+:class:`~zan.ledger.book.Book` (the open file: connection, write transactions,
+accounts, periods) with one method per operation, each delegating to the module
+that holds it: :mod:`~zan.ledger.allocation` (create, record an allocation),
+:mod:`~zan.ledger.moves` (transfers, grants, PENE, reversals),
+:mod:`~zan.ledger.imports`, :mod:`~zan.ledger.projects`,
+:mod:`~zan.ledger.balance` and :mod:`~zan.ledger.verify`. Every write is one
 transaction (:func:`zan.ledger.store.write_transaction`) that re-checks, for each
 allocated period, the invariant ``Σ accounts + reserve == regional envelope`` (and
 the PENE forfait) before it commits (:func:`zan.ledger.verify.check_invariants`).
@@ -12,35 +18,24 @@ The ledger is created with the allocation of its first period
 from __future__ import annotations
 
 import os
-import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .._write import atomic_path
-from ..errors import LedgerError, PeriodError, Problem
-from . import balance as _balance
-from . import imports as _imports
-from . import projects as _projects
-from . import store
-from .accounts import PENE, RESERVE, _author, _text
-from .entries import (
-    LEGAL_PERIODS,
-    M2_PER_HA,
-    _next_operation,
-    _raise_integrity,
-    append_entries,
-    parse_date,
-    to_m2,
-    verify_chain,
-)
-from .verify import VerifyReport, _invariant_problems, check_invariants
+# Modules; the Ledger methods of the same names (balance, imports, projects, verify) call into them.
+from . import balance, imports, moves, projects, verify
+from .accounts import author_name, clean_text
+from .allocation import init_plan, period_plan
+from .book import Book, check_new_path, write_new
+from .imports import ImportReport
+from .verify import VerifyReport
 
 __all__ = ["Ledger"]
 
 
-class Ledger:
+class Ledger(Book):
     """The compte foncier régional stored in one GeoPackage file.
 
     Open an existing ledger with ``Ledger(path)``; create one with
@@ -85,117 +80,6 @@ class Ledger:
     >>> ledger.verify().ok
     True
     """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        busy_timeout_ms: int = store.BUSY_TIMEOUT_MS,
-        retries: int = store.RETRIES,
-    ) -> None:
-        self.path = Path(path)
-        self.source = str(self.path)
-        self.retries = retries
-        self._conn = store.connect(self.path, busy_timeout_ms=busy_timeout_ms)
-        try:
-            app = self._conn.execute("PRAGMA application_id").fetchone()[0]
-            version = store.schema_version(self._conn)
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise LedgerError(
-                f"{self.source}: not a zan ledger ({exc}); check the file name"
-            ) from None
-        if app != store.GPKG_APPLICATION_ID or version == 0:
-            self._conn.close()
-            raise LedgerError(
-                f"{self.source}: not a zan ledger (no ledger schema in this file); "
-                "create one with: zan ledger init LEDGER.gpkg --scenario S.toml"
-            )
-        if version != store.SCHEMA_VERSION:
-            try:  # upgrades an older file; refuses one written by a newer zan
-                store.migrate(self._conn, source=self.source)
-            except LedgerError:
-                self._conn.close()
-                raise
-
-    # ------------------------------------------------------------------ life cycle
-    def close(self) -> None:
-        """Close the connection (the object can no longer be used)."""
-        self._conn.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        n = self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-        k = self._conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
-        return f"<Ledger {self.source}: {k} accounts, {n:,} entries, period {self.default_period}>"
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The SQLite connection (autocommit; writes go through :meth:`_write`)."""
-        return self._conn
-
-    def _write(self, fn: Any) -> Any:
-        return store.write_transaction(self._conn, fn, source=self.source, retries=self.retries)
-
-    def _meta(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM ledger_meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    @property
-    def default_period(self) -> str:
-        """The period of the first allocation recorded (e.g. ``"2021-2030"``)."""
-        return self._meta("default_period") or LEGAL_PERIODS[0]
-
-    @property
-    def level(self) -> str:
-        """The allocation level of the territory accounts."""
-        return self._meta("level") or "territoire"
-
-    @property
-    def accounts(self) -> pd.DataFrame:
-        """Accounts, indexed by ``code``: ``account_type``, ``nom``, ``territory``, ``level``.
-
-        Examples
-        --------
-        >>> from zan.ledger import example_ledger
-        >>> example_ledger().accounts.loc["reserve", "nom"]
-        'Réserve régionale'
-        """
-        df = pd.read_sql_query("SELECT * FROM accounts ORDER BY rowid", self._conn)
-        return df.set_index("code")
-
-    @property
-    def periods(self) -> pd.DataFrame:
-        """Periods, indexed by ``period``, with ``envelope_ha`` and ``pene_ha`` when allocated.
-
-        Examples
-        --------
-        >>> from zan.ledger import example_ledger
-        >>> example_ledger().periods["pene_ha"].tolist()[:1]
-        [10.0]
-        """
-        df = pd.read_sql_query("SELECT * FROM periods ORDER BY start_year, end_year", self._conn)
-        df["envelope_ha"] = df["envelope_m2"] / M2_PER_HA
-        df["pene_ha"] = df["pene_m2"] / M2_PER_HA
-        return df.set_index("period")
-
-    @property
-    def communes(self) -> pd.Series:
-        """Account of each commune (indexed by commune code).
-
-        Examples
-        --------
-        >>> from zan.ledger import example_ledger
-        >>> example_ledger().communes["96001"]
-        '96'
-        """
-        df = pd.read_sql_query("SELECT code, account FROM communes ORDER BY code", self._conn)
-        return df.set_index("code")["account"]
 
     # ------------------------------------------------------------------ creation
     @classmethod
@@ -263,36 +147,18 @@ class Ledger:
         [40.0, 10.0]
         """
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise LedgerError(
-                f"{path}: a file already exists; choose another name "
-                "or pass overwrite=True (--force)"
-            )
-        if path.with_name(path.name + "-wal").exists():
-            raise LedgerError(
-                f"{path}: the file is open in another program (its -wal journal exists); "
-                "close it there before replacing it"
-            )
-        from .allocation import _init_plan
-
-        plan = _init_plan(
+        check_new_path(path, overwrite=overwrite)
+        plan = init_plan(
             allocation,
             scenario=scenario,
             territories=territories,
             assignment=assignment,
             period=period,
-            author=_author(author),
-            justification=_text(justification, "justification"),
+            author=author_name(author),
+            justification=clean_text(justification, "justification"),
             garantie_pools=garantie_pools,
         )
-        with atomic_path(path) as tmp:
-            conn = store.connect(tmp, create=True)
-            try:
-                store.create_schema(conn)
-                store.write_transaction(conn, plan.write, source=str(path))
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                conn.close()
+        write_new(path, plan.write)
         return cls(path)
 
     def record_allocation(
@@ -377,74 +243,17 @@ class Ledger:
         >>> ledger.default_period
         '2021-2030'
         """
-        from .allocation import _period_plan
-
-        plan = _period_plan(
+        plan = period_plan(
             allocation,
             period=period,
             scenario=scenario,
-            author=_author(author),
-            justification=_text(justification, "allocation justification", required=True),
+            author=author_name(author),
+            justification=clean_text(justification, "allocation justification", required=True),
             garantie_pools=garantie_pools,
             ledger_level=self.level,
             names=self.accounts["nom"],
         )
-        return self._write(lambda conn: plan.write(conn, self.source))
-
-    # ------------------------------------------------------------------ checks
-    def _account(
-        self, conn: sqlite3.Connection, code: Any, *, what: str = "account"
-    ) -> tuple[str, str]:
-        code = str(code).strip()
-        row = conn.execute(
-            "SELECT code, account_type FROM accounts WHERE code = ?", (code,)
-        ).fetchone()
-        if row is None:
-            codes = [r[0] for r in conn.execute("SELECT code FROM accounts ORDER BY rowid LIMIT 8")]
-            raise LedgerError(
-                f"{self.source}: unknown {what} {code!r}; accounts are e.g. {', '.join(codes)} "
-                "(zan ledger balance lists them all)"
-            )
-        return str(row[0]), str(row[1])
-
-    def _period_for(self, conn: sqlite3.Connection, period: Any, date: str) -> tuple[str, str]:
-        """(period, metric) of a write: the one given, or the allocated one holding the date."""
-        rows = conn.execute(
-            "SELECT period, start_year, end_year, metric, envelope_m2 FROM periods"
-        ).fetchall()
-        if period is not None:
-            text = str(period).strip()
-            match = [r for r in rows if r[0] == text]
-            if not match:
-                raise PeriodError(
-                    f"{self.source}: unknown period {period!r}; the ledger's periods are "
-                    f"{', '.join(r[0] for r in rows)}"
-                )
-            r = match[0]
-        else:
-            year = int(date[:4])
-            match = [r for r in rows if r[1] <= year <= r[2] and r[4] is not None]
-            if not match:
-                allocated = [r[0] for r in rows if r[4] is not None]
-                raise PeriodError(
-                    f"{self.source}: the date {date} falls in no allocated period "
-                    f"(allocated: {', '.join(allocated) or 'none'}); give a date within one, "
-                    "or record the allocation of that period first"
-                )
-            r = match[0]
-        if r[4] is None:
-            raise PeriodError(
-                f"{self.source}: period {r[0]} has no envelope yet; record its allocation first"
-            )
-        return str(r[0]), str(r[3])
-
-    def _remaining_m2(self, conn: sqlite3.Connection, account: str, period: str) -> int:
-        row = conn.execute(
-            "SELECT COALESCE(SUM(CASE WHEN kind IN ('allocation', 'reserve_grant', 'transfer') "
-            "THEN amount_m2 ELSE -amount_m2 END), 0) FROM entries WHERE account = ? AND period = ?",
-            (account, period),
-        ).fetchone()
-        return int(row[0])
+        return self.write(lambda conn: plan.write(conn, self.source))
 
     # ------------------------------------------------------------------ envelope movements
     def transfer(
@@ -502,96 +311,18 @@ class Ledger:
         >>> ledger.history("98")["envelope_ha"].tolist()[-1]
         2.5
         """
-        m2 = to_m2(ha, what="transfer amount")
-        why = _text(justification, "transfer justification", required=True)
-        when = parse_date(date)
-        who = _author(author)
-
-        def write(conn: sqlite3.Connection) -> int:
-            src, src_type = self._account(conn, from_account, what="giving account")
-            dst, dst_type = self._account(conn, to_account, what="receiving account")
-            if src == dst:
-                raise LedgerError(
-                    f"{self.source}: transfer from {src!r} to itself; give two accounts"
-                )
-            if PENE in (src_type, dst_type):
-                raise LedgerError(
-                    f"{self.source}: the PENE forfait is counted apart and takes no transfer; "
-                    "record national projects with record_pene (zan ledger pene)"
-                )
-            if src_type == "reserve":
-                raise LedgerError(
-                    f"{self.source}: hectares leave the regional reserve by a grant "
-                    "(zan ledger grant), not a transfer"
-                )
-            return self._move(
-                conn,
-                src,
-                dst,
-                m2,
-                period=period,
-                when=when,
-                kind="transfer",
-                action="transfer",
-                label=label or f"Transfert de {src} vers {dst}",
-                author=who,
-                justification=why,
-                allow_overdraft=allow_overdraft,
-            )
-
-        return self._write(write)
-
-    def _move(
-        self,
-        conn: sqlite3.Connection,
-        src: str,
-        dst: str,
-        m2: int,
-        *,
-        period: Any,
-        when: str,
-        kind: str,
-        action: str,
-        label: str,
-        author: str,
-        justification: str,
-        allow_overdraft: bool,
-        project: int | None = None,
-    ) -> int:
-        """Move ``m2`` from one account to another (two legs of one operation), checked."""
-        per, metric = self._period_for(conn, period, when)
-        self._check_balance(conn, src, per, m2, allow_overdraft, kind.replace("reserve_", ""))
-        op = _next_operation(conn)
-        common = dict(
-            operation=op,
-            effective_date=when,
-            period=per,
-            metric=metric,
-            kind=kind,
-            action=action,
-            label=label,
-            author=author,
+        return moves.transfer(
+            self,
+            from_account,
+            to_account,
+            ha,
             justification=justification,
-            project=project,
+            label=label,
+            date=date,
+            period=period,
+            author=author,
+            allow_overdraft=allow_overdraft,
         )
-        legs = [
-            {**common, "account": src, "counterpart": dst, "amount_m2": -m2},
-            {**common, "account": dst, "counterpart": src, "amount_m2": m2},
-        ]
-        append_entries(conn, pd.DataFrame(legs), recorded_at=store._now())
-        check_invariants(conn, self.source)
-        return op
-
-    def _check_balance(
-        self, conn: sqlite3.Connection, account: str, period: str, m2: int, allow: bool, what: str
-    ) -> None:
-        remaining = self._remaining_m2(conn, account, period)
-        if m2 > remaining and not allow:
-            raise LedgerError(
-                f"{self.source}: {what} of {m2 / M2_PER_HA:,.4f} ha from {account!r} exceeds its "
-                f"remaining balance for {period} ({remaining / M2_PER_HA:,.4f} ha); lower the "
-                "amount, or pass allow_overdraft=True (--allow-overdraft) if the governance agreed"
-            )
 
     def grant(
         self,
@@ -635,43 +366,18 @@ class Ledger:
         >>> print(ledger.balance().loc["reserve", "remaining_ha"])
         38.0
         """
-        m2 = to_m2(ha, what="grant amount")
-        why = _text(justification, "grant justification", required=True)
-        when = parse_date(date)
-        who = _author(author)
-
-        def write(conn: sqlite3.Connection) -> int:
-            dst, dst_type = self._account(conn, territory, what="territory")
-            if dst_type not in ("territoire", "garantie"):
-                raise LedgerError(
-                    f"{self.source}: the reserve grants to territories; "
-                    f"{dst!r} is the {dst_type} account"
-                )
-            if project is not None:
-                row = conn.execute(
-                    "SELECT account FROM projects WHERE fid = ?", (int(project),)
-                ).fetchone()
-                if row is None:
-                    raise LedgerError(
-                        f"{self.source}: unknown project {project!r}; see zan ledger history"
-                    )
-            return self._move(
-                conn,
-                RESERVE,
-                dst,
-                m2,
-                period=period,
-                when=when,
-                kind="reserve_grant",
-                action="grant",
-                label=label or f"Attribution de la réserve régionale à {dst}",
-                author=who,
-                justification=why,
-                allow_overdraft=allow_overdraft,
-                project=None if project is None else int(project),
-            )
-
-        return self._write(write)
+        return moves.grant(
+            self,
+            territory,
+            ha,
+            justification=justification,
+            label=label,
+            project=project,
+            date=date,
+            period=period,
+            author=author,
+            allow_overdraft=allow_overdraft,
+        )
 
     def record_pene(
         self,
@@ -719,49 +425,17 @@ class Ledger:
         >>> ledger.balance().loc[["pene", "98"], "consumed_ha"].tolist()
         [4.0, -4.0]
         """
-        m2 = to_m2(ha, what="PENE amount")
-        what = _text(label, "PENE label", required=True)
-        when = parse_date(date)
-        who = _author(author)
-        flow_year = int(year) if year is not None else int(when[:4])
-
-        def write(conn: sqlite3.Connection) -> int:
-            rows = []
-            per, metric = self._period_for(conn, period, when)
-            op = _next_operation(conn)
-            common = dict(
-                operation=op,
-                effective_date=when,
-                period=per,
-                metric=metric,
-                kind="pene",
-                label=what,
-                author=who,
-                justification=_text(justification, "justification"),
-                year=flow_year,
-            )
-            rows.append(
-                {**common, "account": PENE, "action": "pene", "amount_m2": m2, "counterpart": None}
-            )
-            if territory is not None:
-                dst, dst_type = self._account(conn, territory, what="territory")
-                if dst_type != "territoire":
-                    raise LedgerError(f"{self.source}: {dst!r} is not a territory account")
-                rows[0]["counterpart"] = dst
-                rows.append(
-                    {
-                        **common,
-                        "account": dst,
-                        "action": "offset",
-                        "amount_m2": -m2,
-                        "counterpart": PENE,
-                    }
-                )
-            append_entries(conn, pd.DataFrame(rows), recorded_at=store._now())
-            check_invariants(conn, self.source)
-            return op
-
-        return self._write(write)
+        return moves.record_pene(
+            self,
+            ha,
+            label=label,
+            territory=territory,
+            justification=justification,
+            year=year,
+            date=date,
+            period=period,
+            author=author,
+        )
 
     def reverse(
         self,
@@ -804,136 +478,158 @@ class Ledger:
         >>> print(ledger.balance().loc["98", "transferred_ha"])
         0.0
         """
-        why = _text(justification, "reversal justification", required=True)
-        who = _author(author)
-        when = None if date is None else parse_date(date)
+        return moves.reverse(self, entry, justification=justification, date=date, author=author)
 
-        def write(conn: sqlite3.Connection) -> list[int]:
-            cols = (
-                "id",
-                "operation",
-                "effective_date",
-                "period",
-                "metric",
-                "kind",
-                "action",
-                "account",
-                "counterpart",
-                "amount_m2",
-                "year",
-                "project",
-                "label",
-                "reverses",
-            )
-            row = conn.execute(
-                f"SELECT {', '.join(cols)} FROM entries WHERE id = ?", (int(entry),)
-            ).fetchone()
-            if row is None:
-                raise LedgerError(
-                    f"{self.source}: no entry {entry!r}; zan ledger history lists them"
-                )
-            e = dict(zip(cols, row, strict=True))
-            if e["kind"] == "allocation":
-                raise LedgerError(
-                    f"{self.source}: entry {entry} is an allocation credit; it cannot be reversed "
-                    "alone (the accounts would no longer add up to the regional envelope): move "
-                    "hectares with transfers or grants instead"
-                )
-            if e["reverses"] is not None:
-                raise LedgerError(
-                    f"{self.source}: entry {entry} is itself a reversal; "
-                    "record the operation again instead"
-                )
-            if e["kind"] in ("transfer", "reserve_grant", "pene"):
-                rows = conn.execute(
-                    f"SELECT {', '.join(cols)} FROM entries WHERE operation = ? AND kind = ? "
-                    "AND reverses IS NULL ORDER BY id",
-                    (e["operation"], e["kind"]),
-                ).fetchall()
-                legs = [dict(zip(cols, r, strict=True)) for r in rows]
-            else:
-                legs = [e]
-            ids = [leg["id"] for leg in legs]
-            done = conn.execute(
-                f"SELECT reverses FROM entries WHERE reverses IN ({', '.join('?' * len(ids))})", ids
-            ).fetchall()
-            if done:
-                raise LedgerError(f"{self.source}: entry {done[0][0]} was already reversed")
-            if e["kind"] == "project":
-                from .projects import _project_actions
+    # ------------------------------------------------------------------ imports
+    def import_consumption(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        passage: str | os.PathLike[str] | pd.DataFrame | None = None,
+        code_column: str | None = None,
+        author: str | None = None,
+        justification: str = "",
+        allow_older: bool = False,
+    ) -> ImportReport:
+        """Import a Cerema consumption vintage (:func:`zan.ledger.imports.import_consumption`).
 
-                actions = _project_actions(conn, e["project"])
-                if not actions or actions[-1][0] != e["id"]:
-                    raise LedgerError(
-                        f"{self.source}: entry {entry} is not the last action of project "
-                        f"{e['project']}; reverse the later ones first"
-                    )
-            op = _next_operation(conn)
-            frame = pd.DataFrame(legs)
-            frame["reverses"] = frame["id"]
-            frame["amount_m2"] = -frame["amount_m2"]
-            frame["operation"] = op
-            frame["action"] = "reversal"
-            frame["label"] = [
-                f"Annulation de l'écriture {i} : {t}"
-                for i, t in zip(frame["id"], frame["label"], strict=True)
-            ]
-            frame["author"] = who
-            frame["justification"] = why
-            if when is not None:
-                frame["effective_date"] = when
-            first, last = append_entries(conn, frame.drop(columns="id"), recorded_at=store._now())
-            check_invariants(conn, self.source)
-            return list(range(first, last + 1))
-
-        return self._write(write)
-
-    # ------------------------------------------------------------------ the other writes and reads
-    # (functions of their own modules, bound here as methods)
-    import_consumption = _imports.import_consumption
-    import_artificialisation = _imports.import_artificialisation
-    add_project = _projects.add_project
-    realise_project = _projects.realise_project
-    abandon_project = _projects.abandon_project
-    projects = _projects.projects
-    balance = _balance.balances
-    history = _balance.history
-    map_frame = _balance.map_frame
-
-    def entries(self, *, account: str | None = None, kind: str | None = None) -> pd.DataFrame:
-        """All entries (or one account's, or one kind's), indexed by ``id``, with ``amount_ha``.
-
-        Examples
-        --------
-        >>> from zan.ledger import example_ledger
-        >>> e = example_ledger().entries(kind="allocation")
-        >>> e["account"].tolist()
-        ['96', '98', '99', 'reserve', 'pene']
+        New years are recorded, revised years adjusted; the same file again changes
+        nothing.
         """
-        sql, args = "SELECT * FROM entries", []
-        where = []
-        if account is not None:
-            where.append("account = ?")
-            args.append(str(account))
-        if kind is not None:
-            where.append("kind = ?")
-            args.append(str(kind))
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        df = pd.read_sql_query(sql + " ORDER BY id", self._conn, params=args)
-        df["amount_ha"] = df["amount_m2"] / M2_PER_HA
-        return df.set_index("id")
+        return imports.import_consumption(
+            self,
+            path,
+            passage=passage,
+            code_column=code_column,
+            author=author,
+            justification=justification,
+            allow_older=allow_older,
+        )
 
-    def imports(self) -> pd.DataFrame:
-        """The vintages imported, in order (file, SHA-256, years, metric, entries written).
+    def import_artificialisation(
+        self,
+        data: Any,
+        *,
+        year: int | None = None,
+        vintage: str | None = None,
+        passage: str | os.PathLike[str] | pd.DataFrame | None = None,
+        code_column: str | None = None,
+        author: str | None = None,
+        justification: str = "",
+        allow_older: bool = False,
+    ) -> ImportReport:
+        """Import net artificialisation per commune and year into the periods from 2031.
 
-        Examples
-        --------
-        >>> from zan.ledger import example_ledger
-        >>> len(example_ledger().imports())
-        0
+        See :func:`zan.ledger.imports.import_artificialisation`.
         """
-        return pd.read_sql_query("SELECT * FROM imports ORDER BY id", self._conn).set_index("id")
+        return imports.import_artificialisation(
+            self,
+            data,
+            year=year,
+            vintage=vintage,
+            passage=passage,
+            code_column=code_column,
+            author=author,
+            justification=justification,
+            allow_older=allow_older,
+        )
+
+    # ------------------------------------------------------------------ projects
+    def add_project(
+        self,
+        territory: str,
+        *,
+        label: str,
+        parcels: str | Sequence[str] | None = None,
+        geometry: Any = None,
+        cadastre: Any = None,
+        landcover: Any = None,
+        parcel_table: pd.DataFrame | None = None,
+        enaf_ha: float | None = None,
+        justification: str = "",
+        date: Any = None,
+        period: str | None = None,
+        author: str | None = None,
+    ) -> int:
+        """Commit a project on a territory's account; return its id.
+
+        See :func:`zan.ledger.projects.add_project`.
+        """
+        return projects.add_project(
+            self,
+            territory,
+            label=label,
+            parcels=parcels,
+            geometry=geometry,
+            cadastre=cadastre,
+            landcover=landcover,
+            parcel_table=parcel_table,
+            enaf_ha=enaf_ha,
+            justification=justification,
+            date=date,
+            period=period,
+            author=author,
+        )
+
+    def realise_project(
+        self,
+        project: int,
+        *,
+        justification: str = "",
+        date: Any = None,
+        author: str | None = None,
+    ) -> int:
+        """Mark a planned project realised (:func:`zan.ledger.projects.realise_project`)."""
+        return projects.realise_project(
+            self, project, justification=justification, date=date, author=author
+        )
+
+    def abandon_project(
+        self,
+        project: int,
+        *,
+        justification: str = "",
+        date: Any = None,
+        author: str | None = None,
+    ) -> int:
+        """Mark a planned project abandoned (:func:`zan.ledger.projects.abandon_project`)."""
+        return projects.abandon_project(
+            self, project, justification=justification, date=date, author=author
+        )
+
+    def projects(self) -> pd.DataFrame:
+        """Every project with its status (:func:`zan.ledger.projects.projects`)."""
+        return projects.projects(self)
+
+    # ------------------------------------------------------------------ balances
+    def balance(
+        self,
+        at: Any = None,
+        *,
+        period: str | None = None,
+        known_at: Any = None,
+        consolidate: bool = True,
+        region: bool = True,
+    ) -> pd.DataFrame:
+        """The balance of every account at a date (:func:`zan.ledger.balance.balances`).
+
+        With pace, projection, status and run-out year, per period.
+        """
+        return balance.balances(
+            self, at, period=period, known_at=known_at, consolidate=consolidate, region=region
+        )
+
+    def history(
+        self, account: str, *, period: str | None = None, include_pool: bool = True
+    ) -> pd.DataFrame:
+        """Every entry of one account, with the running balance (:func:`zan.ledger.balance.history`)."""
+        return balance.history(self, account, period=period, include_pool=include_pool)
+
+    def map_frame(
+        self, at: Any = None, *, period: str | None = None, territories: Any = None
+    ) -> Any:
+        """Balance and status of each territory with its geometry (:func:`zan.ledger.balance.map_frame`)."""
+        return balance.map_frame(self, at, period=period, territories=territories)
 
     # ------------------------------------------------------------------ verification
     def verify(self, *, expected_head: str | None = None, strict: bool = False) -> VerifyReport:
@@ -963,45 +659,10 @@ class Ledger:
         >>> report.ok, report.entries, len(report.head)
         (True, 5, 64)
         """
-        conn = self._conn
-        with store._read_snapshot(conn):
-            problems, count, head = verify_chain(conn)
-            checks = ["SHA-256 chain of every entry", "head recorded by the last write"]
-            triggers = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            }
-            for name in store.APPEND_ONLY_TRIGGERS:
-                if name not in triggers:
-                    problems.append(
-                        Problem(
-                            "schema",
-                            f"trigger {name} is missing: the append-only protection was removed",
-                            row=name,
-                            fix="restore the file from a backup",
-                        )
-                    )
-            checks.append("append-only triggers")
-            problems += _invariant_problems(conn)
-            checks += [
-                "Σ accounts + reserve = regional envelope, PENE = forfait",
-                "transfers and grants balance",
-                "project commitments",
-            ]
-            if expected_head is not None:
-                checks.append("published head")
-                found = conn.execute(
-                    "SELECT id FROM entries WHERE hash = ?", (expected_head,)
-                ).fetchone()
-                if found is None:
-                    problems.append(
-                        Problem(
-                            "entries",
-                            f"the published head {expected_head} is not in "
-                            "the chain: the ledger was rewritten",
-                            fix="restore the file from a backup",
-                        )
-                    )
-        report = VerifyReport(not problems, count, head, tuple(problems), tuple(checks))
-        if strict:
-            _raise_integrity(problems, self.source)
-        return report
+        return verify.verify_ledger(
+            self.connection, self.source, expected_head=expected_head, strict=strict
+        )
+
+    def _write(self, fn: Any) -> Any:
+        # The former name of Book.write, kept for code that called it.
+        return self.write(fn)

@@ -62,6 +62,9 @@ __all__ = [
     "GENESIS_HASH",
     "M2_PER_HA",
     "metric_of",
+    "parse_period",
+    "next_operation",
+    "raise_integrity",
     "to_m2",
     "parse_date",
     "append_entries",
@@ -148,13 +151,18 @@ def metric_of(start_year: int) -> str:
     return "enaf_consumption" if int(start_year) < 2031 else "net_artificialisation"
 
 
-def _parse_period(period: Any, *, source: str = "ledger") -> tuple[str, int, int]:
+def parse_period(period: Any, *, source: str = "ledger") -> tuple[str, int, int]:
     """``"2021-2030"`` or ``(2021, 2030)`` → ``("2021-2030", 2021, 2030)``.
 
     Raises
     ------
     PeriodError
         When it is not two years, first one first.
+
+    Examples
+    --------
+    >>> parse_period((2031, 2040))
+    ('2031-2040', 2031, 2040)
     """
     if isinstance(period, tuple | list) and len(period) == 2:
         text = f"{int(period[0])}-{int(period[1])}"
@@ -308,7 +316,7 @@ def _chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
-def _next_operation(conn: sqlite3.Connection) -> int:
+def next_operation(conn: sqlite3.Connection) -> int:
     """A new operation number (entries written together share one)."""
     # Operations grow with the ids, so the last entry holds the largest.
     row = conn.execute("SELECT operation FROM entries ORDER BY id DESC LIMIT 1").fetchone()
@@ -488,7 +496,7 @@ def verify_chain(
     return problems, count, prev
 
 
-def _raise_integrity(problems: list[Problem], source: str) -> None:
+def raise_integrity(problems: list[Problem], source: str) -> None:
     """Raise :class:`IntegrityError` listing the problems, if any."""
     if problems:
         lines = "; ".join(str(p) for p in problems[:10])

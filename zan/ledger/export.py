@@ -1,4 +1,8 @@
-"""Balance and history tables for people: French headers, CSV or XLSX, written atomically.
+"""The ledger for people: French tables (CSV or XLSX, written atomically), report data, the map.
+
+Presentation: this module reads the ledger through :mod:`zan.ledger.balance` and
+the kernel never imports it (:func:`export_balance`, :func:`export_history` and
+:func:`balance_map` are reached from :mod:`zan.ledger` and the CLI).
 
 The tables of :func:`zan.ledger.balance.balances` and
 :func:`zan.ledger.balance.history` keep English column names for code; these
@@ -20,10 +24,12 @@ import pandas as pd
 from .._write import Sheet, write_csv, write_workbook
 from ..errors import DataError
 from ..measure.consumption import STATUS_LABELS
-from .balance import PENE_STATUS
+from .balance import PENE_STATUS, balances, history, map_frame
+from .entries import METRICS
+from .projects import projects
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Ledger
+    from .book import Book
 
 __all__ = [
     "BALANCE_HEADERS",
@@ -37,6 +43,9 @@ __all__ = [
     "write_table",
     "LedgerReport",
     "report_data",
+    "export_balance",
+    "export_history",
+    "balance_map",
 ]
 
 #: French label of the PENE account's status (counted nationally, not capped).
@@ -261,7 +270,7 @@ class LedgerReport:
     metric: str = "enaf_consumption"
 
 
-def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) -> LedgerReport:
+def report_data(ledger: Book, *, at: Any = None, period: str | None = None) -> LedgerReport:
     """Gather what a report on the compte foncier shows, at a date.
 
     Parameters
@@ -282,8 +291,6 @@ def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) ->
     >>> data.period, data.entries, len(data.head)
     ('2021-2030', 5, 64)
     """
-    from .balance import balances
-
     table = balances(ledger, at=at, period=period)
     conn = ledger.connection
     last = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
@@ -293,9 +300,127 @@ def report_data(ledger: Ledger, *, at: Any = None, period: str | None = None) ->
         last_year=table.attrs["last_year"],
         balances=table,
         region=table.loc["region"],
-        projects=ledger.projects(),
+        projects=projects(ledger),
         imports=ledger.imports(),
         entries=0 if last is None else int(last[0]),
         head="" if last is None else str(last[1]),
         metric=table.attrs["metric"],
     )
+
+
+def export_balance(
+    ledger: Book,
+    path: str | os.PathLike[str],
+    *,
+    at: Any = None,
+    period: str | None = None,
+    consolidate: bool = True,
+) -> Path:
+    """Write the balance table (French headers) to CSV or XLSX; return the path.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    path : path-like
+        ``.csv`` or ``.xlsx``.
+    at, period, consolidate
+        As in :func:`~zan.ledger.balance.balances`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> from zan.ledger import example_ledger
+    >>> path = export_balance(example_ledger(), pathlib.Path(tempfile.mkdtemp()) / "soldes.xlsx")
+    >>> pd.read_excel(path).columns[:3].tolist()
+    ['Code', 'Nom', 'Type de compte']
+    """
+    table = balances(ledger, at=at, period=period, consolidate=consolidate)
+    head = (ledger.meta("head") or "").partition(":")[2] or "aucune écriture"
+    info = {
+        "Compte foncier": ledger.source,
+        "Période": table.attrs["period"],
+        "Arrêté au": table.attrs["at"] or "toutes les écritures",
+        "Mesure": METRICS[table.attrs["metric"]],
+        "Dernière année observée": table.attrs["last_year"] or "aucune",
+        "Empreinte de la dernière écriture (SHA-256)": head,
+    }
+    return write_table(french_balance(table), path, info=info, sheet="Soldes")
+
+
+def export_history(
+    ledger: Book,
+    account: str,
+    path: str | os.PathLike[str],
+    *,
+    period: str | None = None,
+) -> Path:
+    """Write the history of an account (French headers) to CSV or XLSX; return the path.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    account : str
+        Account code.
+    path : path-like
+        ``.csv`` or ``.xlsx``.
+    period : str, optional
+        Period (default: the ledger's).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> from zan.ledger import example_ledger
+    >>> path = export_history(example_ledger(), "96", pathlib.Path(tempfile.mkdtemp()) / "h.csv")
+    >>> pd.read_csv(path, encoding="utf-8-sig")["Nature"].tolist()
+    ['Allocation']
+    """
+    table = history(ledger, account, period=period)
+    info = {"Compte foncier": ledger.source, "Compte": account, "Période": table.attrs["period"]}
+    return write_table(french_history(table), path, info=info, sheet="Historique")
+
+
+def balance_map(
+    ledger: Book,
+    *,
+    column: str = "status",
+    at: Any = None,
+    period: str | None = None,
+    territories: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """A map of each territory's status or remaining balance (:mod:`zan.maps`).
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    column : str, default "status"
+        ``"status"`` (:func:`zan.maps.status_map`) or a numeric column such as
+        ``"remaining_ha"`` (:func:`zan.maps.choropleth`).
+    at, period, territories
+        As in :func:`map_frame`.
+    **kwargs
+        Passed to the map function.
+
+    Returns
+    -------
+    zan.maps.ZanMap
+
+    Examples
+    --------
+    >>> from zan.ledger import example_ledger
+    >>> m = balance_map(example_ledger())
+    >>> "Dans la trajectoire" in m.get_root().render()
+    True
+    """
+    from .. import maps
+
+    gdf = map_frame(ledger, at=at, period=period, territories=territories)
+    when = gdf.attrs.get("at") or "dernières écritures"
+    if column == "status":
+        kwargs.setdefault("title", f"Compte foncier {gdf.attrs['period']} – situation au {when}")
+        return maps.status_map(gdf, column="status", **kwargs)
+    kwargs.setdefault("title", f"Compte foncier {gdf.attrs['period']} – solde au {when}")
+    return maps.choropleth(gdf, column, **kwargs)

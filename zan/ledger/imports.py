@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,14 +41,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, LedgerError, PeriodError, SchemaError
+from ..errors import DataError, LedgerError
 from . import store
-from .accounts import _author, _text, file_sha256
-from .entries import M2_PER_HA, METRICS, _next_operation, append_entries
+from .accounts import author_name, clean_text, file_sha256
+from .entries import M2_PER_HA, METRICS, append_entries, next_operation
+from .net_table import content_sha, net_file_hint, period_of_years, read_net_table
 from .verify import check_invariants
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Ledger
+    from .book import Book
 
 __all__ = [
     "ImportReport",
@@ -244,7 +244,7 @@ def _account_years(
 
 
 def import_consumption(
-    ledger: Ledger,
+    ledger: Book,
     path: str | os.PathLike[str],
     *,
     passage: str | os.PathLike[str] | pd.DataFrame | None = None,
@@ -319,7 +319,7 @@ def import_consumption(
     try:
         conso = read_consumption(path, code_column=code_column)
     except DataError as exc:
-        raise _net_file_hint(exc, path) from None
+        raise net_file_hint(exc, path) from None
     communes = ledger.communes
     if passage is not None:
         conso = _align(ledger, conso, passage)
@@ -374,7 +374,7 @@ def _metric_periods(conn: sqlite3.Connection, metric: str) -> list[tuple[str, in
     ]
 
 
-def _align(ledger: Ledger, conso: Any, passage: Any) -> Any:
+def _align(ledger: Book, conso: Any, passage: Any) -> Any:
     """Move commune figures onto the ledger's communes (merges summed, splits pro rata of area)."""
     from ..io.cog import read_passage
 
@@ -419,7 +419,7 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 
 def _record(
-    ledger: Ledger,
+    ledger: Book,
     batch: _Batch,
     *,
     author: str | None,
@@ -444,8 +444,8 @@ def _record(
             "the newest vintage, or pass allow_older=True (--allow-older) to correct with it on "
             "purpose"
         )
-    who = _author(author)
-    why = _text(justification, "justification")
+    who = author_name(author)
+    why = clean_text(justification, "justification")
     sha, options, known = batch.sha, batch.options, batch.known
 
     def write(c: sqlite3.Connection) -> ImportReport:
@@ -494,7 +494,7 @@ def _record(
         suffix = f" ({batch.vintage})"
         label_new = first + year_text + suffix
         label_rev = again + year_text + suffix
-        op = _next_operation(c)
+        op = next_operation(c)
         frame = pd.DataFrame(
             {
                 "operation": op,
@@ -513,7 +513,7 @@ def _record(
                 "source_sha256": sha,
             }
         )
-        now = store._now()
+        now = store.now_utc()
         first_id, last_id = append_entries(c, frame, recorded_at=now)
         c.execute(
             "INSERT INTO imports (operation, source_file, source_sha256, options_sha256, years, "
@@ -544,309 +544,11 @@ def _record(
             **report_kwargs,
         )
 
-    return ledger._write(write)
-
-
-# --------------------------------------------------------------------------- net artificialisation
-
-#: Value columns of a net artificialisation table, and their factor to m².
-_NET_COLUMNS: dict[str, float] = {"net_ha": M2_PER_HA, "net_m2": 1.0}
-_ARTIF_COLUMNS: dict[str, float] = {
-    "artificialised_ha": M2_PER_HA,
-    "artificialisation_ha": M2_PER_HA,
-    "artificialised_m2": 1.0,
-    "artificialisation_m2": 1.0,
-}
-_RENAT_COLUMNS: dict[str, float] = {
-    "renaturated_ha": M2_PER_HA,
-    "renaturation_ha": M2_PER_HA,
-    "renaturated_m2": 1.0,
-    "renaturation_m2": 1.0,
-}
-_CEREMA_COLUMN = re.compile(
-    r"^(naf\d{2}art\d{2}|art\d{2}[a-z]{3}\d{2}|idcom|naf_arti_m2|conso_\w+)$"
-)
-_HOW_NET = (
-    "give columns code (commune), year and net_ha (or net_m2), or artificialised_ha and "
-    "renaturated_ha"
-)
-
-
-def _net_file_hint(exc: DataError, path: Any) -> DataError:
-    """A consumption reader error, pointing to the net artificialisation import when it is one."""
-    try:
-        from ..io._files import read_table
-
-        columns = set(read_table(path, what="consumption").columns)
-    except Exception:  # noqa: BLE001 - the reader's own error is the one to show
-        return exc
-    if columns & (set(_NET_COLUMNS) | set(_ARTIF_COLUMNS)):
-        return type(exc)(
-            f"{path}: this is a net artificialisation table (columns "
-            f"{', '.join(sorted(columns & (set(_NET_COLUMNS) | set(_ARTIF_COLUMNS))))}), not a "
-            "Cerema consumption vintage; import it with import_artificialisation "
-            "(zan ledger import-artificialisation)"
-        )
-    return exc
-
-
-def _is_change(obj: Any) -> bool:
-    return isinstance(getattr(obj, "table", None), pd.DataFrame) and hasattr(obj, "vintages")
-
-
-def _rows_text(where: np.ndarray, mask: np.ndarray) -> str:
-    shown = [str(w) for w in where[mask][:5]]
-    more = int(mask.sum()) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
-
-
-def _change_frame(changes: dict[Any, Any], year: Any) -> tuple[pd.DataFrame, str]:
-    """ArtificialisationChange results → one table (code, year, net_ha) per commune and year."""
-    frames, names = [], []
-    for key, ch in changes.items():
-        level = str(getattr(ch, "level", "commune"))
-        if level not in ("commune", "zone"):
-            raise DataError(
-                f"artificialisation change: measured at level {level!r}; the ledger sums "
-                "communes into its accounts: measure it per commune (level='commune')"
-            )
-        when = key if key is not None else year
-        if when is None:
-            when = ch.vintages[1]
-        if when is None:
-            raise DataError(
-                "artificialisation change: its vintages are unknown; give the year it "
-                "counts for (year=2034)"
-            )
-        table = ch.table
-        if "net_ha" not in table.columns:
-            raise SchemaError(
-                f"artificialisation change: no 'net_ha' column (columns: "
-                f"{', '.join(map(str, table.columns))}); pass the result of "
-                "zan.measure.artificialisation.artificialisation_change"
-            )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "code": table.index.astype(str).to_numpy(),
-                    "year": when,
-                    "net_ha": table["net_ha"].to_numpy(dtype="float64"),
-                }
-            )
-        )
-        before, after = ch.vintages
-        names.append(f"OCS GE {before or '?'}-{after or '?'}")
-    frame = pd.concat(frames, ignore_index=True)
-    frame.index = pd.Index("commune " + frame["code"] + " (" + frame["year"].astype(str) + ")")
-    return frame, "artificialisation " + ", ".join(names)
-
-
-def _net_table(
-    data: Any, *, year: Any, code_column: str | None
-) -> tuple[pd.DataFrame, str, str | None, list[str]]:
-    """Net artificialisation per commune and year: ``code``, ``year``, ``m2`` and ``where``.
-
-    Returns the table (an unknown figure is NaN), the source name, the file path
-    (None for objects) and notes; ``where`` names each row for messages (the file
-    line, the DataFrame label or the commune). Raises on anything that cannot be
-    imported as it is.
-    """
-    from ..io._files import read_table
-
-    notes: list[str] = []
-    path = None
-    if isinstance(data, str | os.PathLike):
-        path = str(data)
-        if not Path(data).is_file():
-            raise DataError(
-                f"{path}: no such file; check the path of the net artificialisation table"
-            )
-        frame = read_table(data, what="net artificialisation")
-        frame.index = "row " + pd.RangeIndex(2, len(frame) + 2).astype("str")
-        source = path
-    elif isinstance(data, pd.DataFrame):
-        frame = data.copy()
-        source = str(data.attrs.get("source", "net artificialisation table"))
-        if (code_column or "code") not in frame.columns and frame.index.name == (
-            code_column or "code"
-        ):
-            frame = frame.reset_index()
-        frame.index = "row " + pd.Index(data.index).astype("str")
-    elif _is_change(data) or (
-        isinstance(data, dict) and data and all(_is_change(v) for v in data.values())
-    ):
-        changes = data if isinstance(data, dict) else {None: data}
-        if isinstance(data, dict) and year is not None:
-            raise DataError(
-                "artificialisation changes given per year: the keys are the years, do not "
-                f"pass year= as well (got year={year!r})"
-            )
-        frame, source = _change_frame(changes, year)
-        year = None
-    else:
-        raise DataError(
-            "net artificialisation: expected a CSV/XLSX file, a DataFrame or the result of "
-            f"zan.measure.artificialisation.artificialisation_change (got {type(data).__name__})"
-        )
-
-    columns = [str(c) for c in frame.columns]
-    has_net = [c for c in columns if c in _NET_COLUMNS]
-    has_art = [c for c in columns if c in _ARTIF_COLUMNS]
-    has_ren = [c for c in columns if c in _RENAT_COLUMNS]
-    cerema = [c for c in columns if _CEREMA_COLUMN.match(c)]
-    if not has_net and not has_art and cerema:
-        raise DataError(
-            f"{source}: this is a Cerema ENAF consumption file (columns "
-            f"{', '.join(cerema[:6])}{', ...' if len(cerema) > 6 else ''}), the metric of "
-            "2021-2030; import it with import_consumption (zan ledger import-consumption). "
-            f"Net artificialisation (from 2031) is a table per commune and year: {_HOW_NET}"
-        )
-    code_col = code_column or "code"
-    if code_col not in columns:
-        raise SchemaError(
-            f"{source}: column {code_col!r} not found (columns: {', '.join(columns)}); "
-            f"{_HOW_NET}, or pass code_column= (--code-column)"
-        )
-    if has_net:
-        value_cols = [has_net[0]]
-    elif has_art and has_ren:
-        value_cols = [has_art[0], has_ren[0]]
-    else:
-        raise SchemaError(
-            f"{source}: no net artificialisation column (columns: {', '.join(columns)}); {_HOW_NET}"
-        )
-
-    where = frame.index.to_numpy(dtype=object)
-    values = []
-    for col in value_cols:
-        raw = frame[col]
-        text = raw.astype("str").str.strip() if raw.dtype == object or raw.dtype == "str" else None
-        num = pd.to_numeric(
-            text.str.replace(",", ".", regex=False) if text is not None else raw, errors="coerce"
-        ).to_numpy(dtype="float64")
-        blank = raw.isna().to_numpy() | (
-            (text == "").to_numpy() if text is not None else np.zeros(len(raw), bool)
-        )
-        bad = np.isnan(num) & ~blank | np.isinf(num)
-        if bad.any():
-            raise DataError(
-                f"{source}, column {col!r}: not a number at {_rows_text(where, bad)} "
-                f"(e.g. {frame[col].to_numpy()[bad][0]!r}); write a number (decimal point or "
-                "comma), or leave the cell empty when the figure is unknown"
-            )
-        factor = _NET_COLUMNS.get(col) or _ARTIF_COLUMNS.get(col) or _RENAT_COLUMNS[col]
-        if col in _ARTIF_COLUMNS or col in _RENAT_COLUMNS:
-            negative = num < 0
-            if negative.any():
-                raise DataError(
-                    f"{source}, column {col!r}: negative at {_rows_text(where, negative)}; "
-                    "artificialised and renaturated areas are positive (net = artificialised - "
-                    "renaturated)"
-                )
-        values.append(num * factor)
-    m2 = values[0] if len(values) == 1 else values[0] - values[1]
-
-    if "year" in columns:
-        if year is not None:
-            raise DataError(
-                f"{source}: the table has a 'year' column; pass year= only for a table without one"
-            )
-        years = pd.to_numeric(frame["year"], errors="coerce").to_numpy(dtype="float64")
-    elif year is not None:
-        years = np.full(len(frame), float(int(year)))
-    else:
-        raise SchemaError(
-            f"{source}: no 'year' column (columns: {', '.join(columns)}); {_HOW_NET}, or pass "
-            "year= for a table of one year"
-        )
-    bad = ~np.isfinite(years) | (years != np.round(years))
-    if bad.any():
-        raise DataError(
-            f"{source}, column 'year': not a year at {_rows_text(where, bad)}; write the calendar "
-            "year of the flow, e.g. 2032"
-        )
-
-    missing = frame[code_col].isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"{source}, column {code_col!r}: no commune code at {_rows_text(where, missing)}; "
-            "give the INSEE code of each commune (e.g. 59350)"
-        )
-    codes = frame[code_col].astype("str").str.strip()
-    short = codes.str.fullmatch(r"\d{4}").to_numpy()
-    if short.any():
-        codes = codes.where(~short, "0" + codes)
-        notes.append(f"{source}: {int(short.sum())} commune code(s) of 4 digits padded to 5")
-    out = pd.DataFrame(
-        {
-            "code": codes.to_numpy(),
-            "year": years.astype(np.int64),
-            "m2": m2,
-            "where": where,
-        }
-    )
-    dup = out.duplicated(["code", "year"], keep=False).to_numpy()
-    if dup.any():
-        raise DataError(
-            f"{source}: commune and year given twice at {_rows_text(where, dup)}; give one "
-            "figure per commune and year"
-        )
-    unknown = np.isnan(m2)
-    if unknown.any():
-        notes.append(f"{source}: {int(unknown.sum())} figure(s) left empty, read as unknown")
-    return out, source, path, notes
-
-
-def _content_sha(table: pd.DataFrame) -> str:
-    """SHA-256 of a table's figures (code, year, m²), for tables given without a file."""
-    canon = table.sort_values(["code", "year"])[["code", "year", "m2"]]
-    return hashlib.sha256(canon.to_csv(index=False).encode()).hexdigest()
-
-
-def _check_years(
-    table: pd.DataFrame, rows: list[tuple[str, int, int, str, Any]], source: str
-) -> dict[int, str]:
-    """Year → period for the years of the table; every year must be in an allocated
-    net artificialisation period (the row is named otherwise)."""
-    years = table["year"].to_numpy()
-    where = table["where"].to_numpy(dtype=object)
-    period_of = np.full(len(years), None, dtype=object)
-    metric_of_row = np.full(len(years), None, dtype=object)
-    allocated = np.zeros(len(years), dtype=bool)
-    # Allocated periods last: they win over a legal decade they overlap (e.g. 2024-2033).
-    for per, s, e, metric, envelope in sorted(rows, key=lambda r: (r[4] is not None, r[1])):
-        inside = (years >= s) & (years <= e)
-        period_of[inside] = per
-        metric_of_row[inside] = metric
-        allocated[inside] = envelope is not None
-    enaf = metric_of_row == "enaf_consumption"
-    if enaf.any():
-        first = int(years[enaf][0])
-        raise PeriodError(
-            f"{source}: year {first} at {_rows_text(where, enaf)} is in period "
-            f"{period_of[enaf][0]}, whose metric is ENAF consumption; net artificialisation "
-            "counts from 2031 (loi n° 2021-1104 art. 191): import the years before 2031 as "
-            "Cerema consumption (zan ledger import-consumption) and leave them out of this table"
-        )
-    nowhere = period_of == None  # noqa: E711 - element-wise on an object array
-    if nowhere.any():
-        raise PeriodError(
-            f"{source}: year {int(years[nowhere][0])} at {_rows_text(where, nowhere)} is in no "
-            f"period of the ledger ({', '.join(r[0] for r in rows)}); check the year column"
-        )
-    waiting = ~allocated
-    if waiting.any():
-        raise PeriodError(
-            f"{source}: year {int(years[waiting][0])} at {_rows_text(where, waiting)} is in "
-            f"period {period_of[waiting][0]}, which has no allocation yet; record it first "
-            "(Ledger.record_allocation, zan ledger allocate), or leave those years out"
-        )
-    pairs = pd.DataFrame({"year": years, "period": period_of}).drop_duplicates("year")
-    return dict(zip(pairs["year"].astype(int).tolist(), pairs["period"].tolist(), strict=True))
+    return ledger.write(write)
 
 
 def import_artificialisation(
-    ledger: Ledger,
+    ledger: Book,
     data: Any,
     *,
     year: int | None = None,
@@ -940,14 +642,14 @@ def import_artificialisation(
         sha = file_sha256(data)  # the same file again: nothing to read
         if _already_imported(conn, sha, options):
             return ImportReport(str(data), sha, already_imported=True, metric=metric)
-    table, source, _path, notes = _net_table(data, year=year, code_column=code_column)
-    sha = sha or _content_sha(table)
+    table, source, _path, notes = read_net_table(data, year=year, code_column=code_column)
+    sha = sha or content_sha(table)
     if _already_imported(conn, sha, options):
         return ImportReport(source, sha, already_imported=True, metric=metric)
     rows = conn.execute(
         "SELECT period, start_year, end_year, metric, envelope_m2 FROM periods ORDER BY start_year"
     ).fetchall()
-    year_period = _check_years(table, rows, source)
+    year_period = period_of_years(table, rows, source)
     known_rows = table[~np.isnan(table["m2"].to_numpy())]
     communes = ledger.communes
     values = known_rows[["code", "year", "m2"]]
@@ -983,7 +685,7 @@ def import_artificialisation(
         year_period=year_period,
         periods=tuple(r[0] for r in rows if r[3] == metric and r[4] is not None),
         span=span,
-        vintage=_text(vintage, "vintage") or f"millésime {span}",
+        vintage=clean_text(vintage, "vintage") or f"millésime {span}",
         last_year=years[-1] if years else None,
         notes=tuple(notes),
     )

@@ -39,12 +39,12 @@ import shapely
 
 from ..errors import DataError, GeometryError, LedgerError
 from . import store
-from .accounts import _author, _text
-from .entries import M2_PER_HA, _next_operation, append_entries, parse_date, to_m2
+from .accounts import author_name, clean_text
+from .entries import M2_PER_HA, append_entries, next_operation, parse_date, to_m2
 from .verify import check_invariants
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Ledger
+    from .book import Book
 
 __all__ = [
     "OUTSIDE_TOLERANCE_M2",
@@ -55,6 +55,7 @@ __all__ = [
     "realise_project",
     "abandon_project",
     "close_project",
+    "project_actions",
     "projects",
 ]
 
@@ -318,7 +319,7 @@ def _measure_parcels(
 
 
 def add_project(
-    ledger: Ledger,
+    ledger: Book,
     territory: str,
     *,
     label: str,
@@ -388,9 +389,9 @@ def add_project(
     >>> print(ledger.balance().loc["96", "committed_ha"])
     1.2
     """
-    name = _text(label, "project label", required=True)
+    name = clean_text(label, "project label", required=True)
     when = parse_date(date)
-    who = _author(author)
+    who = author_name(author)
     measure = measure_project(
         parcels=parcels,
         geometry=geometry,
@@ -403,7 +404,7 @@ def add_project(
     unchecked: list[str | None] = []
 
     def write(conn: sqlite3.Connection) -> int:
-        code, kind = ledger._account(conn, territory, what="territory")
+        code, kind = ledger.account(conn, territory, what="territory")
         if kind not in ("territoire", "garantie"):
             raise LedgerError(
                 f"{ledger.source}: projects are committed on territories; "
@@ -427,8 +428,8 @@ def add_project(
                 )
         if not measure.parcels and measure.geometry is not None:
             unchecked[:] = [_check_inside(conn, ledger.source, name, owner, measure.geometry)]
-        per, metric = ledger._period_for(conn, period, when)
-        now = store._now()
+        per, metric = ledger.period_for(conn, period, when)
+        now = store.now_utc()
         cur = conn.execute(
             "INSERT INTO projects (geom, label, account, period, method, parcels, communes, "
             "area_m2, enaf_m2, landcover_source, recorded_at) "
@@ -456,7 +457,7 @@ def add_project(
         append_entries(
             conn,
             {
-                "operation": [_next_operation(conn)],
+                "operation": [next_operation(conn)],
                 "effective_date": when,
                 "period": per,
                 "metric": metric,
@@ -467,17 +468,17 @@ def add_project(
                 "project": fid,
                 "label": f"Projet {fid} engagé : {name} (surface ENAF {how})",
                 "author": who,
-                "justification": _text(justification, "justification"),
+                "justification": clean_text(justification, "justification"),
                 "source_file": measure.landcover_source,
             },
             recorded_at=now,
         )
         if blob is not None:
-            store._update_extent(conn, "projects")
+            store.update_extent(conn, "projects")
         check_invariants(conn, ledger.source)
         return fid
 
-    fid = ledger._write(write)
+    fid = ledger.write(write)
     if unchecked and unchecked[0]:
         warnings.warn(unchecked[0], UserWarning, stacklevel=2)
     return fid
@@ -544,7 +545,7 @@ def _check_inside(
     )
 
 
-def _project_actions(conn: sqlite3.Connection, project: int) -> list[tuple[int, str]]:
+def project_actions(conn: sqlite3.Connection, project: int) -> list[tuple[int, str]]:
     """(entry id, action) of a project's entries still in force, in order."""
     return [
         (int(r[0]), str(r[1]))
@@ -559,7 +560,7 @@ def _project_actions(conn: sqlite3.Connection, project: int) -> list[tuple[int, 
 
 
 def close_project(
-    ledger: Ledger,
+    ledger: Book,
     project: int,
     *,
     action: str,
@@ -602,7 +603,7 @@ def close_project(
     if action not in ("realised", "abandoned"):
         raise DataError(f"project action {action!r} is unknown; use 'realised' or 'abandoned'")
     when = parse_date(date)
-    who = _author(author)
+    who = author_name(author)
 
     def write(conn: sqlite3.Connection) -> int:
         row = conn.execute(
@@ -612,7 +613,7 @@ def close_project(
             raise LedgerError(
                 f"{ledger.source}: no project {project!r}; zan ledger projects lists them"
             )
-        actions = _project_actions(conn, int(project))
+        actions = project_actions(conn, int(project))
         status = actions[-1][1] if actions else "cancelled"
         if status != "planned":
             raise LedgerError(
@@ -625,7 +626,7 @@ def close_project(
         first, _ = append_entries(
             conn,
             {
-                "operation": [_next_operation(conn)],
+                "operation": [next_operation(conn)],
                 "effective_date": when,
                 "period": per,
                 "metric": metric,
@@ -636,18 +637,18 @@ def close_project(
                 "project": int(project),
                 "label": f"Projet {project} {verb} : {name}",
                 "author": who,
-                "justification": _text(justification, "justification"),
+                "justification": clean_text(justification, "justification"),
             },
-            recorded_at=store._now(),
+            recorded_at=store.now_utc(),
         )
         check_invariants(conn, ledger.source)
         return first
 
-    return ledger._write(write)
+    return ledger.write(write)
 
 
 def realise_project(
-    ledger: Ledger,
+    ledger: Book,
     project: int,
     *,
     justification: str = "",
@@ -675,7 +676,7 @@ def realise_project(
 
 
 def abandon_project(
-    ledger: Ledger,
+    ledger: Book,
     project: int,
     *,
     justification: str = "",
@@ -700,7 +701,7 @@ def abandon_project(
     )
 
 
-def projects(ledger: Ledger) -> pd.DataFrame:
+def projects(ledger: Book) -> pd.DataFrame:
     """Every project with its status (``planned``, ``realised``, ``abandoned``, ``cancelled``).
 
     Returns

@@ -52,6 +52,9 @@ __all__ = [
     "migrate",
     "schema_version",
     "write_transaction",
+    "read_snapshot",
+    "now_utc",
+    "update_extent",
     "gpkg_blob",
     "read_gpkg_blob",
 ]
@@ -435,7 +438,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def _now() -> str:
+def now_utc() -> str:
+    """The time of a write: UTC, ISO 8601 to the microsecond, ``Z``-suffixed."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -501,7 +505,7 @@ def migrate(
                 m.apply(c)
                 c.execute(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
-                    (m.version, _now(), m.description),
+                    (m.version, now_utc(), m.description),
                 )
                 applied.append(m.version)
 
@@ -665,7 +669,7 @@ def write_transaction(
 
 
 @contextlib.contextmanager
-def _read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A consistent read: every query inside sees the same state of the file."""
     conn.execute("BEGIN")
     try:
@@ -771,7 +775,7 @@ def read_gpkg_blob(blobs: Any) -> np.ndarray:
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 
-def _update_extent(conn: sqlite3.Connection, table: str) -> None:
+def update_extent(conn: sqlite3.Connection, table: str) -> None:
     """Refresh ``gpkg_contents`` extent and ``last_change`` of a feature table."""
     blobs = [r[0] for r in conn.execute(f"SELECT geom FROM {table} WHERE geom IS NOT NULL")]
     geoms = read_gpkg_blob(blobs)
@@ -782,5 +786,5 @@ def _update_extent(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(
         "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
         "last_change = ? WHERE table_name = ?",
-        (minx, miny, maxx, maxy, _now(), table),
+        (minx, miny, maxx, maxy, now_utc(), table),
     )

@@ -6,9 +6,10 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..errors import IntegrityError, Problem
-from .entries import M2_PER_HA
+from . import store
+from .entries import M2_PER_HA, raise_integrity, verify_chain
 
-__all__ = ["VerifyReport", "check_invariants"]
+__all__ = ["VerifyReport", "check_invariants", "invariant_problems", "verify_ledger"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,22 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def _invariant_problems(
+def invariant_problems(
     conn: sqlite3.Connection, fix: str | None = "restore the file from a backup"
 ) -> list[Problem]:
+    """Every invariant that fails in the ledger, as problems (none when all hold).
+
+    Per allocated period, the accounts and the reserve add up to the regional
+    envelope and the PENE account to its forfait; no envelope entry lies in a
+    period without envelope; the legs of every transfer and grant cancel out;
+    every project's commitment is 0 or its ENAF area.
+
+    Examples
+    --------
+    >>> from zan.ledger import example_ledger
+    >>> invariant_problems(example_ledger().connection)
+    []
+    """
     problems: list[Problem] = []
     periods = {
         r[0]: (r[1], r[2])
@@ -144,9 +158,71 @@ def check_invariants(conn: sqlite3.Connection, source: str) -> None:
     >>> from zan.ledger import example_ledger
     >>> check_invariants(example_ledger().connection, "exemple")  # nothing to say
     """
-    problems = [p for p in _invariant_problems(conn, fix=None) if p.source != "projects"]
+    problems = [p for p in invariant_problems(conn, fix=None) if p.source != "projects"]
     if problems:
         raise IntegrityError(
             f"{source}: the write would break an invariant, nothing was recorded: "
             + "; ".join(str(p) for p in problems)
         )
+
+
+def verify_ledger(
+    conn: sqlite3.Connection,
+    source: str,
+    *,
+    expected_head: str | None = None,
+    strict: bool = False,
+) -> VerifyReport:
+    """The full check of :meth:`zan.ledger.Ledger.verify`, in one consistent read.
+
+    The SHA-256 chain, the head recorded by the last write, the append-only
+    triggers, every invariant (:func:`invariant_problems`) and, optionally, a
+    published head.
+
+    Examples
+    --------
+    >>> from zan.ledger import example_ledger
+    >>> verify_ledger(example_ledger().connection, "exemple").ok
+    True
+    """
+    with store.read_snapshot(conn):
+        problems, count, head = verify_chain(conn)
+        checks = ["SHA-256 chain of every entry", "head recorded by the last write"]
+        triggers = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        for name in store.APPEND_ONLY_TRIGGERS:
+            if name not in triggers:
+                problems.append(
+                    Problem(
+                        "schema",
+                        f"trigger {name} is missing: the append-only protection was removed",
+                        row=name,
+                        fix="restore the file from a backup",
+                    )
+                )
+        checks.append("append-only triggers")
+        problems += invariant_problems(conn)
+        checks += [
+            "Σ accounts + reserve = regional envelope, PENE = forfait",
+            "transfers and grants balance",
+            "project commitments",
+        ]
+        if expected_head is not None:
+            checks.append("published head")
+            found = conn.execute(
+                "SELECT id FROM entries WHERE hash = ?", (expected_head,)
+            ).fetchone()
+            if found is None:
+                problems.append(
+                    Problem(
+                        "entries",
+                        f"the published head {expected_head} is not in "
+                        "the chain: the ledger was rewritten",
+                        fix="restore the file from a backup",
+                    )
+                )
+    report = VerifyReport(not problems, count, head, tuple(problems), tuple(checks))
+    if strict:
+        raise_integrity(problems, source)
+    return report
