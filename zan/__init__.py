@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from . import errors
 from ._show_versions import show_versions
-from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
+from .allocate import Allocation, allocate, allocate_batch, allocate_cascade
 from .crs import LAMBERT93, to_projected
 from .datasets import get_path, region_path
 from .envelope import Envelope, load_profile, regional_envelope
@@ -44,6 +44,7 @@ from .errors import (
     ZanError,
     ZanWarning,
 )
+from .export import write_allocation
 from .io import (
     AlignResult,
     Consumption,
