@@ -336,6 +336,13 @@ def _envelope_total(envelope: float | Envelope) -> tuple[float, Envelope | None]
 
 
 def sorted_table(data: pd.DataFrame, what: str) -> pd.DataFrame:
+    """A copy of a territory table indexed by code (as text) in code order.
+
+    Raises
+    ------
+    ScenarioError
+        Not a DataFrame, a code twice, or no territory; ``what`` names the table.
+    """
     if not isinstance(data, pd.DataFrame):
         raise ScenarioError(f"{what} must be a pandas DataFrame indexed by territory code")
     idx = pd.Index(data.index.astype(str))
@@ -383,7 +390,7 @@ def allocate(
     floors, caps : float, array-like or Series indexed by code, optional
         Bounds per territory in ha (floors rounded up, caps down to the resolution).
     garantie : float, array-like or Series, optional
-        Garantie communale floor per territory (see :func:`garantie_floors`); the floor
+        Garantie communale floor per territory (see :func:`zan.garantie.garantie_floors`); the floor
         is the larger of ``floors`` and ``garantie``, and it overrides a lower cap.
         For territories above the communes, the sum of their eligible communes'.
     resolution : float, default 0.01

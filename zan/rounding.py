@@ -290,6 +290,7 @@ def round_to_resolution(
 
 
 def check_resolution(resolution: float) -> float:
+    """The resolution as a float, or a ScenarioError unless it is finite and > 0."""
     res = float(resolution)
     if not (math.isfinite(res) and res > 0):
         raise ScenarioError(f"'resolution' must be > 0 (got {resolution!r}); e.g. 0.01 ha")

@@ -281,6 +281,12 @@ class WaterFill:
 def as_bounds(
     floors: Any, caps: Any, n: int, *, index: pd.Index | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Floors (default 0) and caps (default +inf) as (n,) float arrays, checked.
+
+    Scalars are broadcast; a Series is aligned on ``index`` (every territory needs a
+    value); values must be >= 0 and not missing.
+    """
+
     def conv(value: Any, default: float, name: str) -> np.ndarray:
         if value is None:
             return np.full(n, default)
