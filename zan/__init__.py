@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
     from . import errors
     from ._show_versions import show_versions
-    from .allocate import Allocation, allocate, allocate_batch, allocate_cascade, write_allocation
+    from .allocate import Allocation, allocate, allocate_batch, allocate_cascade
     from .crs import LAMBERT93, to_projected
     from .datasets import get_path, region_path
     from .envelope import Envelope, load_profile, regional_envelope
@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
         ZanError,
         ZanWarning,
     )
+    from .export import write_allocation
     from .io import (
         AlignResult,
         Consumption,
@@ -140,7 +141,7 @@ _LAZY: dict[str, str] = {
     "allocate": ".allocate",
     "allocate_batch": ".allocate",
     "allocate_cascade": ".allocate",
-    "write_allocation": ".allocate",
+    "write_allocation": ".export",
     "LAMBERT93": ".crs",
     "to_projected": ".crs",
     "get_path": ".datasets",

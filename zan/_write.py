@@ -27,6 +27,8 @@ __all__ = [
     "atomic_path",
     "fixed_gpkg_date",
     "write_csv",
+    "write_gpkg",
+    "write_parquet",
     "write_text",
     "write_workbook",
     "sha256_file",
@@ -108,6 +110,7 @@ def write_csv(
     index: bool = True,
     sep: str = ",",
     encoding: str = "utf-8",
+    decimal: str = ".",
 ) -> Path:
     """Write a table as CSV atomically, floats with a fixed number of decimals.
 
@@ -125,6 +128,8 @@ def write_csv(
         Separator.
     encoding : str, default "utf-8"
         Text encoding ("utf-8-sig" adds a BOM for spreadsheets).
+    decimal : str, default "."
+        Decimal mark ("," for French spreadsheets).
 
     Returns
     -------
@@ -136,9 +141,38 @@ def write_csv(
             index=index,
             sep=sep,
             encoding=encoding,
+            decimal=decimal,
             float_format=f"%.{decimals}f",
             lineterminator="\n",
         )
+    return Path(path)
+
+
+def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write GeoDataFrames as the layers of one GeoPackage, atomically and reproducibly.
+
+    The tables' ``last_change`` date is fixed (:func:`fixed_gpkg_date`), so the same
+    data gives the same bytes.
+
+    Parameters
+    ----------
+    layers : mapping of layer name → geopandas.GeoDataFrame
+    path : path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    with atomic_path(path, suffix=".gpkg") as tmp, fixed_gpkg_date():
+        for name, frame in layers.items():
+            frame.to_file(tmp, layer=name, driver="GPKG")
+    return Path(path)
+
+
+def write_parquet(frame: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a (Geo)DataFrame as (Geo)Parquet atomically."""
+    with atomic_path(path, suffix=".parquet") as tmp:
+        frame.to_parquet(tmp)
     return Path(path)
 
 

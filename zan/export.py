@@ -10,6 +10,14 @@ atomically (:func:`zan._write.atomic_path`): it appears whole or not at all.
 :func:`export_allocation` writes an :class:`~zan.allocate.Allocation` in the format
 its file name ends with; :func:`export_comparison` does the same for a table of
 several scenarios (:func:`zan.reports.comparison_table`).
+
+The plain files of an allocation (``Allocation.to_csv``, ``to_gpkg``, ``to_parquet``:
+comma-separated UTF-8 and the code names, for scripts and GIS) are
+:func:`allocation_to_csv`, :func:`allocation_to_gpkg` and
+:func:`allocation_to_parquet`; :func:`write_allocation` writes an allocation's output
+folder (table, layers, map, ``sources.json``). Every format has one writer in
+:mod:`zan._write` (:func:`~zan._write.write_csv`, :func:`~zan._write.write_workbook`,
+:func:`~zan._write.write_gpkg`, :func:`~zan._write.write_parquet`).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._write import Sheet, atomic_path, write_workbook
+from ._write import Sheet, write_csv, write_gpkg, write_manifest, write_parquet, write_workbook
 from .errors import DataError, ScenarioError
 
 __all__ = [
@@ -36,6 +44,11 @@ __all__ = [
     "allocation_views",
     "export_allocation",
     "export_comparison",
+    "allocation_frame",
+    "allocation_to_csv",
+    "allocation_to_gpkg",
+    "allocation_to_parquet",
+    "write_allocation",
 ]
 
 #: French header of each column zan exports (criteria columns are named from their key).
@@ -173,17 +186,15 @@ def to_csv(
             "decimal comma"
         )
     frame = french_table(table) if french_headers else table.reset_index()
-    with atomic_path(path, suffix=".csv") as tmp:
-        frame.to_csv(
-            tmp,
-            sep=sep,
-            index=False,
-            encoding="utf-8-sig",
-            decimal=decimal,
-            float_format=f"%.{decimals}f",
-            lineterminator="\n",
-        )
-    return Path(path)
+    return write_csv(
+        frame,
+        path,
+        decimals=decimals,
+        index=False,
+        sep=sep,
+        encoding="utf-8-sig",
+        decimal=decimal,
+    )
 
 
 def _number_format(header: str, decimals: int) -> str | None:
@@ -326,10 +337,7 @@ def to_gpkg(
         )
         for name, t in tables.items()
     }
-    with atomic_path(path, suffix=".gpkg") as tmp:
-        for name, g in frames.items():
-            g.to_file(tmp, layer=name, driver="GPKG")
-    return Path(path)
+    return write_gpkg(frames, path)
 
 
 def to_geoparquet(
@@ -351,10 +359,7 @@ def to_geoparquet(
     >>> gpd.read_parquet(p).crs.to_epsg()
     2154
     """
-    g = _geoframe(table, geometries, french_headers=french_headers)
-    with atomic_path(path, suffix=".parquet") as tmp:
-        g.to_parquet(tmp)
-    return Path(path)
+    return write_parquet(_geoframe(table, geometries, french_headers=french_headers), path)
 
 
 def _level_label(level: str) -> str:
@@ -547,3 +552,157 @@ def export_comparison(
     raise DataError(
         f"{path}: unknown export format {path.suffix!r}; valid suffixes: {', '.join(EXPORT_FORMATS)}"
     )
+
+
+# ============================================================================ allocation files
+def allocation_frame(alloc: Any, level: str | None = None) -> pd.DataFrame:
+    """A level's table as the plain files write it: no ``weight``/``multiplier``, no infinite cap.
+
+    Examples
+    --------
+    >>> from zan.allocate import allocate
+    >>> from zan.rules import Criterion
+    >>> t = pd.DataFrame({"reference_ha": [1.0, 2.0]}, index=["a", "b"])
+    >>> f = allocation_frame(allocate(t, 3.0, criteria=[Criterion("uniform")]))
+    >>> "weight" in f.columns, bool(f["cap_ha"].isna().all())
+    (False, True)
+    """
+    t = alloc.level_table(level or alloc.level)
+    t["cap_ha"] = t["cap_ha"].where(np.isfinite(t["cap_ha"]))
+    return t.drop(columns=["weight", "multiplier"])
+
+
+def _allocation_geoframe(alloc: Any, territories: Any, level: str) -> Any:
+    import geopandas as gpd
+
+    if territories is None:
+        territories = alloc.territories
+    if territories is None:
+        raise ScenarioError(
+            "no geometries: pass the territories (a zan.Territories or a GeoDataFrame "
+            "indexed by code) to write a geographic file"
+        )
+    if isinstance(territories, gpd.GeoDataFrame):
+        geoms = territories
+    elif isinstance(territories, Mapping):
+        geoms = territories[level]
+    else:
+        geoms = territories.geometries(level)
+    geoms = geoms.copy()
+    geoms.index = geoms.index.astype(str)
+    frame = allocation_frame(alloc, level)
+    missing = frame.index.difference(geoms.index)
+    if len(missing):
+        raise DataError(
+            f"no geometry for {len(missing)} {level} territories ({', '.join(missing[:5])}); "
+            "pass the territories the allocation was computed on"
+        )
+    geo = gpd.GeoDataFrame(
+        frame, geometry=geoms.geometry.reindex(frame.index).to_numpy(), crs=geoms.crs
+    )
+    geo.index.name = None
+    return geo
+
+
+def allocation_to_csv(alloc: Any, path: str | os.PathLike, *, level: str | None = None) -> Path:
+    """Write a level's table (:func:`allocation_frame`) as CSV: UTF-8, ``,``, 4 decimals.
+
+    What :meth:`zan.Allocation.to_csv` writes; default the last level.
+    """
+    return write_csv(allocation_frame(alloc, level), path, index=False)
+
+
+def allocation_to_gpkg(
+    alloc: Any, path: str | os.PathLike, territories: Any = None, *, level: str | None = None
+) -> Path:
+    """Write the allocation with geometries as a GeoPackage, one layer per level.
+
+    What :meth:`zan.Allocation.to_gpkg` writes (only ``level`` when given); geometries
+    from ``territories`` (a Territories, a GeoDataFrame or a mapping level →
+    GeoDataFrame), default the allocation's own.
+    """
+    levels = [level] if level else list(alloc.levels)
+    return write_gpkg({lv: _allocation_geoframe(alloc, territories, lv) for lv in levels}, path)
+
+
+def allocation_to_parquet(
+    alloc: Any, path: str | os.PathLike, territories: Any = None, *, level: str | None = None
+) -> Path:
+    """Write a level's table with geometries as GeoParquet (:meth:`zan.Allocation.to_parquet`)."""
+    return write_parquet(_allocation_geoframe(alloc, territories, level or alloc.level), path)
+
+
+def write_allocation(
+    alloc: Any,
+    out: str | os.PathLike,
+    *,
+    png: bool = False,
+    inputs: Mapping[str, str | os.PathLike] | None = None,
+) -> list[Path]:
+    """Write an allocation's outputs into a folder: table, layers and map.
+
+    Writes ``allocation.csv`` (the last level, hectares to 4 decimals),
+    ``communes_hors_territoires.csv`` (when allocating at an added level: the communes
+    outside every territory of it, :attr:`Allocation.unassigned`),
+    ``allocation.gpkg`` (one layer per level, with geometry), ``carte.html`` (an
+    offline choropleth of ``envelope_ha`` whose popups explain each figure) and,
+    with ``png=True``, ``carte.png``. Every file is written atomically.
+
+    Parameters
+    ----------
+    alloc : Allocation
+        From :func:`zan.scenario.run_scenario` (it carries its territories).
+    out : path-like
+        Output folder (created if needed).
+    png : bool, default False
+        Also write a static map.
+    inputs : mapping, optional
+        The input files (:func:`zan.scenario.scenario_inputs`): a ``sources.json``
+        then records their SHA-256 and those of the outputs.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from zan.scenario import run_scenario
+    >>> from zan.datasets import scenario_path
+    >>> alloc = run_scenario(scenario_path("01_reduction_uniforme"))
+    >>> [p.name for p in write_allocation(alloc, tempfile.mkdtemp())]
+    ['allocation.csv', 'allocation.gpkg', 'carte.html']
+    """
+    from .levels import UNASSIGNED_FILE
+    from .maps import save, to_png
+
+    out = Path(out)
+    written = [allocation_to_csv(alloc, out / "allocation.csv")]
+    if alloc.unassigned is not None:  # communes outside every receiving territory, listed
+        written.append(write_csv(alloc.unassigned, out / UNASSIGNED_FILE))
+    if alloc.territories is not None:
+        written.append(allocation_to_gpkg(alloc, out / "allocation.gpkg"))
+        title = (
+            f"Enveloppe foncière 2021-2030 — {alloc.name}"
+            if alloc.name
+            else "Enveloppe foncière 2021-2030"
+        )
+        written.append(save(alloc.explore(title=title), out / "carte.html"))
+        if png:
+            geoms = alloc.territories.geometries(alloc.level)
+            written.append(
+                Path(
+                    to_png(geoms, "envelope_ha", out / "carte.png", values=alloc.table, title=title)
+                )
+            )
+    if inputs is not None:
+        from . import __version__
+
+        extra = {
+            "zan": __version__,
+            "scenario": alloc.name,
+            "scenario_sha256": alloc.scenario_hash,
+            **alloc.provenance(),
+        }
+        written.append(write_manifest(out, inputs, written, extra=extra))
+    return written

@@ -9,6 +9,8 @@ Two spellings of the same French rule (decimal comma, thousands grouped), by med
   the CLI), with a plain space between thousands, ``—`` when missing and ``∞``;
 - :func:`fr_html`: :func:`fr_text` for HTML, with its unit, never broken across lines.
 
+:data:`LEVEL_LABELS` names the territorial levels in French.
+
 Examples
 --------
 >>> fr_text(7409.963), format_number(7409.963, 2)
@@ -19,10 +21,19 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["NOT_AVAILABLE", "format_number", "fr_text", "fr_html"]
+__all__ = ["NOT_AVAILABLE", "LEVEL_LABELS", "format_number", "fr_text", "fr_html"]
 
 #: Shown for a missing number in pages.
 NOT_AVAILABLE = "non renseigné"
+
+#: French labels of the territorial levels.
+LEVEL_LABELS = {
+    "region": "région",
+    "departement": "département",
+    "scot": "SCoT",
+    "epci": "EPCI",
+    "commune": "commune",
+}
 
 
 def format_number(value: float | None, decimals: int = 1, *, signed: bool = False) -> str:

@@ -30,6 +30,7 @@ from .formatting import fr_text
 
 __all__ = [
     "Column",
+    "allocation_html",
     "html_table",
     "scenario_html",
     "weights_widget",
@@ -209,15 +210,88 @@ def scenario_html(scenario: Any) -> str:
     )
 
 
+_ALLOCATION_COLUMNS = {
+    "code": "Code",
+    "nom": "Nom",
+    "parent": "Territoire parent",
+    "reference_ha": "Consommation de référence (ha)",
+    "envelope_ha": "Enveloppe (ha)",
+    "reduction_pct": "Réduction (%)",
+    "floor_ha": "Plancher (ha)",
+    "cap_ha": "Plafond (ha)",
+    "bound": "Borne",
+    "garantie_ha": "Garantie communale (ha)",
+}
+_BOUND_FR = {"none": "—", "floor": "plancher", "cap": "plafond"}
+
+
+def allocation_html(alloc: Any) -> str:
+    """French HTML summary of an allocation: levels, totals and the first 20 territories.
+
+    The body of ``Allocation._repr_html_`` (what Jupyter shows).
+
+    Parameters
+    ----------
+    alloc : zan.Allocation
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from zan.allocate import allocate
+    >>> from zan.rules import Criterion
+    >>> t = pd.DataFrame({"reference_ha": [1.0, 2.0]}, index=["a", "b"])
+    >>> out = allocation_html(allocate(t, 10.0, criteria=[Criterion("uniform")]))
+    >>> "Enveloppe répartie" in out, out.count("<tr>")
+    (True, 10)
+    """
+    from .formatting import LEVEL_LABELS, fr_html
+
+    t = alloc.tables[alloc.level]
+    head = (
+        f"<strong>Répartition de l'enveloppe foncière</strong>"
+        f"{' — ' + html.escape(alloc.name) if alloc.name else ''}<br>"
+        f"Niveau : {html.escape(' → '.join(LEVEL_LABELS.get(lv, lv) for lv in alloc.levels))} ; "
+        f"{len(t)} territoires ; {int((t['bound'] == 'floor').sum())} au plancher, "
+        f"{int((t['bound'] == 'cap').sum())} au plafond."
+    )
+    tot = "".join(
+        f"<tr><td>{html.escape(lbl)}</td><td style='text-align:right'>{fr_html(v)}</td></tr>"
+        for lbl, v in alloc.summary().itertuples(index=False)
+    )
+    cols = [c for c in _ALLOCATION_COLUMNS if c in t.columns]
+    shown = t[cols].head(20)
+    header = "".join(f"<th>{html.escape(_ALLOCATION_COLUMNS[c])}</th>" for c in cols)
+    body = []
+    for rec in shown.itertuples(index=False):
+        cells = []
+        for c, v in zip(cols, rec, strict=True):
+            if c == "bound":
+                cells.append(f"<td>{_BOUND_FR.get(v, v)}</td>")
+            elif isinstance(v, float):
+                cells.append(f"<td style='text-align:right'>{fr_html(v, unit='')}</td>")
+            else:
+                cells.append(f"<td>{html.escape(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = f"<p>… {len(t) - 20} autres territoires</p>" if len(t) > 20 else ""
+    return (
+        f"<div>{head}<table><tbody>{tot}</tbody></table>"
+        f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"{more}</div>"
+    )
+
+
 # ============================================================================ widget
 class WeightsModel:
     """The computation behind :func:`weights_widget`, usable without ipywidgets.
 
-    Holds a prepared single-level scenario, its criteria shares, bounds and envelope,
-    and the territories drawn once as a matplotlib collection; :meth:`update`
-    recomputes the allocation for new weights through
-    :func:`zan.allocate.allocate_batch` (one row, rounded as the scenario says) and
-    recolours the map.
+    Holds a prepared single-level scenario as a :class:`zan.batch.BatchProblem` (its
+    criteria shares, bounds and envelope) and the territories drawn once as a
+    matplotlib collection; :meth:`update` recomputes the allocation for new weights
+    through :meth:`zan.batch.BatchProblem.run` (one row, rounded as the scenario says)
+    and recolours the map.
 
     Parameters
     ----------
@@ -237,14 +311,15 @@ class WeightsModel:
     """
 
     def __init__(self, scenario: Any, *, column: str = "envelope_ha"):
-        from .sensitivity import _batch_setup, prepare
+        from .allocate import BatchProblem
+        from .sensitivity import prepare
 
         if column not in ("envelope_ha", "reduction_pct"):
             raise _scenario_error(
                 f"column must be 'envelope_ha' or 'reduction_pct' (got {column!r})"
             )
         self.prep = prepare(scenario)
-        self.setup = _batch_setup(self.prep)
+        self.setup = BatchProblem.from_prepared(self.prep)
         self.column = column
         self.names = list(self.setup.criteria_names)
         self.base = dict(zip(self.names, self.setup.base_weights.tolist(), strict=True))
@@ -262,24 +337,12 @@ class WeightsModel:
         pandas.DataFrame
             Indexed by code: ``nom``, ``reference_ha``, ``envelope_ha``, ``reduction_pct``.
         """
-        from .allocate import allocate_batch
-
         w = np.array([max(float(weights.get(n, 0.0)), 0.0) for n in self.names])
         if w.sum() <= 0:
             w = np.ones_like(w)
         w = w / w.sum()
         s = self.setup
-        b = allocate_batch(
-            s.shares,
-            s.envelope_ha,
-            blend=w[None, :],
-            floors=s.floors,
-            caps=s.caps,
-            resolution=s.resolution,
-            rounding=s.rounding,
-            codes=s.codes,
-        )
-        env = b.rounded_ha[0]
+        env = s.run(w[None, :]).rounded_ha[0]
         ref = s.reference_ha
         with np.errstate(divide="ignore", invalid="ignore"):
             red = np.where(ref > 0, 100.0 * (1.0 - env / ref), np.nan)

@@ -82,14 +82,12 @@ from pydantic import ValidationError as _PydanticValidationError
 from .allocate import (
     Allocation,
     BatchAllocation,
-    _aggregate,
-    _final_bounds,
-    _group_shares,
+    BatchProblem,
     allocate,
-    allocate_batch,
     allocate_cascade,
     garantie_floors,
 )
+from .cascade import aggregate
 from .envelope import DEFAULT_PROFILE, Envelope, available_profiles, load_profile, regional_envelope
 from .errors import InfeasibleError, ScenarioError, ZanError
 from .garantie import eligibility_warning, garantie_levels, warn
@@ -1004,7 +1002,7 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
     )
     final = levels[-1]
     upper = [lv for lv in territories.levels[1:]]
-    tables = {lv: _aggregate(communes, lv, upper) for lv in levels}
+    tables = {lv: aggregate(communes, lv, upper) for lv in levels}
     table = tables[final]
     # garantie communale (per commune, then per territory of the last level)
     fl = sc.floors
@@ -1212,36 +1210,10 @@ def sensitivity(
     elif (np.abs(sums - 1.0) > 1e-9).any():
         k = int(np.flatnonzero(np.abs(sums - 1.0) > 1e-9)[0])
         raise ScenarioError(f"weights row {k} sums to {sums[k]:.6g}, not 1")
-    from .allocate import _criteria_raw, _sorted_table
-
-    table = _sorted_table(prep.table, "the territory table")
-    res = sc.allocation.resolution if resolution is None else float(resolution)
-    _, _, _, lo, hi = _final_bounds(
-        table,
-        prep.floors.reindex(table.index),
-        prep.caps.reindex(table.index),
-        prep.garantie.reindex(table.index),
-        res,
-    )
-    raw, _ = _criteria_raw(table, prep.criteria, strict_codes=True)
-    shares, _, _ = _group_shares(
-        raw, np.zeros(len(table), dtype=np.int64), 1, np.ones(n_crit) / n_crit
-    )
-    total = prep.envelope.distributed_ha if envelopes is None else envelopes
+    problem = BatchProblem.from_prepared(prep, resolution=resolution)
+    total = problem.distributed_ha if envelopes is None else envelopes
     E = np.broadcast_to(np.asarray(total, dtype=np.float64), (A.shape[0],))
-    units = np.floor(E / res + 1e-6)
-    F = lo * res
-    C = np.where(hi >= 2**42, np.inf, hi * res)
-    return allocate_batch(
-        shares,
-        units * res,
-        blend=A,
-        floors=F,
-        caps=C,
-        resolution=res,
-        rounding=sc.allocation.rounding,
-        codes=table.index,
-    )
+    return problem.run(A, problem.envelopes(E))
 
 
 def scenario_schema() -> dict[str, Any]:

@@ -85,7 +85,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as _PydanticValidationError
 
-from .allocate import LEVEL_LABELS, allocate_batch
+from .allocate import LEVEL_LABELS, BatchProblem
 from .errors import InfeasibleError, ScenarioError
 from .formatting import fr_text
 
@@ -340,85 +340,31 @@ def prepare(scenario: Any) -> Any:
 
 # ============================================================================ batch set-up
 @dataclass(frozen=True)
-class _BatchSetup:
-    """What the batch path needs, in territory-code order (as zan.scenario.sensitivity)."""
+class _Terms:
+    """Scenario terms the parameters vary, beside the batch problem (territory-code order)."""
 
-    codes: pd.Index
-    names: np.ndarray
-    reference_ha: np.ndarray
-    shares: np.ndarray  # (n, C)
-    criteria_names: tuple[str, ...]
-    base_weights: np.ndarray  # (C,), sums to 1
-    envelope_ha: float  # distributed, at the resolution
-    floors: np.ndarray  # (n,) at the resolution
-    caps: np.ndarray
-    resolution: float
-    rounding: str
-    eligible: np.ndarray  # communes eligible for the garantie communale, per territory
-    ha_per_commune: float
-    garantie: bool
     reduction: float | None  # of the regional envelope (None when given in hectares)
+    garantie: bool
+    ha_per_commune: float
+    eligible: np.ndarray  # communes eligible for the garantie communale, per territory
 
 
-def _batch_setup(prep: Any) -> _BatchSetup:
-    from .allocate import _criteria_raw, _final_bounds, _group_shares, _sorted_table
-
-    sc = prep.scenario
-    if len(prep.levels) > 1:
-        raise ScenarioError(
-            f"{sc.source}: the sensitivity analysis and the weights widget work on single-level "
-            f"scenarios, and this one is a cascade ({' → '.join(prep.levels)}); set "
-            "[allocation] level to one level (e.g. 'epci') to study it"
-        )
-    if not sc.allocation.scale_targets:
-        raise ScenarioError(
-            f"{sc.source}: the sensitivity analysis needs scale_targets = true (rates given as "
-            "they are leave nothing to vary); remove scale_targets = false"
-        )
-    table = _sorted_table(prep.table, "the territory table")
-    res = float(sc.allocation.resolution)
-    _, _, _, lo, hi = _final_bounds(
-        table,
-        prep.floors.reindex(table.index),
-        prep.caps.reindex(table.index),
-        prep.garantie.reindex(table.index),
-        res,
-    )
-    raw, _ = _criteria_raw(table, prep.criteria, strict_codes=True)
-    n_crit = len(prep.criteria)
-    shares, _, _ = _group_shares(
-        raw, np.zeros(len(table), dtype=np.int64), 1, np.ones(n_crit) / n_crit
-    )
-    alpha = np.array([float(c.weight) for c in prep.criteria])
-    alpha = alpha / alpha.sum()
-    units = math.floor(prep.envelope.distributed_ha / res + 1e-6)
+def _terms(prep: Any, problem: BatchProblem) -> _Terms:
     from .envelope import load_profile
 
-    fl = sc.floors
+    fl = prep.scenario.floors
     hpc = (
         load_profile(prep.envelope.profile).garantie_communale.ha_per_commune
         if fl.ha_per_commune is None
         else float(fl.ha_per_commune)
     )
-    gar = prep.garantie.reindex(table.index).to_numpy(np.float64)
-    eligible = np.rint(gar / hpc) if hpc > 0 else np.zeros(len(table))
-    ref = pd.to_numeric(table["reference_ha"], errors="coerce").to_numpy(np.float64)
-    return _BatchSetup(
-        codes=table.index,
-        names=table["nom"].astype(str).to_numpy() if "nom" in table else table.index.to_numpy(),
-        reference_ha=ref,
-        shares=np.ascontiguousarray(shares),
-        criteria_names=tuple(c.key for c in prep.criteria),
-        base_weights=alpha,
-        envelope_ha=units * res,
-        floors=lo * res,
-        caps=np.where(hi >= 2**42, np.inf, hi * res),
-        resolution=res,
-        rounding=sc.allocation.rounding,
-        eligible=eligible,
-        ha_per_commune=hpc,
-        garantie=bool(fl.garantie_communale),
+    gar = problem.garantie_ha
+    eligible = np.rint(gar / hpc) if hpc > 0 else np.zeros(len(gar))
+    return _Terms(
         reduction=prep.envelope.reduction,
+        garantie=bool(fl.garantie_communale),
+        ha_per_commune=hpc,
+        eligible=eligible,
     )
 
 
@@ -1045,7 +991,11 @@ class _Parameter:
 
 
 def _parameters(
-    sc: Any, setup: _BatchSetup, config: SensitivityConfig | None, ranges: Mapping[str, Any] | None
+    sc: Any,
+    setup: BatchProblem,
+    terms: _Terms,
+    config: SensitivityConfig | None,
+    ranges: Mapping[str, Any] | None,
 ) -> tuple[list[_Parameter], list[str]]:
     """The varying parameters, in a stable order (weights first), and notes in French."""
     notes: list[str] = []
@@ -1108,7 +1058,7 @@ def _parameters(
     for key in PARAMETERS:
         if key in params:
             out.append(
-                _Parameter(key, PARAMETERS[key], params[key], _base_value(sc, setup, key, where))
+                _Parameter(key, PARAMETERS[key], params[key], _base_value(sc, terms, key, where))
             )
     constant = [p for p in out if p.dist.is_constant]
     if constant:
@@ -1118,7 +1068,7 @@ def _parameters(
     return [p for p in out if not p.dist.is_constant], notes
 
 
-def _base_value(sc: Any, setup: _BatchSetup, key: str, where: str) -> float:
+def _base_value(sc: Any, terms: _Terms, key: str, where: str) -> float:
     e, fl, cp = sc.envelope, sc.floors, sc.caps
     if key == "envelope.reduction":
         if e.envelope_ha is not None:
@@ -1126,7 +1076,7 @@ def _base_value(sc: Any, setup: _BatchSetup, key: str, where: str) -> float:
                 f"{where}: key 'sensitivity.parameters.\"envelope.reduction\"': the scenario gives "
                 "envelope_ha, not a reduction; vary 'envelope.envelope_ha' instead"
             )
-        return float(setup.reduction)
+        return float(terms.reduction)
     if key == "envelope.envelope_ha":
         if e.envelope_ha is None:
             raise ScenarioError(
@@ -1135,12 +1085,12 @@ def _base_value(sc: Any, setup: _BatchSetup, key: str, where: str) -> float:
             )
         return float(e.envelope_ha)
     if key == "floors.ha_per_commune":
-        if not setup.garantie:
+        if not terms.garantie:
             raise ScenarioError(
                 f"{where}: key 'sensitivity.parameters.\"floors.ha_per_commune\"': the scenario "
                 "has no garantie communale; set [floors] garantie_communale = true"
             )
-        return setup.ha_per_commune
+        return terms.ha_per_commune
     if key == "floors.ha":
         return float(fl.ha)
     if key == "floors.share_of_reference":
@@ -1173,7 +1123,7 @@ def _distributed(prep: Any, override: Mapping[str, float]) -> float:
     return float(regional_envelope(env.reference_ha, **args).distributed_ha)
 
 
-def _envelopes(prep: Any, setup: _BatchSetup, key: str, x: np.ndarray, where: str) -> np.ndarray:
+def _envelopes(prep: Any, setup: BatchProblem, key: str, x: np.ndarray, where: str) -> np.ndarray:
     """Distributed envelope (ha, at the resolution) for each value of an envelope parameter."""
     arg = "reduction" if key == "envelope.reduction" else "envelope_ha"
     lo, hi = float(x.min()), float(x.max())
@@ -1190,16 +1140,13 @@ def _envelopes(prep: Any, setup: _BatchSetup, key: str, x: np.ndarray, where: st
         E = d_lo + (x - lo) * ((d_hi - d_lo) / (hi - lo))  # the envelope is affine in it
     else:
         E = np.array([_distributed(prep, {arg: float(v)}) for v in x])
-    res = setup.resolution
-    return np.floor(E / res + 1e-6) * res
+    return setup.envelopes(E)
 
 
 def _bounds_rows(
-    setup: _BatchSetup, sc: Any, cols: Mapping[str, np.ndarray]
+    setup: BatchProblem, terms: _Terms, sc: Any, cols: Mapping[str, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(k, n) floors and caps at the resolution for rows whose bound parameters vary."""
-    from .allocate import _to_units_bounds
-
     fl, cp = sc.floors, sc.caps
     ref = np.nan_to_num(setup.reference_ha, nan=0.0)
     k = len(next(iter(cols.values())))
@@ -1211,8 +1158,8 @@ def _bounds_rows(
         col("floors.ha", fl.ha), col("floors.share_of_reference", fl.share_of_reference) * ref
     )
     gar = (
-        col("floors.ha_per_commune", setup.ha_per_commune) * setup.eligible
-        if setup.garantie
+        col("floors.ha_per_commune", terms.ha_per_commune) * terms.eligible
+        if terms.garantie
         else 0.0
     )
     cap_ha = col("caps.ha", math.inf if cp.ha is None else cp.ha)
@@ -1225,11 +1172,7 @@ def _bounds_rows(
     cap = np.broadcast_to(cap, (k, len(ref)))
     floor = np.broadcast_to(np.maximum(floor, gar), (k, len(ref)))
     cap = np.maximum(cap, gar)
-    lo, hi = _to_units_bounds(
-        np.ascontiguousarray(floor), np.ascontiguousarray(cap), setup.resolution
-    )
-    res = setup.resolution
-    return lo * res, np.where(hi >= 2**42, np.inf, hi * res)
+    return setup.bounds(floor, cap)
 
 
 def sensitivity_analysis(
@@ -1305,9 +1248,10 @@ def sensitivity_analysis(
 
         territories, level = prep.territories, prep.levels[-1]
         prefetch(lambda: territories.geometries(level))
-    setup = _batch_setup(prep)
+    setup = BatchProblem.from_prepared(prep)
+    terms = _terms(prep, setup)
     where = f"{sc.source}: [sensitivity]" if ranges is None else "ranges="
-    params, notes = _parameters(sc, setup, config, ranges)
+    params, notes = _parameters(sc, setup, terms, config, ranges)
     samples = int(
         samples if samples is not None else (config.samples if config else _DEFAULT_SAMPLES)
     )
@@ -1349,35 +1293,18 @@ def sensitivity_analysis(
         if key in cols:
             E = _envelopes(prep, setup, key, cols[key], where)
     bound_keys = [k for k in cols if k.startswith(("floors.", "caps."))]
-    res = setup.resolution if rounded else None
     t0 = time.perf_counter()
     try:
         if not bound_keys:
-            batch = allocate_batch(
-                setup.shares,
-                E,
-                blend=W,
-                floors=setup.floors,
-                caps=setup.caps,
-                resolution=res,
-                rounding=setup.rounding,
-            )
+            batch = setup.run(W, E, rounded=rounded)
             Y = batch.rounded_ha if rounded else batch.values
         else:
             Y = np.empty((K, len(setup.codes)))
             Ek = np.broadcast_to(np.asarray(E, dtype=np.float64), (K,))
             for start in range(0, K, chunk_rows):
                 sl = slice(start, min(start + chunk_rows, K))
-                F, C = _bounds_rows(setup, sc, {k: cols[k][sl] for k in bound_keys})
-                b = allocate_batch(
-                    setup.shares,
-                    Ek[sl],
-                    blend=W[sl],
-                    floors=F,
-                    caps=C,
-                    resolution=res,
-                    rounding=setup.rounding,
-                )
+                F, C = _bounds_rows(setup, terms, sc, {k: cols[k][sl] for k in bound_keys})
+                b = setup.run(W[sl], Ek[sl], floors=F, caps=C, rounded=rounded)
                 Y[sl] = b.rounded_ha if rounded else b.values
     except InfeasibleError as exc:
         msg = str(exc)
@@ -1394,15 +1321,7 @@ def sensitivity_analysis(
         ) from None
     seconds = time.perf_counter() - t0
     # the scenario's own envelope, rounded as run_scenario does
-    base = allocate_batch(
-        setup.shares,
-        setup.envelope_ha,
-        blend=setup.base_weights[None, :],
-        floors=setup.floors,
-        caps=setup.caps,
-        resolution=setup.resolution,
-        rounding=setup.rounding,
-    ).rounded_ha[0]
+    base = setup.run(setup.base_weights[None, :]).rounded_ha[0]
     S, ST, V, q, ymin, ymax = _summaries(Y, P)
     constant = (ymax - ymin) <= 1e-9 * np.maximum(np.abs(ymax), 1.0)
     q = np.where(constant[None, :], ymin[None, :], q)

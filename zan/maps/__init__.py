@@ -62,6 +62,7 @@ __all__ = [
     "status_map",
     "to_png",
     "trajectory_map",
+    "explore_allocation",
 ]
 
 
@@ -113,6 +114,36 @@ def allocation_map(
     if explain and hasattr(allocation, "explain"):
         popup = pd.Series({code: str(allocation.explain(code)) for code in table.index})
     return choropleth(gdf, column, values=table, popup=popup, **kwargs)
+
+
+def explore_allocation(
+    allocation: Any, column: str = "envelope_ha", *, level: str | None = None, **kwargs: Any
+) -> ZanMap:
+    """Interactive offline map of an allocation's level (``Allocation.explore``).
+
+    The allocation's own level gets the :meth:`~zan.Allocation.explain` text in its
+    popups and the allocation's credit line (:func:`zan.maps.credits.allocation_credit`)
+    unless ``credit`` is given; ``kwargs`` go to :func:`allocation_map`.
+
+    Raises
+    ------
+    ScenarioError
+        When the allocation was computed without territories (no geometry).
+    """
+    from ..errors import ScenarioError
+    from .credits import allocation_credit
+
+    if allocation.territories is None:
+        raise ScenarioError(
+            "this allocation has no territories, so no geometry to map; "
+            "run it from a scenario (run_scenario) or pass territories to allocate()"
+        )
+    level = level or allocation.level
+    source = allocation if level == allocation.level else allocation.level_table(level)
+    kwargs.setdefault("explain", level == allocation.level)
+    if "credit" not in kwargs:
+        kwargs["credit"] = allocation_credit(allocation)
+    return allocation_map(source, allocation.territories.geometries(level), column=column, **kwargs)
 
 
 def trajectory_map(
