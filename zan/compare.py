@@ -614,7 +614,7 @@ def _h(text: Any) -> str:
 
 # ============================================================================ building
 def _as_allocation(item: Any, i: int) -> tuple[Allocation, str | None]:
-    from .scenario import PreparedScenario, Scenario, run_scenario
+    from .scenario import PreparedScenario, Scenario, load_scenario, run_scenario
 
     if isinstance(item, Allocation):
         return item, item.scenario_hash
@@ -622,10 +622,7 @@ def _as_allocation(item: Any, i: int) -> tuple[Allocation, str | None]:
         a = run_scenario(item)
         return a, a.scenario_hash
     if isinstance(item, (str, os.PathLike)):
-        from .sensitivity import read_scenario
-
-        sc, _ = read_scenario(item)
-        a = run_scenario(sc)
+        a = run_scenario(load_scenario(item))
         return a, a.scenario_hash
     raise ScenarioError(
         f"scenarios[{i}]: expected a scenario file, a Scenario or an Allocation "

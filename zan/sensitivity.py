@@ -78,16 +78,30 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 from pydantic import ValidationError as _PydanticValidationError
 
 from .allocate import LEVEL_LABELS, allocate_batch
 from .errors import InfeasibleError, ScenarioError
 from .formatting import fr_text
+from .scenario_model import (
+    DEFAULT_SAMPLES as _DEFAULT_SAMPLES,
+)
+from .scenario_model import (
+    DEFAULT_SEED as _DEFAULT_SEED,
+)
+from .scenario_model import (
+    PARAMETERS,
+    DistributionConfig,
+    SensitivityConfig,
+)
+from .scenario_model import (
+    as_distribution as _as_distribution,
+)
 
 __all__ = [
     "DistributionConfig",
@@ -101,177 +115,6 @@ __all__ = [
     "saltelli_design",
     "write_sensitivity",
 ]
-
-#: Parameters that can vary besides the weights, with their French labels.
-PARAMETERS: dict[str, str] = {
-    "envelope.reduction": "Taux de réduction régional",
-    "envelope.envelope_ha": "Enveloppe régionale (ha)",
-    "floors.ha_per_commune": "Garantie communale (ha par commune)",
-    "floors.ha": "Plancher par territoire (ha)",
-    "floors.share_of_reference": "Plancher (part de la consommation de référence)",
-    "caps.ha": "Plafond par territoire (ha)",
-    "caps.share_of_reference": "Plafond (part de la consommation de référence)",
-}
-
-_DEFAULT_SAMPLES = 4096
-_DEFAULT_SEED = 2154
-
-
-# ============================================================================ configuration
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DistributionConfig(_Model):
-    """One uncertain value: a distribution and its parameters.
-
-    Examples
-    --------
-    >>> DistributionConfig(distribution="triangular", min=0.2, mode=0.5, max=0.6).mode
-    0.5
-    """
-
-    distribution: Literal["uniform", "triangular", "normal", "loguniform"] = Field(
-        "uniform", description="uniform, triangular, normal (optionally truncated), loguniform."
-    )
-    min: float | None = Field(
-        None, description="Lower bound (uniform, triangular, loguniform; truncation of normal)."
-    )
-    max: float | None = Field(None, description="Upper bound.")
-    mode: float | None = Field(None, description="Most likely value (triangular).")
-    mean: float | None = Field(None, description="Mean (normal).")
-    sd: float | None = Field(None, gt=0, description="Standard deviation (normal).")
-
-    @model_validator(mode="after")
-    def _check(self) -> DistributionConfig:
-        d = self.distribution
-        if d in ("uniform", "triangular", "loguniform"):
-            if self.min is None or self.max is None:
-                raise ValueError(f"a {d} distribution needs 'min' and 'max'")
-            if self.min > self.max:
-                raise ValueError(f"'min' ({self.min:g}) is above 'max' ({self.max:g})")
-        if d == "triangular":
-            if self.mode is None or not (self.min <= self.mode <= self.max):  # type: ignore[operator]
-                raise ValueError("a triangular distribution needs min <= mode <= max")
-        if d == "loguniform" and self.min is not None and self.min <= 0:
-            raise ValueError(f"a loguniform distribution needs 'min' > 0 (got {self.min:g})")
-        if d == "normal":
-            if self.mean is None or self.sd is None:
-                raise ValueError("a normal distribution needs 'mean' and 'sd'")
-            lo = -math.inf if self.min is None else self.min
-            hi = math.inf if self.max is None else self.max
-            if lo >= hi:
-                raise ValueError("the truncation bounds must satisfy min < max")
-        return self
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """Smallest and largest value the distribution can give."""
-        if self.distribution == "normal":
-            lo = -math.inf if self.min is None else self.min
-            hi = math.inf if self.max is None else self.max
-            return lo, hi
-        return float(self.min), float(self.max)  # type: ignore[arg-type]
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Map uniform numbers in (0, 1) to values of the distribution (inverse CDF)."""
-        from scipy import stats
-
-        u = np.clip(np.asarray(u, dtype=np.float64), 1e-12, 1.0 - 1e-12)
-        lo, hi = self.bounds
-        if self.distribution == "uniform":
-            return lo + u * (hi - lo)
-        if self.distribution == "loguniform":
-            return np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
-        if self.distribution == "triangular":
-            if hi == lo:
-                return np.full_like(u, lo)
-            c = (float(self.mode) - lo) / (hi - lo)  # type: ignore[arg-type]
-            return stats.triang.ppf(u, c, loc=lo, scale=hi - lo)
-        a = (lo - self.mean) / self.sd  # type: ignore[operator]
-        b = (hi - self.mean) / self.sd  # type: ignore[operator]
-        return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
-
-    @property
-    def is_constant(self) -> bool:
-        lo, hi = self.bounds
-        return self.distribution != "normal" and lo == hi
-
-    def describe(self) -> str:
-        """French description, e.g. ``uniforme [0,3 ; 0,7]``."""
-        if self.distribution == "normal":
-            text = f"normale (moyenne {fr_text(self.mean, 3)}, écart-type {fr_text(self.sd, 3)})"
-            if self.min is not None or self.max is not None:
-                text += f" tronquée à [{fr_text(self.bounds[0], 3)} ; {fr_text(self.bounds[1], 3)}]"
-            return text
-        name = {"uniform": "uniforme", "triangular": "triangulaire", "loguniform": "log-uniforme"}[
-            self.distribution
-        ]
-        mode = f", mode {fr_text(self.mode, 3)}" if self.distribution == "triangular" else ""
-        return f"{name} [{fr_text(self.bounds[0], 3)} ; {fr_text(self.bounds[1], 3)}]{mode}"
-
-
-def _as_distribution(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise ValueError(
-                f"a range is two numbers [min, max] (got {list(value)!r}); or give a table "
-                'such as { distribution = "normal", mean = 0.5, sd = 0.1 }'
-            )
-        return {"distribution": "uniform", "min": value[0], "max": value[1]}
-    return value
-
-
-class SensitivityConfig(_Model):
-    """``[sensitivity]``: what varies, how many evaluations, the random seed.
-
-    See the module docstring for the layout and the default (every weight ±50 %).
-
-    Examples
-    --------
-    >>> c = SensitivityConfig.model_validate(
-    ...     {"weights": {"population": [0.3, 0.7]}, "parameters": {"envelope.reduction": [0.4, 0.6]}})
-    >>> c.weights["population"].bounds, c.samples
-    ((0.3, 0.7), 4096)
-    """
-
-    samples: int = Field(_DEFAULT_SAMPLES, ge=4, description="Model evaluations (N × (P + 2)).")
-    seed: int | None = Field(
-        None, description="Seed of the scrambled Sobol sequence (default 2154)."
-    )
-    default_range: float = Field(
-        0.5,
-        gt=0,
-        le=1,
-        description="When nothing is listed, every weight varies by ± this share (0.5 = ±50 %).",
-    )
-    weights: dict[str, DistributionConfig] = Field(
-        default_factory=dict, description="Criterion name → range or distribution of its weight."
-    )
-    parameters: dict[str, DistributionConfig] = Field(
-        default_factory=dict,
-        description="Parameter (" + ", ".join(PARAMETERS) + ") → range or distribution.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ranges(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = dict(data)
-            for key in ("weights", "parameters"):
-                if isinstance(data.get(key), Mapping):
-                    data[key] = {k: _as_distribution(v) for k, v in data[key].items()}
-        return data
-
-    @model_validator(mode="after")
-    def _known_parameters(self) -> SensitivityConfig:
-        for key in self.parameters:
-            if key not in PARAMETERS:
-                raise ValueError(
-                    f"unknown parameter {key!r}; parameters that can vary: {', '.join(PARAMETERS)} "
-                    "(criteria weights go in [sensitivity.weights])"
-                )
-        return self
 
 
 def read_scenario(path: str | os.PathLike) -> tuple[Any, SensitivityConfig | None]:
