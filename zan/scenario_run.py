@@ -57,6 +57,15 @@ class PreparedScenario:
         (:func:`zan.scenario_levels.split_unassigned`); None otherwise.
     notes : tuple of str
         French remarks on the added levels.
+    consumption : zan.Consumption or None
+        The consumption file as read, aligned on the communes when the scenario names a
+        table de passage (what :func:`load_consumption` gives); None without
+        ``[data] consumption``. Reports and maps take it from here rather than read the
+        file again.
+    alignment : pandas.Series or None
+        The status of each commune code in the alignment (``unchanged``, ``merged``,
+        ``split``, ``recoded``, ``missing``: :meth:`zan.Consumption.align`); None
+        without a table de passage.
     """
 
     scenario: Scenario
@@ -72,6 +81,8 @@ class PreparedScenario:
     warnings: tuple[str, ...] = ()
     unassigned: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    consumption: Any = None
+    alignment: pd.Series | None = None
 
 
 def _load_territories(sc: Scenario) -> Any:
@@ -102,13 +113,15 @@ def _profile_arg(sc: Scenario) -> str | Path:
     return resolve_path(sc, prof, "envelope.profile") if prof.endswith(".toml") else prof
 
 
-def load_consumption(scenario: Scenario | str | Path, territories: Any = None) -> Any:
+def load_consumption(
+    scenario: Scenario | str | Path | PreparedScenario, territories: Any = None
+) -> Any:
     """The scenario's consumption file, aligned on its communes when it names a table de passage.
 
     Parameters
     ----------
-    scenario : Scenario or path
-        The scenario.
+    scenario : Scenario, path or PreparedScenario
+        The scenario; a prepared one gives the consumption it read (no file read).
     territories : Territories, optional
         Its territories (loaded from the scenario when not given).
 
@@ -129,28 +142,36 @@ def load_consumption(scenario: Scenario | str | Path, territories: Any = None) -
     >>> conso.years[-1]
     2022
     """
+    if isinstance(scenario, PreparedScenario):
+        return scenario.consumption
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return _read_consumption(sc, territories)[0]
+
+
+def _read_consumption(sc: Scenario, territories: Any = None) -> tuple[Any, pd.Series | None]:
+    """The consumption (aligned when a passage is named) and the alignment status."""
     from .io import read_consumption, read_passage
 
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if sc.data.consumption is None:
-        return None
+        return None, None
     if territories is None:
         territories = _load_territories(sc)
+    status = None
     try:
         conso = read_consumption(resolve_path(sc, sc.data.consumption, "data.consumption"))
         if sc.data.passage is not None:
             passage = read_passage(resolve_path(sc, sc.data.passage, "data.passage"))
-            conso, _ = conso.align(
+            conso, status = conso.align(
                 passage,
                 target_codes=territories.communes.index,
                 split_weights=territories.communes["area_ha"],
             )
     except ZanError as exc:
         raise ScenarioError(f"{sc.source}: key 'data.consumption': {exc}") from exc
-    return conso
+    return conso, status
 
 
-def _commune_table(sc: Scenario, territories: Any) -> pd.DataFrame:
+def _commune_table(sc: Scenario, territories: Any, conso: Any) -> pd.DataFrame:
     """Membership (with level codes from the territories) plus ``reference_ha``."""
     m = territories.membership.copy()
     for level in territories.levels[1:]:
@@ -161,7 +182,6 @@ def _commune_table(sc: Scenario, territories: Any) -> pd.DataFrame:
         m["area_ha"] = territories.communes["area_ha"].reindex(m.index)
     if sc.data.consumption is not None:
         start, end = _reference_period(sc)
-        conso = load_consumption(sc, territories)
         try:
             ref_m2 = conso.period_total(start, end)
         except ZanError as exc:
@@ -296,7 +316,8 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     territories = _load_territories(sc)
-    communes = _commune_table(sc, territories)
+    conso, alignment = _read_consumption(sc, territories)
+    communes = _commune_table(sc, territories, conso)
     alloc = sc.allocation
     levels = tuple(alloc.cascade) if alloc.level == "cascade" else (alloc.level,)
     key = "allocation.cascade" if alloc.level == "cascade" else "allocation.level"
@@ -382,6 +403,8 @@ def prepare_scenario(scenario: Scenario | str | Path) -> PreparedScenario:
         warnings=tuple(warnings),
         unassigned=unassigned,
         notes=tuple(level_notes),
+        consumption=conso,
+        alignment=alignment,
     )
     for text in prepared.warnings:
         warn(text)
@@ -399,7 +422,9 @@ def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocati
     -------
     Allocation
         Its ``territories`` attribute holds the territories used (for maps and
-        GeoPackage export); ``scenario_hash`` the scenario's hash.
+        GeoPackage export); ``scenario_hash`` the scenario's hash; ``prepared`` the
+        :class:`PreparedScenario` (with the consumption read), so that nothing reads
+        the files again.
 
     Raises
     ------
@@ -461,4 +486,5 @@ def run_scenario(scenario: Scenario | str | Path | PreparedScenario) -> Allocati
         territories=prep.territories,
         warnings=tuple(result.warnings) + tuple(prep.warnings),
         notes=(*result.notes, *prep.notes, *extra),
+        prepared=prep,
     )

@@ -368,7 +368,7 @@ def prepare_reports(
             f"{sc.source}: no level {lv!r} in this allocation; levels: "
             f"{', '.join(alloc.levels)}; pass one of them as level="
         )
-    conso = load_consumption(sc, alloc.territories)
+    conso = load_consumption(alloc.prepared)  # read by run_scenario: not read again
     target = _target(alloc)
     assign = alloc.territories.assignment(lv)
     assign.index = assign.index.astype(str)
