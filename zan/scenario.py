@@ -60,6 +60,10 @@ reduction": 0.55})``, ``zan allocate S.toml --set data.consumption=conso.csv``
 :func:`scenario_schema` gives the JSON Schema (for editor completion) and
 :func:`sensitivity` evaluates thousands of weight vectors on the same data at once.
 The files shipped in ``data/scenarios/`` are documented in its README.
+
+This module is the scenario API; its parts live in :mod:`zan.scenario_model` (the
+sections and the JSON Schema), :mod:`zan.scenario_files` (reading a file, resolving its
+data paths) and :mod:`zan.scenario_run` (preparing and running a scenario).
 """
 
 from __future__ import annotations
