@@ -91,6 +91,10 @@ class Allocation:
     unassigned : pandas.DataFrame or None
         Communes outside every territory of an added level (receiving territories,
         :mod:`zan.scenario_levels`), left out of the allocation and listed here.
+    prepared : zan.scenario.PreparedScenario or None
+        The prepared scenario it was run from (:func:`zan.scenario.run_scenario`), with
+        the files it read (territories, aligned consumption), so that reports and maps
+        do not read them again; None otherwise.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -111,6 +115,7 @@ class Allocation:
     garantie_pooling: str = "commune"
     warnings: tuple[str, ...] = ()
     unassigned: Any = field(default=None)
+    prepared: Any = field(default=None)
 
     # ------------------------------------------------------------------ access
     @property

@@ -42,7 +42,6 @@ import pandas as pd
 from ._write import Sheet, write_workbook
 from .allocate import LEVEL_LABELS, Allocation
 from .errors import DataError, ScenarioError, SchemaError
-from .formatting import fr_text
 
 __all__ = ["Comparison", "Sheet", "compare", "gini", "write_comparison", "write_workbook"]
 
@@ -358,58 +357,9 @@ class Comparison:
         )
 
     def _repr_html_(self) -> str:
-        from .notebook import Column, html_table
+        from .compare_outputs import comparison_html
 
-        lv = LEVEL_LABELS.get(self.level, self.level)
-        head = (
-            f"<strong>Comparaison de {len(self.names)} scénarios</strong> — "
-            f"{len(self.envelope_ha)} territoires ({_h(lv)}) ; référence : « {_h(self.baseline)} »."
-        )
-        ind = self.indicators()
-        labels = self.indicator_labels()
-        shown = ind.T
-        shown.insert(0, "indicateur", [labels[c] for c in ind.columns])
-        dec = {
-            c: (
-                0
-                if c in ("at_floor", "at_cap", "winners", "losers")
-                else (3 if c.startswith("gini") else 1)
-            )
-            for c in ind.columns
-        }
-        body = []
-        for c, rec in zip(ind.columns, shown.itertuples(index=False), strict=True):
-            cells = "".join(
-                f"<td style='text-align:right'>{_h(fr_text(float(v), dec[c]))}</td>" for v in rec[1:]
-            )
-            body.append(f"<tr><td>{_h(rec[0])}</td>{cells}</tr>")
-        header = "".join(f"<th>{_h(n)}</th>" for n in self.names)
-        indicators = (
-            f"<table><caption>Indicateurs par scénario</caption><thead><tr><th></th>{header}"
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        )
-        wl = self.winners_losers(3)
-        wl["side"] = wl["side"].map({"gain": "gagnant", "perte": "perdant"})
-        winners = html_table(
-            wl,
-            {
-                "scenario": Column("Scénario"),
-                "side": Column("Sens"),
-                "nom": Column("Territoire"),
-                "baseline_ha": Column("Référence (ha)", 2),
-                "envelope_ha": Column("Scénario (ha)", 2),
-                "difference_ha": Column("Écart (ha)", 2, signed=True),
-                "difference_pts": Column("Écart (points)", 1, signed=True),
-            },
-            max_rows=60,
-            caption="Principaux gagnants et perdants par rapport à la référence",
-        )
-        wide = self.territories_table[["nom"]].join(self.envelope_ha.add_prefix("env::"))
-        cols = {"nom": Column("Territoire")}
-        cols.update({f"env::{n}": Column(f"Enveloppe (ha) — {n}", 2) for n in self.names})
-        table = html_table(wide, cols, max_rows=15, caption="Enveloppes par territoire")
-        notes = "".join(f"<p>{_h(n)}</p>" for n in self.notes)
-        return f"<div>{head}{indicators}{winners}{table}{notes}</div>"
+        return comparison_html(self)
 
     # ------------------------------------------------------------------ maps
     def _geometries(self):
@@ -444,104 +394,11 @@ class Comparison:
         -------
         folium.Map
         """
-        from .maps import scenario_layers
+        from .compare_outputs import comparison_map
 
-        if len(self.names) < 2:
-            difference: Any = False
-        else:
-            versus = versus or self.others[-1]
-            if versus not in self.names:
-                raise ScenarioError(
-                    f"versus: no scenario named {versus!r}; scenarios: {', '.join(self.names)}"
-                )
-            difference = (self.baseline, versus)
-        tables = {}
-        for name, alloc in zip(self.names, self.allocations, strict=True):
-            t = alloc.level_table(self.level)
-            tables[name] = t.drop(columns=[c for c in ("weight", "multiplier") if c in t])
-        kwargs.setdefault("title", f"Comparaison des scénarios — référence : {self.baseline}")
-        if "credit" not in kwargs:
-            from .maps.credits import allocation_credit
-
-            credit = allocation_credit(self.allocations[0])
-            kwargs["credit"] = credit.split(", scénario ")[0]
-        return scenario_layers(self._geometries(), column, tables, difference=difference, **kwargs)
+        return comparison_map(self, column, versus=versus, **kwargs)
 
     # ------------------------------------------------------------------ export
-    def _views(self) -> dict[str, tuple[pd.DataFrame, dict[str, str]]]:
-        HA, PCT, PTS = "#,##0.00", "0.0", "+0.0;-0.0;0.0"
-        t = self.territories_table
-        base = pd.DataFrame(
-            {
-                "Code": t.index.to_numpy(),
-                "Nom": t["nom"].to_numpy(),
-                "Consommation de référence (ha)": t["reference_ha"].to_numpy(),
-            }
-        )
-        fmt: dict[str, str] = {"Consommation de référence (ha)": HA}
-        wide = base.copy()
-        for n in self.names:
-            wide[f"Enveloppe (ha) — {n}"] = self.envelope_ha[n].to_numpy()
-            fmt[f"Enveloppe (ha) — {n}"] = HA
-        for n in self.names:
-            wide[f"Réduction (%) — {n}"] = self.reduction_pct[n].to_numpy()
-            fmt[f"Réduction (%) — {n}"] = PCT
-        for n in self.others:
-            wide[f"Écart (ha) — {n} − {self.baseline}"] = self.difference_ha[n].to_numpy()
-            fmt[f"Écart (ha) — {n} − {self.baseline}"] = "+#,##0.00;-#,##0.00;0.00"
-        for n in self.others:
-            wide[f"Écart (points) — {n} − {self.baseline}"] = self.difference_pts[n].to_numpy()
-            fmt[f"Écart (points) — {n} − {self.baseline}"] = PTS
-
-        def per_scenario(df: pd.DataFrame, f: str) -> tuple[pd.DataFrame, dict[str, str]]:
-            out = base[["Code", "Nom"]].copy()
-            for n in df.columns:
-                out[n] = df[n].to_numpy()
-            return out, {n: f for n in df.columns}
-
-        ind = self.indicators()
-        labels = self.indicator_labels()
-        indicators = pd.DataFrame({"Indicateur": [labels[c] for c in ind.columns]})
-        for n in self.names:
-            indicators[n] = ind.loc[n].to_numpy(np.float64)
-        wl = self.winners_losers(10)
-        wl = pd.DataFrame(
-            {
-                "Scénario": wl["scenario"].to_numpy(),
-                "Sens": wl["side"].map({"gain": "gagnant", "perte": "perdant"}).to_numpy(),
-                "Rang": wl["rank"].to_numpy(),
-                "Code": wl["code"].to_numpy(),
-                "Nom": wl["nom"].to_numpy(),
-                f"Enveloppe (ha) — {self.baseline}": wl["baseline_ha"].to_numpy(),
-                "Enveloppe du scénario (ha)": wl["envelope_ha"].to_numpy(),
-                "Écart (ha)": wl["difference_ha"].to_numpy(),
-                "Écart (points)": wl["difference_pts"].to_numpy(),
-            }
-        )
-        about = pd.DataFrame(
-            {
-                "Scénario": list(self.names),
-                "Rôle": ["référence" if n == self.baseline else "comparé" for n in self.names],
-                "Niveau": [LEVEL_LABELS.get(self.level, self.level)] * len(self.names),
-                "Enveloppe répartie (ha)": [float(self.envelope_ha[n].sum()) for n in self.names],
-                "Empreinte du scénario (sha256)": [
-                    h or "" for h in (self.hashes or (None,) * len(self.names))
-                ],
-            }
-        )
-        return {
-            "Territoires": (wide, fmt),
-            "Indicateurs": (indicators, {n: "#,##0.000" for n in self.names}),
-            "Enveloppes (ha)": per_scenario(self.envelope_ha, HA),
-            "Réductions (%)": per_scenario(self.reduction_pct, PCT),
-            "Écarts (ha)": per_scenario(self.difference_ha, "+#,##0.00;-#,##0.00;0.00"),
-            "Écarts (points)": per_scenario(self.difference_pts, PTS),
-            "Gagnants et perdants": (
-                wl,
-                {c: HA for c in wl.columns if "(ha)" in c} | {"Écart (points)": PTS},
-            ),
-            "Scénarios": (about, {"Enveloppe répartie (ha)": HA}),
-        }
 
     def to_csv(self, path: str | os.PathLike, *, view: str = "territoires") -> Path:
         """Write one view as CSV (UTF-8, French headers, hectares to 4 decimals), atomically.
@@ -565,12 +422,9 @@ class Comparison:
         >>> p.read_text(encoding="utf-8").splitlines()[0]
         'Code,Nom,Consommation de référence (ha),Enveloppe (ha) — A,Enveloppe (ha) — B,Réduction (%) — A,Réduction (%) — B,Écart (ha) — B − A,Écart (points) — B − A'
         """
-        from ._write import write_csv
+        from .compare_outputs import write_view_csv
 
-        views = {_view_slug(k): v[0] for k, v in self._views().items()}
-        if view not in views:
-            raise ScenarioError(f"unknown view {view!r}; views: {', '.join(views)}")
-        return write_csv(views[view], path, index=False, decimals=4)
+        return write_view_csv(self, path, view=view)
 
     def to_xlsx(self, path: str | os.PathLike) -> Path:
         """Write every view into one formatted workbook (one sheet each), atomically.
@@ -586,35 +440,14 @@ class Comparison:
         >>> openpyxl.load_workbook(p).sheetnames[:3]
         ['Territoires', 'Indicateurs', 'Enveloppes (ha)']
         """
-        sheets = []
-        for title, (frame, fmt) in self._views().items():
-            freeze = "C2" if "Code" in frame.columns[:1] else "B2"
-            sheets.append(Sheet(title, frame, fmt, freeze=freeze))
-        return write_workbook(path, sheets)
+        from .compare_outputs import write_xlsx
 
-
-def _view_slug(name: str) -> str:
-    return {
-        "Territoires": "territoires",
-        "Indicateurs": "indicateurs",
-        "Enveloppes (ha)": "enveloppes",
-        "Réductions (%)": "reductions",
-        "Écarts (ha)": "ecarts_ha",
-        "Écarts (points)": "ecarts_points",
-        "Gagnants et perdants": "gagnants_perdants",
-        "Scénarios": "scenarios",
-    }[name]
-
-
-def _h(text: Any) -> str:
-    import html
-
-    return html.escape(str(text))
+        return write_xlsx(self, path)
 
 
 # ============================================================================ building
 def _as_allocation(item: Any, i: int) -> tuple[Allocation, str | None]:
-    from .scenario import PreparedScenario, Scenario, run_scenario
+    from .scenario import PreparedScenario, Scenario, load_scenario, run_scenario
 
     if isinstance(item, Allocation):
         return item, item.scenario_hash
@@ -622,10 +455,7 @@ def _as_allocation(item: Any, i: int) -> tuple[Allocation, str | None]:
         a = run_scenario(item)
         return a, a.scenario_hash
     if isinstance(item, (str, os.PathLike)):
-        from .sensitivity import read_scenario
-
-        sc, _ = read_scenario(item)
-        a = run_scenario(sc)
+        a = run_scenario(load_scenario(item))
         return a, a.scenario_hash
     raise ScenarioError(
         f"scenarios[{i}]: expected a scenario file, a Scenario or an Allocation "
@@ -914,19 +744,9 @@ def write_comparison(
     >>> [p.name for p in write_comparison(_example(), tempfile.mkdtemp())]
     ['comparaison.csv', 'indicateurs.csv', 'gagnants_perdants.csv', 'comparaison.xlsx']
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [
-        comparison.to_csv(out / "comparaison.csv"),
-        comparison.to_csv(out / "indicateurs.csv", view="indicateurs"),
-        comparison.to_csv(out / "gagnants_perdants.csv", view="gagnants_perdants"),
-        comparison.to_xlsx(out / "comparaison.xlsx"),
-    ]
-    if html and any(a.territories is not None for a in comparison.allocations):
-        from .maps import save
+    from .compare_outputs import write_comparison as write
 
-        written.append(save(comparison.explore(), out / "carte_comparaison.html"))
-    return written
+    return write(comparison, out, html=html)
 
 
 def _example() -> Comparison:

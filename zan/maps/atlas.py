@@ -217,7 +217,7 @@ def scenario_atlas(
     True
     """
     from ..measure.consumption import trajectory
-    from ..scenario import load_consumption, load_scenario, run_scenario
+    from ..scenario import load_consumption, run_scenario
     from . import allocation_map, choropleth, scenario_layers, status_map
     from .credits import allocation_credit
 
@@ -232,9 +232,7 @@ def scenario_atlas(
     source = scenarios[0]
     conso = None
     if not hasattr(source, "level_table"):
-        conso = load_consumption(
-            source if hasattr(source, "data") else load_scenario(source), territories
-        )
+        conso = load_consumption(first.prepared)  # read by run_scenario: not read again
     credit = allocation_credit(first, conso)
     maps: dict[str, Any] = {
         "Enveloppes": allocation_map(

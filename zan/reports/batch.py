@@ -1,6 +1,6 @@
 """Batch reports: one folder per territory, the regional summary and an index, in parallel.
 
-:func:`write_reports` prepares the data once (:func:`~zan.reports.build.prepare_reports`),
+:func:`write_reports` prepares the data once (:func:`~zan.reports.context.prepare_reports`),
 then renders the reports in worker processes, one per core. On Linux the workers are
 forked after the preparation, so they share the prepared tables without copying or
 pickling them; elsewhere each worker receives them once. Each worker keeps one
@@ -29,8 +29,8 @@ from typing import Any
 
 from .._write import write_text
 from ..errors import DataError
-from .build import ReportContext, _meta, prepare_reports, select_codes
-from .render import _check_formats, environment, regional_report, territory_report
+from .context import ReportContext, page_meta, prepare_reports, select_codes
+from .render import check_formats, environment, regional_report, territory_report
 
 __all__ = ["ReportResult", "ReportBatch", "folder_name", "write_reports", "render_batch"]
 
@@ -280,7 +280,7 @@ def render_batch(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    fmts = _check_formats(formats)
+    fmts = check_formats(formats)
     environment(template_dir)  # a bad template_dir fails here, before any work
     if "pdf" in fmts:
         from .pdf import PdfPrinter
@@ -417,7 +417,7 @@ def _write_index(
         environment(template_dir)
         .get_template("index.html.j2")
         .render(
-            meta=_meta(ctx),
+            meta=page_meta(ctx),
             rows=rows,
             failures=failures,
             summary=None if summary is None else {"files": files(summary), "error": summary.error},
@@ -511,7 +511,7 @@ def write_reports(
     (True, True)
     """
     start = time.perf_counter()
-    fmts = _check_formats(formats.split(",") if isinstance(formats, str) else formats)
+    fmts = check_formats(formats.split(",") if isinstance(formats, str) else formats)
     ctx = prepare_reports(scenario, level=level, ledger=ledger, compare=compare)
     codes = select_codes(ctx, territories)
     # fill the geometry caches before the workers start, so they share them

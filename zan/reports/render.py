@@ -35,6 +35,7 @@ __all__ = [
     "environment",
     "territory_report",
     "regional_report",
+    "check_formats",
 ]
 
 #: Output formats of the reports.
@@ -169,7 +170,8 @@ def _render_page(
     return env.get_template(template).render(**data, print=print_mode, footer=footer, **extra)
 
 
-def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The formats asked (``html``, ``pdf``), lower-cased, without repeats; refused when unknown."""
     fmts = tuple(dict.fromkeys(str(f).strip().lower() for f in formats if str(f).strip()))
     bad = [f for f in fmts if f not in FORMATS]
     if bad or not fmts:
@@ -296,7 +298,7 @@ def territory_report(
     >>> [p.name for p in territory_report(ctx, ctx.codes[0], out, formats=["html"])]
     ['rapport.html']
     """
-    fmts = _check_formats(formats)
+    fmts = check_formats(formats)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = territory_data(ctx, code)
@@ -402,7 +404,7 @@ def regional_report(
     """
     from ..maps import save, to_png
 
-    fmts = _check_formats(formats)
+    fmts = check_formats(formats)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     data = regional_data(ctx, links=links)
