@@ -13,6 +13,7 @@ import pandas as pd
 
 from zan.io._files import NUMBER_RULES, check_numbers, read_table
 from zan.io.codes import CODE_RULES, check_commune_codes, check_siren
+from zan.io.residues import RESIDUE_RULES
 from zan.io.territories import MEMBERSHIP_RULES, check_membership_levels, read_membership
 from zan.validate import validate_paths
 
@@ -105,7 +106,7 @@ def test_the_english_text_of_a_rule_is_the_readers_object():
     """validate keeps no copy of the English text of the readers' rules."""
     from zan import validate_report
 
-    for rules in (CODE_RULES, NUMBER_RULES, MEMBERSHIP_RULES):
+    for rules in (CODE_RULES, NUMBER_RULES, MEMBERSHIP_RULES, RESIDUE_RULES):
         for code, (message, fix) in rules.items():
             assert validate_report._TEXT[code][0] is message
             assert validate_report._FIX[code][0] is fix
@@ -122,3 +123,18 @@ def test_validate_imports_no_private_name():
                     if alias.name.startswith("_") and not alias.name.startswith("__"):
                         offenders.append(f"{path.name}: {node.module}.{alias.name}")
     assert offenders == []
+
+
+def test_validate_reports_the_residue_check_of_the_consumption_reader():
+    """The Cerema's negative residues: the reader's check and validate say the same."""
+    from zan.io.consumption import read_consumption
+    from zan.io.residues import check_residues
+
+    path = Path(__file__).parent / "data" / "conso" / "cerema_2011_2025_mini.csv"
+    conso = read_consumption(path)
+    problems = check_residues(conso.flows, source=str(path))
+    assert [p.code for p in problems] == ["destination_residues"]
+    (issue,) = validate_paths(path).select(code="destination_residues")
+    assert issue.message("en") == problems[0].message
+    assert issue.severity == "warning"
+    assert problems[0].params["n"] == 4

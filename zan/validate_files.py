@@ -299,6 +299,7 @@ def _check_consumption(path: Path, c: Checked) -> None:
     from .io._files import find_column
     from .io.cog import normalize_codes
     from .io.consumption import read_consumption
+    from .io.residues import check_residues, is_residue_note
 
     df = _raw_table(path, c)
     if df is None:
@@ -317,21 +318,10 @@ def _check_consumption(path: Path, c: Checked) -> None:
     except ZanError as exc:
         c.issues += loader_issues(c.file, c.kind, exc)
         return
-    flows = conso.flows
-    residues = flows[(flows["destination"] != "total") & (flows["m2"] < 0)]
-    if len(residues):
-        c.add(
-            "warning",
-            "destination_residues",
-            n=len(residues),
-            largest=float(-residues["m2"].min()),
-            values=listed_values(
-                (f"{r.code} {r.destination} {r.year} ({r.m2:g} m²)" for r in residues.itertuples()),
-                10,
-            ),
-        )
+    residues = check_residues(conso.flows, source=c.file)
+    c.issues += problem_issues(c.file, c.kind, residues)
     for note in conso.notes:
-        if len(residues) and "negative destination value(s) in" in note:
+        if residues and is_residue_note(note):
             continue  # reported above as a warning, in the report's language
         c.issues.append(
             Issue(

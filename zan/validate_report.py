@@ -21,6 +21,7 @@ import pandas as pd
 from .errors import Problem, ValidationError
 from .io._files import NUMBER_RULES
 from .io.codes import CODE_RULES
+from .io.residues import RESIDUE_RULES
 from .io.territories import MEMBERSHIP_RULES
 from .validate_roles import FIX as ROLE_FIX
 from .validate_roles import KIND_NAMES as ROLE_KINDS
@@ -115,9 +116,7 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{n} ligne(s) répétée(s) à l'identique (fusionnées à la lecture)",
     ),
     "destination_residues": (
-        "{n} negative destination value(s), largest magnitude {largest:g} m²: {values}; "
-        "rounding residues of the Cerema's destination split, loaded as published (the total "
-        "is authoritative; displays show these destinations at 0)",
+        RESIDUE_RULES["destination_residues"][0],
         "{n} valeur(s) de destination négative(s), au plus {largest:g} m² en valeur absolue : "
         "{values} ; résidus d'arrondi de la ventilation du Cerema, chargés tels que publiés "
         "(le total fait foi ; les affichages montrent ces destinations à 0)",
@@ -208,7 +207,7 @@ _FIX: dict[str, tuple[str, str]] = {
     ),
     "invalid_geometry_lost": ("fix these boundaries in a GIS", "corriger ces contours dans un SIG"),
     "duplicate_rows": ("delete the repeated rows", "supprimer les lignes répétées"),
-    "destination_residues": ("", ""),
+    "destination_residues": (RESIDUE_RULES["destination_residues"][1], ""),
     "consumes_more_than_area": (
         "check the flows (m², not hectares?) and the commune codes against the Cerema release",
         "vérifier les flux (en m², pas en hectares ?) et les codes commune avec la "
