@@ -72,10 +72,10 @@ def test_public_names_after_lazy_import():
     for name in zan.__all__:
         assert getattr(zan, name) is not None, name
     # the function zan.allocate is not replaced by the module of the same name
+    import sys
+
     import zan.allocate  # noqa: F401 (the import that used to shadow it)
     from zan.allocate import Allocation
-
-    import sys
 
     assert callable(zan.allocate) and zan.allocate is sys.modules["zan.allocate"].allocate
     assert zan.Allocation is Allocation

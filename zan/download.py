@@ -60,25 +60,36 @@ pages (data.geopf.fr) as of 2025; DOMAIN.md §3 describes the formats.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
 import json
 import os
 import re
 import shutil
-import stat
-import tarfile
-import tempfile
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .cerema import CEREMA_RELEASES, INSEE_URL
 from .cerema_api import CEREMA_API_URL
-from .errors import DataError, DownloadError, ZanError, require
+from .download_folder import (
+    SCENARIO_TEMPLATE,
+    RegionData,
+    copy_region_scenarios,
+    find_ocsge_layer,
+    load_json,
+    source_record,
+    split_codes,
+    toml_string,
+    write_communes,
+    write_membership,
+)
+from .download_transfer import (
+    ResumableDownloader,
+    check_gzip,
+    extract_archive,
+    quiet_pooch,
+)
+from .errors import DataError, DownloadError, ZanError
 from .settings import read_setting
 
 __all__ = [
@@ -127,9 +138,6 @@ OCSGE_VINTAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "80": (("2017-01-01", "SHP"), ("2021-01-01", "SHP")),
 }
 _OCSGE_PAGE = "https://geoservices.ign.fr/ocsge"
-_MAGIC_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
-_MAGIC_7Z = b"7z\xbc\xaf\x27\x1c"
-_CHUNK = 1 << 16
 
 
 # ----------------------------------------------------------------------------- settings
@@ -325,147 +333,6 @@ def cadastre_url(insee: str, *, settings: Settings | None = None) -> str:
 # ----------------------------------------------------------------------------- downloads
 
 
-def _hasher(known: str) -> tuple[str, str]:
-    """``"sha256:abc"`` → ("sha256", "abc"); a bare hex digest is SHA-256."""
-    if ":" in known:
-        alg, value = known.split(":", 1)
-    else:
-        alg, value = "sha256", known
-    alg = alg.lower()
-    if alg not in ("sha256", "sha1", "md5", "sha512"):
-        raise DataError(f"unknown hash algorithm {alg!r} in {known!r}; use sha256:<hex digest>")
-    return alg, value.lower()
-
-
-def _file_hash(path: Path, alg: str = "sha256") -> str:
-    h = hashlib.new(alg)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
-
-
-class _ResumableDownloader:
-    """A pooch downloader that resumes ``<file>.part`` with HTTP Range and checks the hash."""
-
-    def __init__(self, target: Path, known: str | None, what: str, settings: Settings):
-        self.target = target
-        self.part = target.with_name(target.name + ".part")
-        self.known = known
-        self.what = what
-        self.settings = settings
-
-    def _offline(self, url: str, reason: str) -> DownloadError:
-        return DownloadError(
-            f"cannot download the {self.what} from {_host(url)} ({reason}); URL: {url}. "
-            f"With no network, fetch that file on another computer and place it at "
-            f"{self.target} (this exact path), then run the command again"
-        )
-
-    def _interrupted(self, url: str, reason: str) -> DownloadError:
-        size = self.part.stat().st_size if self.part.exists() else 0
-        return DownloadError(
-            f"the download of the {self.what} from {url} was interrupted after {size:,} bytes "
-            f"({reason}); the part is kept in {self.part}: run the command again to resume it"
-        )
-
-    def __call__(self, url: str, output_file: Any, pooch_obj: Any, check_only: bool = False):
-        import requests
-        from tqdm.auto import tqdm
-
-        from . import __version__
-
-        start = self.part.stat().st_size if self.part.exists() else 0
-        headers = {"User-Agent": f"zan/{__version__}", "Accept-Encoding": "identity"}
-        if start:
-            headers["Range"] = f"bytes={start}-"
-        try:
-            with requests.get(
-                url, headers=headers, stream=True, timeout=self.settings.timeout_s
-            ) as r:
-                if r.status_code == 416 and start:
-                    pass  # the part is already whole
-                else:
-                    if r.status_code == 404:
-                        raise DownloadError(
-                            f"the {self.what} is not at {url} (HTTP 404): the publisher may have "
-                            "moved or renamed it; check the source page and pass the new URL "
-                            "(zan.download.Settings or the ZAN_*_URL variables)"
-                        )
-                    if r.status_code >= 400:
-                        raise DownloadError(
-                            f"{_host(url)} refused the {self.what} (HTTP {r.status_code} "
-                            f"{r.reason}) for {url}; try again later"
-                        )
-                    resumed = r.status_code == 206 and start > 0
-                    if not resumed:
-                        start = 0
-                    encoded = r.headers.get("Content-Encoding", "identity") not in ("identity", "")
-                    length = r.headers.get("Content-Length")
-                    total = int(length) + start if (length and not encoded) else None
-                    self.part.parent.mkdir(parents=True, exist_ok=True)
-                    with (
-                        open(self.part, "ab" if resumed else "wb") as out,
-                        tqdm(
-                            total=total,
-                            initial=start,
-                            unit="B",
-                            unit_scale=True,
-                            desc=self.target.name[:40],
-                            disable=not self.settings.progress,
-                            leave=False,
-                        ) as bar,
-                    ):
-                        # Small reads: bytes received before a cut are kept for the resume.
-                        for chunk in r.iter_content(8192):
-                            out.write(chunk)
-                            bar.update(len(chunk))
-                    if total is not None and self.part.stat().st_size != total:
-                        raise self._interrupted(
-                            url, f"{self.part.stat().st_size:,} of {total:,} bytes received"
-                        )
-        except DownloadError:
-            raise
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ReadTimeout) as exc:
-            raise self._interrupted(url, type(exc).__name__) from None
-        except requests.exceptions.RequestException as exc:
-            if self.part.exists() and self.part.stat().st_size:
-                raise self._interrupted(url, type(exc).__name__) from None
-            raise self._offline(url, type(exc).__name__) from None
-        if self.known:
-            alg, expected = _hasher(self.known)
-            actual = _file_hash(self.part, alg)
-            if actual != expected:
-                self.part.unlink()
-                raise DownloadError(
-                    f"{self.target.name}: {alg.upper()} checksum mismatch for the {self.what} "
-                    f"downloaded from {url}: expected {expected}, got {actual}; the file is "
-                    "corrupt or was changed by the publisher. It was deleted: run the command "
-                    "again; if it fails again, the publisher has changed the file: check its "
-                    "page and update the known hash"
-                )
-        os.replace(self.part, output_file)
-
-
-@contextlib.contextmanager
-def _quiet_pooch() -> Iterator[None]:
-    import pooch
-
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel("WARNING")
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def fetch(
     url: str,
     fname: str,
@@ -525,9 +392,9 @@ def fetch(
     known = known_hash or s.hashes.get(fname)
     if refresh and target.exists():
         target.unlink()
-    downloader = _ResumableDownloader(target, known, what, s)
+    downloader = ResumableDownloader(target, known, what, s)
     try:
-        with _quiet_pooch():
+        with quiet_pooch():
             path = pooch.retrieve(
                 url, known_hash=known, fname=fname, path=folder, downloader=downloader
             )
@@ -543,343 +410,7 @@ def fetch(
     return Path(path)
 
 
-# ----------------------------------------------------------------------------- archives
-
-
-def _archive_kind(path: Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(_MAGIC_ZIP):
-        return "zip"
-    if head.startswith(_MAGIC_7Z):
-        return "7z"
-    try:
-        if tarfile.is_tarfile(path):
-            return "tar"
-    except (OSError, EOFError):
-        pass
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    return "unknown"
-
-
-def _safe_name(name: str, archive: Path) -> str:
-    """Refuse absolute paths, drive letters and ``..``; return the normalised name."""
-    clean = name.replace("\\", "/")
-    parts = [p for p in clean.split("/") if p not in ("", ".")]
-    if clean.startswith("/") or re.match(r"^[A-Za-z]:", clean) or ".." in parts or not parts:
-        raise DownloadError(
-            f"{archive}: the archive holds a member {name!r} that would be written outside "
-            "the target folder; refused, nothing was extracted. Get the archive from its "
-            "official source"
-        )
-    return "/".join(parts)
-
-
-def _corrupt(archive: Path, exc: BaseException) -> DownloadError:
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return DownloadError(
-        f"{archive}: the archive is truncated or corrupt ({reason}); delete it and run the "
-        "command again to download it anew"
-    )
-
-
-def _too_big(archive: Path, size: int, limit: int) -> DownloadError:
-    return DownloadError(
-        f"{archive}: the archive would expand to {size:,} bytes, above the limit of "
-        f"{limit:,}; refused. Raise Settings.max_extract_bytes if the file is genuine"
-    )
-
-
-def _extract_zip(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise _corrupt(archive, exc) from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > max_members:
-            raise DownloadError(f"{archive}: {len(infos):,} members, above {max_members:,}")
-        names = []
-        for info in infos:
-            names.append(_safe_name(info.filename, archive))
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise DownloadError(
-                    f"{archive}: member {info.filename!r} is a symbolic link; refused"
-                )
-        declared = sum(i.file_size for i in infos)
-        if declared > limit:
-            raise _too_big(archive, declared, limit)
-        written = 0
-        try:
-            for info, name in zip(infos, names, strict=True):
-                dest = tmp / name
-                if info.is_dir():
-                    dest.mkdir(parents=True, exist_ok=True)
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(dest, "wb") as out:
-                    for chunk in iter(lambda src=src: src.read(_CHUNK), b""):
-                        written += len(chunk)
-                        if written > limit:
-                            raise _too_big(archive, written, limit)
-                        out.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            if isinstance(exc, DownloadError):
-                raise
-            raise _corrupt(archive, exc) from None
-
-
-def _extract_tar(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
-    try:
-        with tarfile.open(archive) as tf:
-            members = tf.getmembers()
-            if len(members) > max_members:
-                raise DownloadError(f"{archive}: {len(members):,} members, above {max_members:,}")
-            for m in members:
-                _safe_name(m.name, archive)
-                if not (m.isfile() or m.isdir()):
-                    raise DownloadError(
-                        f"{archive}: member {m.name!r} is a link or a device; refused"
-                    )
-            declared = sum(m.size for m in members)
-            if declared > limit:
-                raise _too_big(archive, declared, limit)
-            tf.extractall(tmp, filter="data")
-    except DownloadError:
-        raise
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise _corrupt(archive, exc) from None
-
-
-def _extract_7z(archive: Path, tmp: Path, limit: int, max_members: int) -> None:
-    py7zr = require("py7zr", "download", "extracting IGN .7z archives")
-    try:
-        with py7zr.SevenZipFile(archive, mode="r") as z:
-            infos = z.list()
-            if len(infos) > max_members:
-                raise DownloadError(f"{archive}: {len(infos):,} members, above {max_members:,}")
-            for info in infos:
-                _safe_name(info.filename, archive)
-                if getattr(info, "is_symlink", False):
-                    raise DownloadError(
-                        f"{archive}: member {info.filename!r} is a symbolic link; refused"
-                    )
-            declared = sum(int(i.uncompressed or 0) for i in infos if not i.is_directory)
-            if declared > limit:
-                raise _too_big(archive, declared, limit)
-            z.extractall(path=tmp)
-    except (DownloadError, MemoryError):
-        raise
-    except Exception as exc:  # py7zr raises many types for damaged archives
-        raise _corrupt(archive, exc) from None
-
-
-def extract_archive(
-    archive: str | os.PathLike[str],
-    dest: str | os.PathLike[str],
-    *,
-    max_bytes: int = 20 * 2**30,
-    max_members: int = 100_000,
-) -> list[Path]:
-    """Extract a zip, 7z or tar archive safely into ``dest`` (replaced whole).
-
-    The format is read from the file's first bytes, not its name. Nothing is
-    written when a member would land outside ``dest`` (absolute path, ``..``), is a
-    link, or when the archive declares more than ``max_bytes``; the bytes actually
-    written are counted too, so an archive lying about its sizes is stopped. The
-    files are extracted into a temporary folder beside ``dest`` and renamed, so
-    ``dest`` is whole or untouched.
-
-    Parameters
-    ----------
-    archive : path-like
-        The archive.
-    dest : path-like
-        Folder to create (an existing one is replaced).
-    max_bytes : int, default 20 GiB
-        Largest total size of the extracted files.
-    max_members : int, default 100,000
-        Largest number of members.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The extracted files, sorted.
-
-    Raises
-    ------
-    DownloadError
-        Truncated or corrupt archive, unsafe member, too large, unknown format.
-    MissingDependencyError
-        A .7z archive and ``py7zr`` is not installed (``pip install 'zan[download]'``).
-
-    Examples
-    --------
-    >>> import tempfile, zipfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
-    ...     z.writestr("data/a.csv", "code;nom\\n02001;Abbécourt\\n")
-    >>> [p.relative_to(d).as_posix() for p in extract_archive(d / "a.zip", d / "out")]
-    ['out/data/a.csv']
-    """
-    archive, dest = Path(archive), Path(dest)
-    if not archive.is_file():
-        raise DownloadError(f"{archive}: archive not found")
-    kind = _archive_kind(archive)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        if kind == "zip":
-            _extract_zip(archive, tmp, max_bytes, max_members)
-        elif kind == "7z":
-            _extract_7z(archive, tmp, max_bytes, max_members)
-        elif kind == "tar":
-            _extract_tar(archive, tmp, max_bytes, max_members)
-        else:
-            raise DownloadError(
-                f"{archive}: not a zip, 7z or tar archive (first bytes "
-                f"{archive.read_bytes()[:8]!r}); the download is probably an error page or "
-                "truncated: delete it and run the command again"
-            )
-        total = 0
-        for p in tmp.rglob("*"):
-            if p.is_symlink():
-                raise DownloadError(f"{archive}: the archive created a link {p.name!r}; refused")
-            if p.is_file():
-                total += p.stat().st_size
-        if total > max_bytes:
-            raise _too_big(archive, total, max_bytes)
-        if dest.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
-            os.replace(dest, old / "x")
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return sorted(p for p in dest.rglob("*") if p.is_file())
-
-
-def check_gzip(path: str | os.PathLike[str], *, max_bytes: int = 20 * 2**30) -> int:
-    """Decompress a ``.gz`` file as a stream to check it; return its expanded size.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-    max_bytes : int
-        Stop and refuse above this expanded size (a decompression bomb).
-
-    Raises
-    ------
-    DownloadError
-        Truncated or corrupt, or expanding beyond ``max_bytes``.
-
-    Examples
-    --------
-    >>> import gzip, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.json.gz"
-    >>> _ = p.write_bytes(gzip.compress(b'{"type": "FeatureCollection"}'))
-    >>> check_gzip(p)
-    29
-    """
-    import zlib
-
-    path = Path(path)
-    size = 0
-    try:
-        with gzip.open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise _too_big(path, size, max_bytes)
-    except DownloadError:
-        raise
-    except (OSError, EOFError, zlib.error) as exc:
-        raise _corrupt(path, exc) from None
-    return size
-
-
 # ----------------------------------------------------------------------------- region
-
-
-@dataclass(frozen=True)
-class RegionData:
-    """The region folder built by :func:`download_region`.
-
-    Attributes
-    ----------
-    folder : pathlib.Path
-    communes : pathlib.Path
-        Commune contours (GeoJSON, EPSG:4326, geo.api.gouv.fr properties).
-    membership : pathlib.Path
-        ``code_insee``, ``nom``, ``epci_siren``, ``epci_nom``, ``departement``,
-        ``departement_nom``, ``region``, ``region_nom``, ``population``.
-    consumption : pathlib.Path or None
-        The Cerema file, the region's rows only.
-    ocsge : dict
-        Département → main OCS GE layer (GeoPackage or shapefile).
-    parcels : tuple of pathlib.Path
-        Etalab parcel files.
-    scenario : pathlib.Path
-        Scenario skeleton (:func:`zan.scenario.load_scenario`).
-    sources : pathlib.Path
-        ``sources.json``: each file's URL, SHA-256 and size.
-    notes : tuple of str
-        What was assumed or left out.
-    passage : pathlib.Path or None
-        ``passage.csv``: the release's commune codes → the boundaries' (INSEE table de
-        passage), when they differ.
-    scenarios : tuple of pathlib.Path
-        The region's shipped scenarios (e.g. ``hdf_sraddet_2024.toml``, the adopted
-        SRADDET), copied into the folder: they read its files by name.
-    """
-
-    folder: Path
-    communes: Path
-    membership: Path
-    consumption: Path | None
-    ocsge: dict[str, Path]
-    parcels: tuple[Path, ...]
-    scenario: Path
-    sources: Path
-    notes: tuple[str, ...] = ()
-    passage: Path | None = None
-    scenarios: tuple[Path, ...] = ()
-
-
-def _region_scenarios(code: str | None, folder: Path, *, passage: bool) -> list[Path]:
-    """Copy the shipped scenarios of the région ``code`` into its folder (none: [])."""
-    from ._write import write_text
-    from .datasets import region_scenarios
-    from .regions import available_regions, load_region
-
-    if not code:
-        return []
-    out = []
-    for name in available_regions():
-        if load_region(name).code != code:
-            continue
-        for src in region_scenarios(name):
-            text = src.read_text(encoding="utf-8")
-            if not passage:  # the release is on the boundaries' COG: no table to read
-                text = text.replace('passage = "passage.csv"\n', "")
-            out.append(write_text(text, folder / src.name))
-    return out
-
-
-def _load_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        path.unlink(missing_ok=True)
-        raise DownloadError(
-            f"{path}: the {what} is not valid JSON ({exc}); it was deleted from the cache: "
-            "run the command again"
-        ) from None
 
 
 def _names(settings: Settings, kind: str, refresh: bool) -> dict[str, str]:
@@ -892,7 +423,7 @@ def _names(settings: Settings, kind: str, refresh: bool) -> dict[str, str]:
         refresh=refresh,
         settings=settings,
     )
-    data = _load_json(path, f"list of {kind}")
+    data = load_json(path, f"list of {kind}")
     if not isinstance(data, list):
         raise DownloadError(f"{path}: expected a JSON list of {kind}; delete it and run again")
     return {str(d.get("code")): str(d.get("nom")) for d in data if isinstance(d, dict)}
@@ -920,7 +451,7 @@ def _communes(
             refresh=refresh,
             settings=settings,
         )
-        data = _load_json(path, "commune contours")
+        data = load_json(path, "commune contours")
         got = data.get("features") if isinstance(data, dict) else None
         if not got:
             path.unlink(missing_ok=True)
@@ -941,53 +472,6 @@ def _communes(
     return features
 
 
-def _write_communes(features: list[dict[str, Any]], out: Path) -> Path:
-    from ._write import write_text
-
-    features = sorted(features, key=lambda f: str(f["properties"].get("code")))
-    collection = {"type": "FeatureCollection", "features": features}
-    return write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), out)
-
-
-def _write_membership(
-    features: list[dict[str, Any]], names: dict[str, dict[str, str]], out: Path
-) -> Path:
-    import pandas as pd
-
-    from ._write import write_csv
-
-    props = pd.DataFrame([f["properties"] for f in features])
-    for col in ("code", "nom", "codeEpci", "codeDepartement", "codeRegion", "population"):
-        if col not in props.columns:
-            props[col] = None
-    epci = props["codeEpci"].astype("str").where(props["codeEpci"].notna())
-    table = pd.DataFrame(
-        {
-            "code_insee": props["code"].astype("str"),
-            "nom": props["nom"].astype("str"),
-            "epci_siren": epci,
-            "epci_nom": epci.map(names["epcis"]),
-            "departement": props["codeDepartement"].astype("str"),
-            "departement_nom": props["codeDepartement"].astype("str").map(names["departements"]),
-            "region": props["codeRegion"].astype("str"),
-            "region_nom": props["codeRegion"].astype("str").map(names["regions"]),
-            "population": pd.to_numeric(props["population"], errors="coerce").astype("Int64"),
-        }
-    ).sort_values("code_insee", kind="stable")
-    return write_csv(table, out, index=False)
-
-
-def _find_layer(folder: Path, departement: str) -> Path:
-    files = [p for p in folder.rglob("*") if p.suffix.lower() in (".gpkg", ".shp")]
-    if not files:
-        raise DownloadError(
-            f"{folder}: the OCS GE archive of département {departement} holds no .gpkg or "
-            ".shp layer; check the archive"
-        )
-    preferred = [p for p in files if "occupation_sol" in p.name.lower()]
-    return max(preferred or files, key=lambda p: p.stat().st_size)
-
-
 def _ocsge_vintage(dep: str, vintage: str | int | None) -> tuple[str, str]:
     known = OCSGE_VINTAGES.get(dep, ())
     if vintage is None:
@@ -1006,55 +490,6 @@ def _ocsge_vintage(dep: str, vintage: str | int | None) -> tuple[str, str]:
     if not re.fullmatch(r"(19|20)\d\d-\d\d-\d\d", date):
         raise DataError(f"OCS GE vintage {vintage!r} is not a year; pass e.g. 2021")
     return date, "GPKG"
-
-
-_SCENARIO = """\
-# Scenario skeleton written by `zan data download` for {label}.
-# Paths are relative to this file. Check the data first:  zan validate {folder}
-# The Cerema file follows the COG of its release and the contours the COG in force:
-# passage.csv (INSEE table de passage) aligns them when they differ.
-
-[scenario]
-name = "{name}"
-description = "Données officielles téléchargées : contours geo.api.gouv.fr, consommation Cerema."
-
-[data]
-communes = "communes.geojson"
-membership = "membership.csv"
-{consumption}
-[envelope]
-profile = "loi_2023"
-reduction = 0.5
-
-[allocation]
-level = "epci"
-
-[[criteria]]
-name = "consommation"
-rule = "past_consumption"
-weight = 1.0
-"""
-
-
-def _toml_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _record(path: Path, url: str, folder: Path) -> dict[str, Any]:
-    return {
-        "file": path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path),
-        "url": url,
-        "sha256": _file_hash(path),
-        "bytes": path.stat().st_size,
-    }
-
-
-def _codes(items: Iterable[str] | str | None) -> list[str]:
-    if items is None:
-        return []
-    if isinstance(items, str):
-        items = items.split(",")
-    return [str(i).strip().upper() for i in items if str(i).strip()]
 
 
 def _consumption(
@@ -1087,7 +522,7 @@ def _consumption(
         names = {str(f["properties"].get("code")): f["properties"].get("nom") for f in features}
         path = fetch_consumption(deps, out, communes=codes, names=names, settings=s)
         api = f"{_strip(s.cerema_api_url)}/indicateurs/conso_espace/"
-        records.append(_record(path, api, folder))
+        records.append(source_record(path, api, folder))
         notes.append(
             "consumption from the Cerema API: road and rail as one figure (infrastructures)"
         )
@@ -1098,7 +533,7 @@ def _consumption(
     if vintage is None and (s.cerema_dataset or s.consumption_url):
         rel = replace(rel, cog=None)  # a file named by hand: its COG is found from its codes
     path, url = cerema.region_consumption(s, deps, out, rel=rel, refresh=refresh)
-    records.append({**_record(path, url, folder), "release": rel.title})
+    records.append({**source_record(path, url, folder), "release": rel.title})
     if not passage:
         return path, None
     from .io._files import read_table
@@ -1116,7 +551,7 @@ def _consumption(
     )
     notes += more
     if passage_path is not None:
-        records.append(_record(passage_path, purl, folder))
+        records.append(source_record(passage_path, purl, folder))
     return path, passage_path
 
 
@@ -1195,7 +630,7 @@ def download_region(
     zan.errors.DataError: download_region: give a région code (e.g. region='32') or départements...
     """
     s = settings or Settings.from_env()
-    deps = _codes(departements)
+    deps = split_codes(departements)
     reg = str(region).strip() if region is not None else None
     if reg is None and not deps:
         raise DataError(
@@ -1218,15 +653,15 @@ def download_region(
 
     features = _communes(reg, deps or None, s, refresh)
     names = {kind: _names(s, kind, refresh) for kind in ("epcis", "departements", "regions")}
-    communes_path = _write_communes(features, folder / "communes.geojson")
-    membership_path = _write_membership(features, names, folder / "membership.csv")
+    communes_path = write_communes(features, folder / "communes.geojson")
+    membership_path = write_membership(features, names, folder / "membership.csv")
     geo = (
         communes_url(region=reg, settings=s)
         if not deps
         else communes_url(departement=deps[0], settings=s)
     )
-    records.append(_record(communes_path, geo, folder))
-    records.append(_record(membership_path, geo, folder))
+    records.append(source_record(communes_path, geo, folder))
+    records.append(source_record(membership_path, geo, folder))
     found_deps = sorted({str(f["properties"].get("codeDepartement")) for f in features})
     deps = deps or found_deps
 
@@ -1258,14 +693,14 @@ def download_region(
                 if "truncated or corrupt" in str(exc):
                     archive.unlink(missing_ok=True)
                 raise
-            layers[dep] = _find_layer(target, dep)
-            records.append(_record(layers[dep], url, folder))
+            layers[dep] = find_ocsge_layer(target, dep)
+            records.append(source_record(layers[dep], url, folder))
 
     parcels: list[Path] = []
     if cadastre is not None:
         all_codes = sorted(str(f["properties"].get("code")) for f in features)
         everything = isinstance(cadastre, str) and cadastre.strip().lower() == "all"
-        wanted = all_codes if everything else _codes(cadastre)
+        wanted = all_codes if everything else split_codes(cadastre)
         unknown = sorted(set(wanted) - set(all_codes))
         if unknown:
             raise DataError(
@@ -1295,15 +730,15 @@ def download_region(
             with atomic_path(dest) as tmp:
                 shutil.copyfile(path, tmp)
             parcels.append(dest)
-            records.append(_record(dest, url, folder))
+            records.append(source_record(dest, url, folder))
 
     from ._write import write_text
 
     scenario = write_text(
-        _SCENARIO.format(
+        SCENARIO_TEMPLATE.format(
             label=label,
             folder=folder.name,
-            name=_toml_string(f"Données officielles, {label}"),
+            name=toml_string(f"Données officielles, {label}"),
             consumption=('consumption = "consumption.csv"\n' if conso_path else "")
             + ('passage = "passage.csv"\n' if passage_path else ""),
         ),
@@ -1313,7 +748,7 @@ def download_region(
         notes.append(
             "no consumption file: give [envelope] reference_ha or envelope_ha in scenario.toml"
         )
-    shipped = _region_scenarios(reg, folder, passage=passage_path is not None)
+    shipped = copy_region_scenarios(reg, folder, passage=passage_path is not None)
     if shipped:
         notes.append(
             "the region's shipped scenario(s) copied beside the data: "

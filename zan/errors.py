@@ -36,8 +36,9 @@ as ``warning: <message>`` on standard error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ZanError",
@@ -90,6 +91,19 @@ class Problem:
         Row (line number or code) concerned, when there is one.
     fix : str or None
         How to fix it.
+    severity : {"error", "warning", "info"}, default "error"
+        ``"warning"``: zan repairs or assumes something; the checks of the readers
+        (``zan.io.*.check_*``) report those too, as :mod:`zan.validate` shows them.
+    code : str or None
+        Which rule found it (``"bad_codes"``, ``"not_numeric"``...), when the rule has
+        a name; :mod:`zan.validate` translates the message by it.
+    params : mapping or None
+        Values quoted in the message (``n``, ``values``...), by name.
+
+    Examples
+    --------
+    >>> str(Problem("a.csv", "2 empty commune code(s)", column="code_insee", code="empty_codes"))
+    "a.csv, column 'code_insee': 2 empty commune code(s)"
     """
 
     source: str
@@ -97,6 +111,9 @@ class Problem:
     column: str | None = None
     row: str | None = None
     fix: str | None = None
+    severity: str = field(default="error", compare=False, repr=False)
+    code: str | None = field(default=None, compare=False, repr=False)
+    params: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = self.source

@@ -25,24 +25,26 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from zan.crs import LAMBERT93, ensure_crs, to_projected
+from zan.crs import LAMBERT93
 from zan.errors import DataError, MembershipError, Problem, SchemaError
+from zan.io.codes import commune_codes
 from zan.io.territories import (
-    COMMUNE_CODE_PATTERN,
-    LEVELS,
-    _commune_codes,
-    _raise_problems,
-    _shorten,
+    raise_problems,
     read_communes,
     read_membership,
+    shorten,
+)
+from zan.territory_inputs import (
+    REQUIRED_LEVELS,
+    build_assignment,
+    check_communes,
+    coverage_problems,
+    prepare_membership,
+    value_frame,
 )
 
 __all__ = ["Territories", "REQUIRED_LEVELS"]
 
-#: Levels every commune must belong to (one territory each).
-REQUIRED_LEVELS: tuple[str, ...] = ("epci", "departement", "region")
-
-_OUTSIDE_NAMES = {"scot": "Hors SCoT"}
 _LABELS_FR = {
     "commune": "Communes",
     "epci": "EPCI",
@@ -52,14 +54,6 @@ _LABELS_FR = {
 }
 _HOW = ("sum", "mean", "min", "max", "count")
 _MISSING = ("raise", "zero", "ignore")
-
-
-def _outside_code(level: str) -> str:
-    return f"hors_{level}"
-
-
-def _outside_name(level: str) -> str:
-    return _OUTSIDE_NAMES.get(level, f"Hors {level}")
 
 
 class Territories:
@@ -110,21 +104,21 @@ class Territories:
         source: str | None = None,
     ) -> None:
         self._source = source or str(communes.attrs.get("source", "communes"))
-        self._communes = _check_communes(communes, self._source)
+        self._communes = check_communes(communes, self._source)
         if membership is None:
             membership = read_membership(self._communes, source=self._source)
-        self._membership, self._member_levels = _prepare_membership(membership)
+        self._membership, self._member_levels = prepare_membership(membership)
         self._msource = str(self._membership.attrs.get("source", "membership table"))
-        problems = _coverage_problems(
+        problems = coverage_problems(
             self._communes,
             self._membership,
             self._member_levels,
             layer_source=self._source,
             membership_source=self._msource,
         )
-        _raise_problems(MembershipError, problems)
+        raise_problems(MembershipError, problems)
         self._membership = self._membership.reindex(self._communes.index)
-        self._assign, self._names = _build_assignment(
+        self._assign, self._names = build_assignment(
             self._communes, self._membership, self._member_levels
         )
         self._cache: dict[str, gpd.GeoDataFrame] = {}
@@ -358,7 +352,7 @@ class Territories:
         if code not in self.codes(level):
             raise DataError(
                 f"{self._source}: no territory {code!r} at level {level!r}; "
-                f"codes are e.g. {_shorten(list(self.codes(level)), 10)}"
+                f"codes are e.g. {shorten(list(self.codes(level)), 10)}"
             )
         return assign.index[(assign == code).to_numpy()]
 
@@ -368,7 +362,7 @@ class Territories:
         """(commune → group over the layer's communes, group → name)."""
         if isinstance(level, pd.Series):
             groups = level.copy()
-            groups.index = pd.Index(_commune_codes(pd.Series(groups.index)).to_numpy(), name="code")
+            groups.index = pd.Index(commune_codes(pd.Series(groups.index)).to_numpy(), name="code")
             groups = groups[~groups.index.duplicated(keep="first")]
             assign = groups.reindex(self._communes.index)
             assign = assign.where(assign.isna(), assign.astype("str"))
@@ -441,14 +435,14 @@ class Territories:
         if not isinstance(level, pd.Series):
             self._check_level(level)
         assign, names = self._grouping(level)
-        frame = _value_frame(values)
+        frame = value_frame(values)
         universe = self._communes.index
 
         extra = frame.index.difference(universe)
         if len(extra):
             raise DataError(
                 f"values: {len(extra)} commune(s) are not in the territories "
-                f"({self._source}): {_shorten(sorted(extra))}; drop them, or align the "
+                f"({self._source}): {shorten(sorted(extra))}; drop them, or align the "
                 "codes on the same COG vintage (merged communes)"
             )
         frame = frame.reindex(universe)
@@ -457,7 +451,7 @@ class Territories:
             if missing == "raise":
                 raise DataError(
                     f"values: no value for {int(lacking.sum())} commune(s) of the territories "
-                    f"({self._source}): {_shorten(list(universe[lacking]))}; pass "
+                    f"({self._source}): {shorten(list(universe[lacking]))}; pass "
                     "missing='zero' to count them as zero, or missing='ignore' to leave them out"
                 )
             if missing == "zero":
@@ -466,7 +460,7 @@ class Territories:
         if ungrouped.any():
             raise DataError(
                 f"grouping: {int(ungrouped.sum())} commune(s) with values have no group: "
-                f"{_shorten(list(universe[ungrouped]))}; give them a group, or drop their values"
+                f"{shorten(list(universe[ungrouped]))}; give them a group, or drop their values"
             )
         left_out: list[str] = []
         incomplete: list[str] = []
@@ -611,7 +605,7 @@ class Territories:
         --------
         >>> Territories.demo().check()
         """
-        problems = _coverage_problems(
+        problems = coverage_problems(
             self._communes,
             self._membership,
             self._member_levels,
@@ -633,7 +627,7 @@ class Territories:
                     Problem(
                         self._msource,
                         f"{int(unassigned.sum())} commune(s) without {level}: "
-                        f"{_shorten(list(self._assign.index[unassigned]))}",
+                        f"{shorten(list(self._assign.index[unassigned]))}",
                         column=level,
                         fix="rebuild the Territories object",
                     )
@@ -644,12 +638,12 @@ class Territories:
                     Problem(
                         self._msource,
                         f"territories without a name entry: "
-                        f"{_shorten(sorted(self._assign[level][unknown].unique()))}",
+                        f"{shorten(sorted(self._assign[level][unknown].unique()))}",
                         column=level,
                         fix="rebuild the Territories object",
                     )
                 )
-        _raise_problems(MembershipError, problems)
+        raise_problems(MembershipError, problems)
 
     def _counts(self) -> list[tuple[str, int]]:
         return [(level, len(self.codes(level))) for level in self.levels]
@@ -677,179 +671,3 @@ class Territories:
 
 
 # ---------------------------------------------------------------------- module helpers
-
-
-def _check_communes(communes: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
-    """Validate the layer given to Territories; add ``area_ha`` when absent."""
-    if not isinstance(communes, gpd.GeoDataFrame):
-        raise DataError(
-            f"{source}: the commune layer must be a GeoDataFrame (got "
-            f"{type(communes).__name__}); read it with zan.io.territories.read_communes"
-        )
-    ensure_crs(communes, source)
-    codes = pd.Series(communes.index.astype("str"))
-    bad = ~codes.str.fullmatch(COMMUNE_CODE_PATTERN, na=False)
-    if bad.any():
-        raise SchemaError(
-            f"{source}: the layer index must hold INSEE commune codes; found "
-            f"{_shorten([repr(c) for c in codes[bad]])}; read the layer with "
-            "zan.io.territories.read_communes (it indexes by code)"
-        )
-    dup = codes.duplicated(keep=False)
-    if dup.any():
-        raise SchemaError(
-            f"{source}: duplicate commune codes in the layer index: "
-            f"{_shorten(sorted(codes[dup].unique()))}; keep one feature per commune"
-        )
-    out = communes
-    if not out.index.equals(pd.Index(codes.to_numpy(), name="code", dtype="str")):
-        out = out.set_axis(pd.Index(codes.to_numpy(), name="code", dtype="str"))
-    if "area_ha" not in out.columns:
-        projected = to_projected(out, source, None)
-        out = out.assign(area_ha=projected.area.to_numpy() / 10_000.0)
-    if "nom" not in out.columns:
-        out = out.assign(nom=codes.to_numpy())
-    return out
-
-
-def _prepare_membership(membership: Any) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Accept a read_membership result, another frame, or a path."""
-    if not isinstance(membership, pd.DataFrame):
-        membership = read_membership(membership)
-    elif membership.index.name != "code" or "levels" not in membership.attrs:
-        if membership.index.name == "code":
-            levels = [lv for lv in LEVELS if lv in membership.columns] + [
-                c
-                for c in membership.columns
-                if c not in LEVELS and f"{c}_nom" in membership.columns
-            ]
-            membership = membership.copy()
-            membership.attrs["levels"] = tuple(levels)
-        else:
-            membership = read_membership(membership)
-    levels = tuple(membership.attrs["levels"])
-    ordered = tuple(
-        [lv for lv in LEVELS if lv in levels] + [lv for lv in levels if lv not in LEVELS]
-    )
-    if membership.index.has_duplicates:
-        dup = membership.index[membership.index.duplicated()].unique()
-        raise MembershipError(
-            f"{membership.attrs.get('source', 'membership table')}: communes listed more "
-            f"than once: {_shorten(sorted(dup))}; read the table with read_membership, which "
-            "merges exact duplicates and reports conflicts"
-        )
-    return membership, ordered
-
-
-def _coverage_problems(
-    communes: gpd.GeoDataFrame,
-    membership: pd.DataFrame,
-    levels: tuple[str, ...],
-    *,
-    layer_source: str,
-    membership_source: str,
-) -> list[Problem]:
-    problems: list[Problem] = []
-    not_listed = communes.index.difference(membership.index)
-    if len(not_listed):
-        problems.append(
-            Problem(
-                membership_source,
-                f"{len(not_listed)} commune(s) of the layer {layer_source} are missing: "
-                f"{_shorten(sorted(not_listed))}",
-                fix="add them to the membership table, or use a layer and a table of the "
-                "same COG vintage",
-            )
-        )
-    not_mapped = membership.index.difference(communes.index)
-    if len(not_mapped):
-        problems.append(
-            Problem(
-                membership_source,
-                f"{len(not_mapped)} commune(s) are absent from the layer {layer_source}: "
-                f"{_shorten(sorted(not_mapped))}",
-                fix="drop them from the table, or use a layer and a table of the same COG vintage",
-            )
-        )
-    shared = membership.index.intersection(communes.index)
-    for level in levels:
-        if level not in REQUIRED_LEVELS:
-            continue
-        gaps = membership.loc[shared, level].isna()
-        if gaps.any():
-            problems.append(
-                Problem(
-                    membership_source,
-                    f"{int(gaps.sum())} commune(s) without {level}: "
-                    f"{_shorten(sorted(gaps.index[gaps.to_numpy()]))}",
-                    column=level,
-                    fix=f"every commune belongs to exactly one {level}; fill in its code",
-                )
-            )
-    return problems
-
-
-def _build_assignment(
-    communes: gpd.GeoDataFrame, membership: pd.DataFrame, levels: tuple[str, ...]
-) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Commune → territory table (pseudo-territories filled) and names per level."""
-    assign = pd.DataFrame(index=communes.index)
-    names: dict[str, pd.Series] = {}
-    for level in levels:
-        codes = membership[level].astype("str")
-        outside = codes.isna()
-        codes = codes.where(~outside, _outside_code(level))
-        assign[level] = codes.to_numpy()
-        name_col = f"{level}_nom"
-        if name_col in membership.columns:
-            raw = membership[name_col].astype("str")
-            first = raw.groupby(codes.to_numpy(), sort=True).first()
-        else:
-            first = pd.Series(dtype="str")
-        index = pd.Index(sorted(codes.unique()), name="code", dtype="str")
-        level_names = first.reindex(index)
-        level_names = level_names.where(level_names.notna(), index.to_series(index=index))
-        if outside.any():
-            level_names[_outside_code(level)] = _outside_name(level)
-        names[level] = level_names.astype("str").rename("nom")
-    assign = assign.astype("str") if levels else assign
-    return assign, names
-
-
-def _value_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
-    """Values as a float64 frame indexed by normalised commune codes."""
-    if isinstance(values, pd.Series):
-        frame = values.to_frame(values.name if values.name is not None else "value")
-    elif isinstance(values, pd.DataFrame):
-        frame = values
-    else:
-        raise DataError(
-            f"values must be a pandas Series or DataFrame indexed by commune code "
-            f"(got {type(values).__name__})"
-        )
-    if isinstance(frame, gpd.GeoDataFrame):
-        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    bad = [
-        str(c)
-        for c in frame.columns
-        if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
-    ]
-    if bad:
-        raise SchemaError(
-            f"values: column(s) {', '.join(map(repr, bad))} are not numeric; "
-            "select the numeric columns to aggregate"
-        )
-    if pd.api.types.is_string_dtype(frame.index.dtype):
-        index = pd.Index(frame.index, name="code", dtype="str")
-    else:  # numeric codes lost their leading zero: 2001 → "02001"
-        index = pd.Index(_commune_codes(pd.Series(frame.index)).to_numpy(), name="code")
-    dup = index[index.duplicated()].unique()
-    if len(dup):
-        raise DataError(
-            f"values: commune codes listed more than once: {_shorten(sorted(map(str, dup)))}; "
-            "sum them first (values.groupby(level=0).sum())"
-        )
-    out = frame.astype("float64").set_axis(index)
-    if out.columns.has_duplicates:
-        raise SchemaError("values: duplicate column names; rename them")
-    return out

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .io.codes import listed_values as _shorten
+
 __all__ = ["PARTIAL_SHARE", "cross_issues"]
 
 #: A consumption file covering less than this share of a commune file's communes is
@@ -39,16 +41,9 @@ __all__ = ["PARTIAL_SHARE", "cross_issues"]
 PARTIAL_SHARE = 0.5
 #: Largest relative difference between a département's area and its communes'.
 AREA_TOLERANCE = 0.02
-_LISTED = 20
 
 _COMPLETE = ("communes", "membership")
 _PARTIAL = ("consumption", "territory_membership")
-
-
-def _shorten(items: Sequence[Any], limit: int = _LISTED) -> str:
-    items = [str(i) for i in items]
-    text = ", ".join(items[:limit])
-    return text + (f", ... (+{len(items) - limit})" if len(items) > limit else "")
 
 
 def _dep(codes: pd.Index) -> np.ndarray:

@@ -49,6 +49,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .io.codes import labelled_values
+from .io.codes import listed_values as _shorten
+
 __all__ = [
     "FIX",
     "KIND_NAMES",
@@ -349,18 +352,11 @@ _AREA_CODE_COLUMNS = {
 }
 _AREA_PATTERN = {"departements": r"^(\d{2}|2A|2B|97\d)$", "regions": r"^\d{2}$"}
 _MAX_AREA_FEATURES = 120  # a few more than the 101 départements
-_LISTED = 20
-
-
-def _shorten(items: Sequence[Any], limit: int = _LISTED) -> str:
-    items = [str(i) for i in items]
-    text = ", ".join(items[:limit])
-    return text + (f", ... (+{len(items) - limit})" if len(items) > limit else "")
 
 
 def _labelled(labels: Any, values: Any) -> str:
     """``label (value)`` pairs, shortened."""
-    return _shorten([f"{lab} ({v!r})" for lab, v in zip(list(labels), list(values), strict=True)])
+    return labelled_values(list(labels), list(values))
 
 
 def _column(columns: Sequence[Any], candidates: Sequence[str]) -> str | None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, GeometryError, Problem, SchemaError, ValidationError
+from .codes import labelled_values, rule_problem
 
 logger = logging.getLogger(__name__)
 
@@ -584,10 +585,20 @@ def _fast_float(raw: pd.Series) -> np.ndarray | None:
     return values
 
 
-def _parse_numbers(
+def parse_numbers(
     df: pd.DataFrame, columns: Iterable[str], *, source: str, allow_negative: bool = True
 ) -> tuple[pd.DataFrame, list[Problem], list[Problem]]:
-    """Convert columns to float64; return (converted, non-numeric problems, negative problems)."""
+    """Convert columns to float64; return (converted, non-numeric problems, negative problems).
+
+    Text is read with a decimal comma or point and thousands spaces; a value that is
+    not a number becomes NaN and is reported (one problem per column).
+
+    Examples
+    --------
+    >>> out, bad, neg = parse_numbers(pd.DataFrame({"a": ["1,5", "x"]}), ["a"], source="t")
+    >>> out["a"].tolist()[0], len(bad)
+    (1.5, 1)
+    """
     converted: dict[str, np.ndarray] = {}
     bad_type: list[Problem] = []
     bad_sign: list[Problem] = []
@@ -640,6 +651,89 @@ def _parse_numbers(
     return out, bad_type, bad_sign
 
 
+#: The rules on numeric columns: rule code → (message, fix), English
+#: (:func:`check_numbers`; :mod:`zan.validate` gives them in French).
+NUMBER_RULES: dict[str, tuple[str, str]] = {
+    "not_numeric": (
+        "{n} non-numeric value(s): {values}",
+        "write plain numbers (no units), or leave the cell empty",
+    ),
+    "negative": (
+        "{n} negative value(s): {values}",
+        "these quantities cannot be negative; correct the file",
+    ),
+}
+
+
+def check_numbers(
+    df: pd.DataFrame,
+    column: str,
+    labels: np.ndarray,
+    *,
+    source: str,
+    negative: str = "error",
+) -> list[Problem]:
+    """Every non-numeric and negative value of a column, found at once.
+
+    Values are read as :func:`parse_numbers` reads them (decimal comma, thousands
+    spaces).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    column : str
+    labels : numpy.ndarray
+        A label per row (``"line 12"``, a commune code), quoted in the messages.
+    source : str
+        File, for the problems.
+    negative : {"error", "warning"}
+        Severity of negative values.
+
+    Returns
+    -------
+    list of zan.errors.Problem
+        Rules of :data:`NUMBER_RULES` (``not_numeric``, ``negative``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"pop": ["12", "douze", "-3"]})
+    >>> problems = check_numbers(df, "pop", np.array(["a", "b", "c"]), source="t")
+    >>> [p.code for p in problems], problems[0].message
+    (['not_numeric', 'negative'], "1 non-numeric value(s): b ('douze')")
+    """
+    parsed, bad_type, _ = parse_numbers(df[[column]], [column], source=source)
+    raw = df[column]
+    values = parsed[column].to_numpy(dtype="float64")
+    bad = (raw.notna().to_numpy() & np.isnan(values)) if bad_type else np.zeros(len(df), bool)
+    problems = []
+    if bad.any():
+        problems.append(
+            rule_problem(
+                NUMBER_RULES,
+                "not_numeric",
+                source,
+                column=column,
+                n=int(bad.sum()),
+                values=labelled_values(list(labels[bad]), list(raw[bad])),
+            )
+        )
+    with np.errstate(invalid="ignore"):
+        neg = values < 0
+    if neg.any():
+        problems.append(
+            rule_problem(
+                NUMBER_RULES,
+                "negative",
+                source,
+                severity=negative,
+                column=column,
+                n=int(neg.sum()),
+                values=labelled_values(list(labels[neg]), list(values[neg])),
+            )
+        )
+    return problems
+
+
 def to_number(
     df: pd.DataFrame,
     columns: str | Iterable[str],
@@ -690,7 +784,7 @@ def to_number(
         columns = [columns]
     columns = list(columns)
     _check_columns(df, columns, source)
-    out, bad_type, bad_sign = _parse_numbers(
+    out, bad_type, bad_sign = parse_numbers(
         df, columns, source=source, allow_negative=allow_negative
     )
     if bad_type:

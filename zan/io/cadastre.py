@@ -19,10 +19,18 @@ import geopandas as gpd
 import pandas as pd
 
 from ..crs import LAMBERT93, ensure_crs, to_projected
-from ..errors import DataError, GeometryError, SchemaError
+from ..errors import DataError, GeometryError, Problem, SchemaError
+from .codes import listed_values
 from .ocsge import repair_geometries
 
-__all__ = ["read_parcels", "normalize_parcel_refs", "PARCEL_COLUMNS", "PARCEL_ID_PATTERN"]
+__all__ = [
+    "read_parcels",
+    "read_parcel_file",
+    "check_parcel_communes",
+    "normalize_parcel_refs",
+    "PARCEL_COLUMNS",
+    "PARCEL_ID_PATTERN",
+]
 
 #: Properties of an Etalab parcel.
 PARCEL_COLUMNS: tuple[str, ...] = (
@@ -108,7 +116,13 @@ def _gzip_damage(path: Path, *, max_bytes: int = 4 * 2**30) -> str | None:
     return None
 
 
-def _read_one(path: Path, bbox: Any) -> gpd.GeoDataFrame:
+def read_parcel_file(path: Path, bbox: Any) -> gpd.GeoDataFrame:
+    """One parcel file as published (Etalab GeoJSON, gzipped or not, or a GeoParquet cache).
+
+    Its columns are those of the file; :func:`read_parcels` normalises them. A
+    damaged gzip archive, an empty or unreadable file raise a
+    :class:`~zan.errors.DataError` that says what to do.
+    """
     if path.suffix.lower() in (".parquet", ".geoparquet") or path.is_dir():
         from .cache import read_cache
 
@@ -212,7 +226,7 @@ def read_parcels(
     files = _expand(paths)
     frames = []
     for path in files:
-        gdf = _read_one(path, bbox)
+        gdf = read_parcel_file(path, bbox)
         if communes is not None:
             col = "commune" if "commune" in gdf.columns else None
             if col is None:
@@ -278,3 +292,32 @@ def read_parcels(
     gdf.attrs["source"] = source
     gdf.attrs["notes"] = notes
     return gdf
+
+
+def check_parcel_communes(parcels: gpd.GeoDataFrame, *, source: str) -> list[Problem]:
+    """Parcels whose ``commune`` is not the first five characters of their id.
+
+    ``parcels`` as :func:`read_parcels` returns them (indexed by parcel id).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> p = gpd.GeoDataFrame({"commune": ["59350", "59009"]},
+    ...                      index=["59350000AB0001", "59350000AB0002"])
+    >>> print(check_parcel_communes(p, source="p.json")[0])  # doctest: +NORMALIZE_WHITESPACE
+    p.json, column 'commune': 1 parcel(s) whose 'commune' differs from the first five
+    characters of their id: 59350000AB0002; check the file
+    """
+    ids = pd.Index(parcels.index)
+    wrong = parcels["commune"].astype("str").to_numpy() != ids.str[:5].to_numpy()
+    if not wrong.any():
+        return []
+    return [
+        Problem(
+            source,
+            f"{int(wrong.sum())} parcel(s) whose 'commune' differs from the first five "
+            f"characters of their id: {listed_values(ids[wrong])}",
+            column="commune",
+            fix="check the file",
+        )
+    ]

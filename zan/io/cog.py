@@ -146,7 +146,7 @@ def normalize_codes(
     return text.fillna("").astype(str), problems, notes
 
 
-def _find_pair(columns: list[str]) -> tuple[str, str, str | None, str | None] | None:
+def find_passage_columns(columns: list[str]) -> tuple[str, str, str | None, str | None] | None:
     """Detect (from, to, from name suffix, to name suffix) among the columns."""
     years: dict[int, list[str]] = {}
     for col in columns:
@@ -243,7 +243,7 @@ def read_passage(
         )
         col_to = find_column(df, to_column, source=source, what="new code", argument="to_column")
     else:
-        pair = _find_pair(columns)
+        pair = find_passage_columns(columns)
         if pair is None:
             raise SchemaError(
                 f"{source}: cannot tell the old and new commune code columns apart "

@@ -25,16 +25,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, PeriodError, Problem, SchemaError, ValidationError
-from ._files import _parse_numbers, find_column, read_table, row_label
-from .cog import align as _align_values
+from ..errors import Problem, SchemaError, ValidationError
+from ._files import find_column, parse_numbers, read_table, row_label
 from .cog import normalize_codes
+from .consumption_data import (
+    DESTINATION_ORDER,
+    DESTINATIONS,
+    INFRASTRUCTURES,
+    MAX_LISTED,
+    Consumption,
+    listed,
+    sort_flows,
+    tidy_flows,
+    years_text,
+)
 from .residues import RESIDUE_MAX_M2, clip_destinations, negative_residues
 
 __all__ = [
@@ -43,14 +53,10 @@ __all__ = [
     "TOLERANCE_M2",
     "Consumption",
     "clip_destinations",
+    "is_consumption_table",
     "read_consumption",
 ]
 
-#: Destinations of the Cerema file, in its column order (suffixes act, hab, mix, rou, fer, inc).
-DESTINATIONS: tuple[str, ...] = ("activite", "habitat", "mixte", "routes", "ferroviaire", "inconnu")
-#: Road and rail as one figure (Cerema API ``conso_infra``).
-INFRASTRUCTURES = "infrastructures"
-_ORDER: tuple[str, ...] = (*DESTINATIONS, INFRASTRUCTURES)
 _SUFFIXES = {
     "act": "activite",
     "hab": "habitat",
@@ -76,388 +82,6 @@ _INDICATOR_RE = re.compile(
 #: rounds each of the six destinations to the m² (DOMAIN.md §3): their sum may differ
 #: from the rounded total by at most 6 × 0.5 = 3 m².
 TOLERANCE_M2 = 3.0
-_MAX_LISTED = 10
-
-
-def _years_text(years: Iterable[int]) -> str:
-    """``[2009, 2010, 2011, 2015]`` → ``"2009-2011, 2015"``."""
-    years = sorted(set(years))
-    if not years:
-        return "none"
-    runs, start, prev = [], years[0], years[0]
-    for y in years[1:]:
-        if y != prev + 1:
-            runs.append((start, prev))
-            start = y
-        prev = y
-    runs.append((start, prev))
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
-
-
-def _listed(items: list[str], n: int = _MAX_LISTED, *, total: int | None = None) -> str:
-    more = (len(items) if total is None else total) - n
-    return ", ".join(items[:n]) + (f" and {more} more" if more > 0 else "")
-
-
-@dataclass(frozen=True, eq=False)
-class Consumption:
-    """ENAF consumption per commune and year, read from a Cerema file.
-
-    Attributes
-    ----------
-    flows : pandas.DataFrame
-        Tidy table: ``code`` (str), ``year`` (int, calendar year of the flow),
-        ``destination`` (``"total"``, then those of :data:`DESTINATIONS` or
-        ``"infrastructures"``), ``m2`` (float). A cell left empty in the file is
-        unknown and has no row (it is never read as zero).
-    communes : pandas.DataFrame
-        Indexed by ``code``: ``nom`` and the file's other per-commune columns
-        (``iddep``, ``idreg``, ``epciYY``, ``scot``... as text; ``popYY``,
-        ``menYY``, ``empYY``, ``surfcomYYYY``, multi-year totals as numbers).
-    years : tuple of int
-        Years with at least one flow.
-    destinations : tuple of str
-        Destinations available for every year, in :data:`DESTINATIONS` order,
-        then ``"infrastructures"`` (API layout).
-    missing_destinations : tuple of str
-        Destinations absent from the file (or from some of its years).
-    source : str
-        The file read.
-    notes : tuple of str
-        Everything inferred while reading (padded codes, totals computed from
-        destinations, lower bounds, alignment...).
-    """
-
-    flows: pd.DataFrame
-    communes: pd.DataFrame
-    years: tuple[int, ...]
-    destinations: tuple[str, ...]
-    missing_destinations: tuple[str, ...] = ()
-    source: str = "consumption"
-    notes: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        missing = (
-            f"; missing: {', '.join(self.missing_destinations)}"
-            if self.missing_destinations
-            else ""
-        )
-        notes = (
-            f"; {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" if self.notes else ""
-        )
-        return (
-            f"<Consumption: {len(self.communes):,} communes, {_years_text(self.years)}, "
-            f"destinations: {', '.join(self.destinations) or 'none'}{missing}{notes}; "
-            f"source: {self.source}>"
-        )
-
-    # -- periods --------------------------------------------------------------------------
-    def check_period(self, start: int, end: int) -> None:
-        """Raise :class:`~zan.errors.PeriodError` unless every year start..end is in the file.
-
-        Parameters
-        ----------
-        start, end : int
-            Inclusive calendar years, e.g. 2011 and 2020 for the ten reference years.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
-        >>> conso.check_period(2011, 2020)
-        >>> conso.check_period(2011, 2040)  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        zan.errors.PeriodError: ...conso_enaf_2009_2023.csv: period 2011-2040 is not covered...
-        """
-        try:
-            start, end = int(start), int(end)
-        except (TypeError, ValueError):
-            raise PeriodError(
-                f"{self.source}: period {start!r}-{end!r} is not a pair of years; "
-                "pass e.g. 2011, 2020"
-            ) from None
-        if start > end:
-            raise PeriodError(
-                f"{self.source}: period {start}-{end} starts after it ends; "
-                "pass the first year first"
-            )
-        absent = sorted(set(range(start, end + 1)) - set(self.years))
-        if absent:
-            raise PeriodError(
-                f"{self.source}: period {start}-{end} is not covered: the file holds the flows of "
-                f"{_years_text(self.years)} (missing {_years_text(absent)}); choose years within "
-                "those, or use a more recent vintage of the file"
-            )
-
-    def _period_years(self, period: tuple[int, int] | None) -> list[int]:
-        if period is None:
-            return list(self.years)
-        start, end = period
-        self.check_period(start, end)
-        return list(range(int(start), int(end) + 1))
-
-    # -- views ----------------------------------------------------------------------------
-    def total(self, period: tuple[int, int] | None = None) -> pd.DataFrame:
-        """Total consumption per commune and year, in m².
-
-        Parameters
-        ----------
-        period : tuple of int, optional
-            Inclusive (start, end) years; all years by default.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by ``code``, one column per year; NaN where the file gives no total.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
-        >>> list(conso.total((2011, 2020)).columns) == list(range(2011, 2021))
-        True
-        """
-        years = self._period_years(period)
-        tot = self.flows[self.flows["destination"] == "total"]
-        wide = tot.pivot(index="code", columns="year", values="m2")
-        wide = wide.reindex(index=self.communes.index, columns=years)
-        wide.index.name, wide.columns.name = "code", "year"
-        return wide
-
-    def by_destination(self, period: tuple[int, int] | None = None) -> pd.DataFrame:
-        """Consumption per commune and destination, summed over a period, in m².
-
-        Parameters
-        ----------
-        period : tuple of int, optional
-            Inclusive (start, end) years; all years by default.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by ``code``: one column per destination found in the file, then
-            ``total``. NaN when any year of the period is unknown for that
-            commune and destination.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
-        >>> d = conso.by_destination((2011, 2020))
-        >>> bool(((d[list(conso.destinations)].sum(axis=1) - d["total"]).abs() <= 10).all())
-        True
-        """
-        years = self._period_years(period)
-        flows = self.flows[self.flows["year"].isin(years)]
-        per_year = flows.pivot(index=["code", "destination"], columns="year", values="m2")
-        per_year = per_year.reindex(columns=years)
-        summed = per_year.sum(axis=1, skipna=False).unstack("destination")
-        present = set(self.flows["destination"])
-        cols = [d for d in _ORDER if d in present] + ["total"]
-        out = summed.reindex(index=self.communes.index, columns=cols)
-        out.index.name, out.columns.name = "code", None
-        return out
-
-    def period_total(self, start: int, end: int) -> pd.Series:
-        """Total consumption per commune over the inclusive years start..end, in m².
-
-        Parameters
-        ----------
-        start, end : int
-            Inclusive calendar years (2011, 2020 = the ten reference years).
-
-        Returns
-        -------
-        pandas.Series
-            Indexed by ``code``, named ``"m2"``; NaN when a year's total is unknown.
-
-        Raises
-        ------
-        PeriodError
-            When the file lacks some of the years.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
-        >>> ref = conso.period_total(2011, 2020)
-        >>> bool(ref.sum() == conso.total((2011, 2020)).to_numpy().sum())
-        True
-        """
-        self.check_period(start, end)
-        return self.total((start, end)).sum(axis=1, skipna=False).rename("m2")
-
-    def select(self, codes: Iterable[str]) -> Consumption:
-        """Keep only some communes, in the order given.
-
-        Parameters
-        ----------
-        codes : iterable of str
-            Commune codes, all present in the file.
-
-        Returns
-        -------
-        Consumption
-
-        Raises
-        ------
-        DataError
-            When some codes are not in the file; the message lists them.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
-        >>> first = conso.communes.index[:2]
-        >>> list(conso.select(first).communes.index) == list(first)
-        True
-        """
-        wanted = pd.Index([str(c) for c in codes]).unique()
-        absent = wanted.difference(self.communes.index)
-        if len(absent):
-            raise DataError(
-                f"{self.source}: {len(absent)} commune code(s) not in the file: "
-                f"{_listed(list(absent))}; check the codes or align the file on their COG first"
-            )
-        flows = self.flows[self.flows["code"].isin(wanted)]
-        order = pd.Series(np.arange(len(wanted)), index=wanted)
-        flows = (
-            flows.assign(_o=order.reindex(flows["code"]).to_numpy())
-            .sort_values(["_o", "year"], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )
-        return replace(self, flows=flows, communes=self.communes.loc[wanted])
-
-    def align(
-        self,
-        passage: pd.DataFrame,
-        *,
-        target_codes: Iterable[str] | None = None,
-        split_weights: pd.Series | None = None,
-    ) -> tuple[Consumption, pd.Series]:
-        """Move the file onto another COG: merged communes summed, split ones shared.
-
-        Parameters
-        ----------
-        passage : pandas.DataFrame
-            Table de passage read by :func:`zan.io.cog.read_passage`.
-        target_codes : iterable of str, optional
-            Codes of the target geography (see :func:`zan.io.cog.align`).
-        split_weights : pandas.Series, optional
-            Weights of the new communes (e.g. areas) to share split communes.
-
-        Returns
-        -------
-        consumption : Consumption
-            Flows and numeric commune indicators moved to the new codes (totals
-            conserved); text columns taken from the commune that keeps the code (or
-            the largest share); names from the table's ``nom_to`` where it has them.
-        status : pandas.Series
-            Per new code: ``unchanged``, ``merged``, ``split``, ``recoded`` or ``missing``.
-
-        Examples
-        --------
-        >>> from zan.datasets import get_path
-        >>> from zan.io._files import read_layer
-        >>> from zan.io.cog import read_passage
-        >>> conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))  # COG 2023
-        >>> passage = read_passage(get_path("passage_cog2023_cog2024.csv"))
-        >>> communes = read_layer(get_path("communes.gpkg")).set_index("code_insee")  # COG 2024
-        >>> aligned, status = conso.align(
-        ...     passage, target_codes=communes.index, split_weights=communes.area)
-        >>> len(conso.communes), len(aligned.communes), int((status == "split").sum())
-        (446, 445, 2)
-        >>> before, after = conso.period_total(2011, 2020), aligned.period_total(2011, 2020)
-        >>> bool(abs(before.sum() - after.sum()) < 1e-6)
-        True
-        """
-        wide = self.flows.pivot(index="code", columns=["year", "destination"], values="m2")
-        wide = wide.reindex(self.communes.index)
-        res = _align_values(
-            wide,
-            passage,
-            target_codes=target_codes,
-            split_weights=split_weights,
-            source=self.source,
-        )
-        vals = res.values.dropna(how="all")
-        flows = _tidy(
-            vals.index.to_numpy(),
-            vals.to_numpy(dtype="float64"),
-            vals.columns.get_level_values(0).astype("int64").tolist(),
-            vals.columns.get_level_values(1).tolist(),
-        )
-        flows = _sort_flows(flows)
-
-        communes = self._align_communes(res, passage, vals.index, split_weights)
-        counts = res.status.value_counts()
-        summary = ", ".join(
-            f"{int(counts[s])} {s}"
-            for s in ("merged", "split", "recoded", "missing")
-            if s in counts
-        )
-        note = (
-            f"aligned on a new COG with {passage.attrs.get('source', 'a table de passage')}: "
-            f"{summary or 'no change'} (merges summed, splits shared pro rata)"
-        )
-        notes = (*self.notes, *passage.attrs.get("notes", ()), note)
-        out = replace(self, flows=flows, communes=communes, notes=notes)
-        return out, res.status
-
-    def _align_communes(
-        self, res, passage: pd.DataFrame, codes: pd.Index, split_weights: pd.Series | None
-    ) -> pd.DataFrame:
-        communes = self.communes
-        numeric = [c for c in communes.columns if pd.api.types.is_numeric_dtype(communes[c].dtype)]
-        # One representative old commune per new code: the one keeping the code, else the
-        # largest share.
-        mapping = res.mapping.assign(_self=res.mapping["code_from"] == res.mapping["code_to"])
-        rep = mapping.sort_values(["code_to", "_self", "share"], ascending=[True, False, False])
-        rep = rep.drop_duplicates("code_to").set_index("code_to")["code_from"].reindex(codes)
-        text = communes.drop(columns=numeric).reindex(rep.to_numpy())
-        text.index = codes
-        if numeric:
-            num = _align_values(
-                communes[numeric], passage, split_weights=split_weights, source=self.source
-            ).values.reindex(codes)
-            out = pd.concat([text, num], axis=1)[list(communes.columns)]
-        else:
-            out = text
-        if "nom_to" in passage.columns and "nom" in out.columns:
-            names = passage.drop_duplicates("code_to").set_index("code_to")["nom_to"]
-            changed = (
-                out.index.isin(names.index)
-                & (res.status.reindex(out.index) != "unchanged").to_numpy()
-            )
-            out.loc[changed, "nom"] = names.reindex(out.index[changed]).to_numpy()
-        out.index.name = "code"
-        return out
-
-
-def _sort_flows(flows: pd.DataFrame) -> pd.DataFrame:
-    """Sort by code, year, then destination ("total" first, then the Cerema order)."""
-    rank = pd.Categorical(flows["destination"], categories=("total", *_ORDER)).codes
-    order = np.lexsort((rank, flows["year"].to_numpy(), flows["code"].to_numpy(dtype=object)))
-    return flows.iloc[order].reset_index(drop=True)
-
-
-def _tidy(
-    codes: np.ndarray, matrix: np.ndarray, years: list[int], dests: list[str]
-) -> pd.DataFrame:
-    """Commune × (year, destination) matrix → tidy flows without the unknown cells."""
-    n, k = matrix.shape
-    m2 = matrix.ravel()
-    keep = ~np.isnan(m2)
-    return pd.DataFrame(
-        {
-            "code": np.repeat(codes.astype(object), k)[keep],
-            "year": np.tile(np.asarray(years, dtype="int64"), n)[keep],
-            "destination": np.tile(np.asarray(dests, dtype=object), n)[keep],
-            "m2": m2[keep],
-        }
-    )
 
 
 def _codes_and_checks(
@@ -481,7 +105,7 @@ def _duplicates(keys: pd.DataFrame, source: str, column: str, what: str) -> Prob
     shown = [f"{k} ({v})" for k, v in grouped.items()]
     return Problem(
         source,
-        f"{len(grouped)} duplicate {what}(s): {_listed(shown)}",
+        f"{len(grouped)} duplicate {what}(s): {listed(shown)}",
         column=column,
         fix="keep one row per " + what,
     )
@@ -508,7 +132,7 @@ def _sum_check(
             bad = known & (s > total + TOLERANCE_M2)
     if not bad.any():
         return None
-    first = np.flatnonzero(bad)[:_MAX_LISTED]
+    first = np.flatnonzero(bad)[:MAX_LISTED]
     shown = [
         f"{lab} ({c}: destinations {a:,.0f} m² vs total {b:,.0f} m²)"
         for lab, c, a, b in zip(
@@ -519,7 +143,7 @@ def _sum_check(
     return Problem(
         source,
         f"{int(bad.sum())} row(s) whose destinations {verb} the total "
-        f"(tolerance {TOLERANCE_M2:g} m²): {_listed(shown, total=int(bad.sum()))}",
+        f"(tolerance {TOLERANCE_M2:g} m²): {listed(shown, total=int(bad.sum()))}",
         column=column,
         fix="check the file against the Cerema release (destinations add up to the total)",
     )
@@ -531,7 +155,7 @@ def _numeric_indicators(
     """Convert indicator columns to numbers where every value parses; note the others."""
     if not columns:
         return df
-    converted, bad_type, _ = _parse_numbers(df, columns, source=source)
+    converted, bad_type, _ = parse_numbers(df, columns, source=source)
     failed = {p.column for p in bad_type}
     ok = [c for c in columns if c not in failed]
     if failed:
@@ -573,11 +197,11 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     dup = _duplicates(codes.to_frame("code"), source, code_col, "commune code")
     if dup is not None:
         problems.append(dup)
-    num, bad_type, bad_sign = _parse_numbers(
+    num, bad_type, bad_sign = parse_numbers(
         df, list(totals.values()), source=source, allow_negative=False
     )
     problems += bad_type + bad_sign
-    num_parts, bad_type, _ = _parse_numbers(num, list(parts.values()), source=source)
+    num_parts, bad_type, _ = parse_numbers(num, list(parts.values()), source=source)
     problems += bad_type
     num = num_parts
     residue = negative_residues(num, list(parts.values()), codes, source, problems, "nafYYartZZ")
@@ -590,7 +214,7 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     for d in missing:
         if present[d]:
             absent = sorted(set(years) - set(present[d]))
-            notes.append(f"{source}: destination {d!r} has no column for {_years_text(absent)}")
+            notes.append(f"{source}: destination {d!r} has no column for {years_text(absent)}")
     if missing and not any(present[d] for d in DESTINATIONS):
         notes.append(f"{source}: no destination columns (artYY...ZZ): only totals are known")
 
@@ -649,7 +273,7 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
 
     matrix = np.hstack(blocks) if blocks else np.empty((len(df), 0))
     order = np.argsort(codes.to_numpy(dtype=object), kind="stable")  # blocks are already year-major
-    flows = _tidy(codes.to_numpy()[order], matrix[order], block_years, block_dests)
+    flows = tidy_flows(codes.to_numpy()[order], matrix[order], block_years, block_dests)
 
     name_col = find_column(
         df, ["idcomtxt", "nom", "libcom", "libgeo"], source=source, what="name", required=False
@@ -706,19 +330,19 @@ def _spans(codes: np.ndarray, years: np.ndarray, sel: np.ndarray) -> str:
     """``"59009 (2009-2023), 62041 (2010)"`` for the selected rows (first communes only)."""
     frame = pd.DataFrame({"code": codes[sel], "year": years[sel]})
     uniq = pd.unique(frame["code"])
-    head = frame[frame["code"].isin(uniq[:_MAX_LISTED])]
-    spans = head.groupby("code", sort=False)["year"].agg(_years_text)
-    return _listed([f"{c} ({y})" for c, y in spans.items()], total=len(uniq))
+    head = frame[frame["code"].isin(uniq[:MAX_LISTED])]
+    spans = head.groupby("code", sort=False)["year"].agg(years_text)
+    return listed([f"{c} ({y})" for c, y in spans.items()], total=len(uniq))
 
 
 def _api_years(df: pd.DataFrame, year_col: str, source: str, problems: list[Problem]) -> np.ndarray:
     """Calendar years of the API rows as int64 (0 where invalid, with a problem recorded)."""
-    parsed, _, _ = _parse_numbers(df, [year_col], source=source)
+    parsed, _, _ = parse_numbers(df, [year_col], source=source)
     years = parsed[year_col].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore"):
         bad = np.isnan(years) | (years != np.round(years)) | (years < 1900) | (years > 2100)
     if bad.any():
-        first = np.flatnonzero(bad)[:_MAX_LISTED]
+        first = np.flatnonzero(bad)[:MAX_LISTED]
         shown = [
             f"{lab} ({v!r})"
             for lab, v in zip(row_label(df.index[first]), df[year_col].iloc[first], strict=True)
@@ -726,7 +350,7 @@ def _api_years(df: pd.DataFrame, year_col: str, source: str, problems: list[Prob
         problems.append(
             Problem(
                 source,
-                f"{int(bad.sum())} invalid year(s): {_listed(shown, total=int(bad.sum()))}",
+                f"{int(bad.sum())} invalid year(s): {listed(shown, total=int(bad.sum()))}",
                 column=year_col,
                 fix="write the calendar year of each flow, e.g. 2021",
             )
@@ -745,7 +369,7 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
         m = _API_DEST_RE.match(str(col).strip())
         if m:
             found.setdefault(_API_SUFFIXES[m.group(1).lower()], col)
-    dest_cols = {d: found[d] for d in _ORDER if d in found}
+    dest_cols = {d: found[d] for d in DESTINATION_ORDER if d in found}
     flow_cols = ([total_col] if total_col else []) + list(dest_cols.values())
 
     years = _api_years(df, year_col, source, problems)
@@ -753,11 +377,11 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     dup = _duplicates(keys, source, f"{code_col}, {year_col}", "commune and year")
     if dup is not None:
         problems.append(dup)
-    num, bad_type, bad_sign = _parse_numbers(
+    num, bad_type, bad_sign = parse_numbers(
         df, [total_col] if total_col else [], source=source, allow_negative=False
     )
     problems += bad_type + bad_sign
-    num, bad_type, _ = _parse_numbers(num, list(dest_cols.values()), source=source)
+    num, bad_type, _ = parse_numbers(num, list(dest_cols.values()), source=source)
     problems += bad_type
     residue = negative_residues(
         num, list(dest_cols.values()), codes, source, problems, total_col or "naf_arti"
@@ -863,13 +487,35 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     communes.insert(0, "nom", names.reindex(communes.index).to_numpy())
     communes.index = pd.Index(communes.index.astype(str), name="code")
     return Consumption(
-        flows=_sort_flows(flows),
+        flows=sort_flows(flows),
         communes=communes,
         years=tuple(sorted(set(years.tolist()))),
-        destinations=tuple(d for d in _ORDER if d in available),
+        destinations=tuple(d for d in DESTINATION_ORDER if d in available),
         missing_destinations=tuple(missing),
         source=source,
         notes=tuple(notes),
+    )
+
+
+def is_consumption_table(columns: Iterable[Any]) -> bool:
+    """Whether columns are those of a Cerema consumption file (wide or long layout).
+
+    Wide: ``nafYYartZZ`` or ``artYY{act,hab,...}ZZ`` columns; long (Cerema API): a
+    year column (``annee``) with ``naf_arti_m2`` or ``conso_*`` destinations.
+
+    Examples
+    --------
+    >>> is_consumption_table(["idcom", "naf09art10"]), is_consumption_table(["code_insee"])
+    (True, False)
+    >>> is_consumption_table(["code_insee", "annee", "conso_hab_m2"])
+    True
+    """
+    names = [str(c).strip() for c in columns]
+    lower = {n.lower() for n in names}
+    if any(_NAF_RE.match(n) or _ART_RE.match(n) for n in names):
+        return True
+    return bool(lower & {"annee", "année", "year"}) and any(
+        _API_DEST_RE.match(n) or n.lower() in _API_TOTAL for n in names
     )
 
 

@@ -35,6 +35,7 @@ from ..crs import LAMBERT93, ensure_crs, to_projected
 from ..errors import DataError, GeometryError
 from ..nomenclature import normalize_codes, unknown_codes
 from ._files import find_column, read_layer
+from .geometry import polygonal_pieces
 
 __all__ = [
     "LandCover",
@@ -175,25 +176,6 @@ class LandCoverDifference:
 # ---------------------------------------------------------------------- geometry
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep the polygonal parts of each geometry (collections from make_valid)."""
-    out = geoms.copy()
-    types = shapely.get_type_id(geoms)
-    coll = np.flatnonzero(types == 7)  # GeometryCollection
-    if len(coll):
-        parts, owner = shapely.get_parts(geoms[coll], return_index=True)
-        keep = np.isin(shapely.get_type_id(parts), (3, 6))
-        merged = (
-            pd.Series(parts[keep])
-            .groupby(owner[keep])
-            .agg(lambda s: shapely.union_all(s.to_numpy()))
-        )
-        repl = np.full(len(coll), None, dtype=object)
-        repl[merged.index.to_numpy()] = merged.to_numpy()
-        out[coll] = repl
-    return out
-
-
 def repair_geometries(
     gdf: gpd.GeoDataFrame, source: str, *, what: str = "polygon"
 ) -> tuple[gpd.GeoDataFrame, list[str], int]:
@@ -249,7 +231,7 @@ def repair_geometries(
     if n_invalid:
         reasons = shapely.is_valid_reason(geoms[invalid])
         before = shapely.area(geoms[invalid])
-        fixed = _polygonal(
+        fixed = polygonal_pieces(
             shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         )
         geoms = geoms.copy()
@@ -326,7 +308,7 @@ def resolve_overlaps(
     cutters = cut.dissolve(by="loser")
     losers = cutters.index.to_numpy()
     new = shapely.difference(geoms[losers], np.asarray(cutters.geometry.array, dtype=object))
-    new = _polygonal(shapely.make_valid(new))
+    new = polygonal_pieces(shapely.make_valid(new))
     geoms = geoms.copy()
     removed = float(np.sum(area[losers]) - np.sum(np.nan_to_num(shapely.area(new))))
     geoms[losers] = new

@@ -18,8 +18,16 @@ import pandas as pd
 
 from ..errors import Problem
 from ._files import row_label
+from .codes import listed_values, rule_problem
 
-__all__ = ["RESIDUE_MAX_M2", "negative_residues", "clip_destinations"]
+__all__ = [
+    "RESIDUE_MAX_M2",
+    "RESIDUE_RULES",
+    "check_residues",
+    "clip_destinations",
+    "is_residue_note",
+    "negative_residues",
+]
 
 #: Largest magnitude of a negative destination loaded as a rounding residue (m²).
 #: Six destinations each rounded to the m² leave at most 6 × 0.5 = 3 m² (the
@@ -27,6 +35,20 @@ __all__ = ["RESIDUE_MAX_M2", "negative_residues", "clip_destinations"]
 #: or any negative total, is an error.
 RESIDUE_MAX_M2 = 3.0
 _MAX_LISTED = 10
+
+
+#: The rule on residues: rule code → (message, fix), English (:func:`check_residues`;
+#: :mod:`zan.validate` gives it in French).
+RESIDUE_RULES: dict[str, tuple[str, str]] = {
+    "destination_residues": (
+        "{n} negative destination value(s), largest magnitude {largest:g} m²: {values}; "
+        "rounding residues of the Cerema's destination split, loaded as published (the total "
+        "is authoritative; displays show these destinations at 0)",
+        "",
+    ),
+}
+# The note of negative_residues, as the reader writes it.
+_NOTE = "negative destination value(s) in"
 
 
 def _listed(items: list[str], n: int = _MAX_LISTED, *, total: int | None = None) -> str:
@@ -163,3 +185,46 @@ def clip_destinations(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     out[cols] = out[cols].clip(lower=0.0)
     return out
+
+
+def check_residues(flows: pd.DataFrame, *, source: str) -> list[Problem]:
+    """The negative destination figures of loaded flows, as one warning (``destination_residues``).
+
+    ``flows`` is :attr:`zan.io.consumption.Consumption.flows`: the residues the
+    reader loaded (each within :data:`RESIDUE_MAX_M2`), listed per cell.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"code": ["59350", "59350"], "year": [2012, 2012],
+    ...                       "destination": ["total", "inconnu"], "m2": [100.0, -2.0]})
+    >>> p = check_residues(flows, source="c.csv")[0]
+    >>> p.severity, p.params["values"]
+    ('warning', '59350 inconnu 2012 (-2 m²)')
+    """
+    residues = flows[(flows["destination"] != "total") & (flows["m2"] < 0)]
+    if not len(residues):
+        return []
+    shown = (f"{r.code} {r.destination} {r.year} ({r.m2:g} m²)" for r in residues.itertuples())
+    return [
+        rule_problem(
+            RESIDUE_RULES,
+            "destination_residues",
+            source,
+            severity="warning",
+            n=len(residues),
+            largest=float(-residues["m2"].min()),
+            values=listed_values(shown, 10),
+        )
+    ]
+
+
+def is_residue_note(note: str) -> bool:
+    """Whether a note of the reader is that of :func:`negative_residues` (what
+    :func:`check_residues` reports as a warning).
+
+    Examples
+    --------
+    >>> is_residue_note("c.csv: 2 negative destination value(s) in 2 column(s) (art12inc13)")
+    True
+    """
+    return _NOTE in note

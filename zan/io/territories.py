@@ -36,19 +36,26 @@ from zan.errors import (
     ValidationError,
 )
 from zan.io._files import find_column, read_layer, read_table
+from zan.io.codes import (
+    COMMUNE_CODE_PATTERN,
+    as_code_text,
+    commune_codes,
+    labelled_values,
+    listed_values,
+    pad_digits,
+    rule_problem,
+)
+from zan.io.geometry import polygonal_part
 
 __all__ = ["COMMUNE_CODE_PATTERN", "LEVELS", "read_communes", "read_membership"]
 
-#: INSEE commune codes: two-character département (digits, ``2A`` or ``2B``) and
-#: three digits, or ``97`` and three digits overseas.
-COMMUNE_CODE_PATTERN = r"^(\d{2}|2A|2B)\d{3}$|^97\d{3}$"
 _CODE_RE = re.compile(COMMUNE_CODE_PATTERN)
 
 #: Standard levels of the territorial hierarchy, from small to large.
 LEVELS: tuple[str, ...] = ("epci", "scot", "departement", "region")
 
-# Candidate column names, tried in this order (case-insensitive).
-_COMMUNE_CODE_COLUMNS = (
+#: Candidate names of the commune code column, tried in this order (case-insensitive).
+COMMUNE_CODE_COLUMNS = (
     "code_insee",
     "insee_com",
     "code_commune",
@@ -68,7 +75,8 @@ _COMMUNE_NAME_COLUMNS = (
     "idcomtxt",
     "name",
 )
-_LEVEL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+#: Candidate names of each level's code and name columns (case-insensitive).
+LEVEL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "epci": (
         (
             "epci_siren",
@@ -114,9 +122,6 @@ _LEVEL_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # Cerema consumption files name the EPCI column after the year: epci23, epci23txt.
 _CEREMA_EPCI = re.compile(r"^epci(\d{2})$", re.IGNORECASE)
-# Values that mean "no territory" in the sources (empty, ADMIN EXPRESS "NC",
-# Cerema "ZZZZZZZZZ").
-_NO_TERRITORY = ("", "NC", "ZZZZZZZZZ")
 # Columns whose digits are identifiers, never converted to numbers.
 # (first or last word of the name: "siren_commune", "code_postal", "commune_id").
 _IDENTIFIER = re.compile(
@@ -135,7 +140,7 @@ def _source_name(path: str | os.PathLike[str]) -> str:
     return str(path)
 
 
-def _shorten(items: Sequence[Any], limit: int = _LIST_LIMIT) -> str:
+def shorten(items: Sequence[Any], limit: int = _LIST_LIMIT) -> str:
     """Format a list for a message: the first ``limit`` items and a count."""
     items = list(items)
     shown = ", ".join(str(i) for i in items[:limit])
@@ -144,7 +149,7 @@ def _shorten(items: Sequence[Any], limit: int = _LIST_LIMIT) -> str:
     return shown
 
 
-def _raise_problems(cls: type[Exception], problems: list[Problem]) -> None:
+def raise_problems(cls: type[Exception], problems: list[Problem]) -> None:
     """Raise ``cls`` with every problem in the message and in ``.problems``."""
     if not problems:
         return
@@ -156,46 +161,13 @@ def _raise_problems(cls: type[Exception], problems: list[Problem]) -> None:
     raise exc
 
 
-def _as_code_text(values: pd.Series, *, upper: bool = False) -> pd.Series:
-    """Turn a column of codes (text or numbers) into stripped text, missing as NaN."""
-    if pd.api.types.is_bool_dtype(values):
-        text = values.astype("str")
-    elif pd.api.types.is_numeric_dtype(values):
-        numbers = pd.to_numeric(values)
-        whole = numbers.dropna()
-        if (whole == np.round(whole)).all():
-            text = numbers.astype("Int64").astype("string").astype("str")
-        else:
-            text = numbers.astype("str")
-    else:
-        text = values.astype("str")
-    text = text.str.strip()
-    if upper:
-        text = text.str.upper()
-    return text.where(~text.isin(_NO_TERRITORY) & text.notna(), np.nan)
-
-
-def _pad_digits(text: pd.Series, width: int) -> pd.Series:
-    """Left-pad codes made of digits that lost ONE leading zero (spreadsheets do: 2001 → 02001).
-
-    Shorter codes are left as they are, so that validation reports them instead of
-    inventing a code ("593" is not "00593").
-    """
-    short = text.str.fullmatch(r"\d+", na=False) & (text.str.len() == width - 1)
-    return text.where(~short, text.str.zfill(width))
-
-
-def _commune_codes(values: pd.Series) -> pd.Series:
-    return _pad_digits(_as_code_text(values, upper=True), 5)
-
-
 def _rows(positions: np.ndarray | Sequence[Any], kind: str) -> str:
     """Describe rows for a message: CSV lines, layer features or frame labels."""
     if kind == "line":
-        return "lines " + _shorten([int(p) + 2 for p in positions])
+        return "lines " + shorten([int(p) + 2 for p in positions])
     if kind == "feature":
-        return "features " + _shorten([int(p) + 1 for p in positions])
-    return "positions " + _shorten([int(p) for p in positions])
+        return "features " + shorten([int(p) + 1 for p in positions])
+    return "positions " + shorten([int(p) for p in positions])
 
 
 def _check_codes(
@@ -219,7 +191,7 @@ def _check_codes(
             Problem(
                 source,
                 f"{int(bad.sum())} invalid commune code(s): "
-                f"{_shorten([repr(c) for c in codes[bad]])} ({_rows(labels[bad], kind)})",
+                f"{shorten([repr(c) for c in codes[bad]])} ({_rows(labels[bad], kind)})",
                 column=column,
                 fix="INSEE commune codes have 5 characters ('02001', '2A004', '97101'); "
                 "pass code_column= if this is not the commune code column",
@@ -234,7 +206,7 @@ def _is_identifier(column: str) -> bool:
     return bool(
         _IDENTIFIER.search(name)
         or _CEREMA_EPCI.match(name)
-        or any(name == c.lower() for codes, _ in _LEVEL_COLUMNS.values() for c in codes)
+        or any(name == c.lower() for codes, _ in LEVEL_COLUMNS.values() for c in codes)
     )
 
 
@@ -339,7 +311,7 @@ def read_communes(
     gdf = read_layer(path, layer=layer, crs=crs)
     code_col = code_column or find_column(
         gdf,
-        _COMMUNE_CODE_COLUMNS,
+        COMMUNE_CODE_COLUMNS,
         source=source,
         what="commune code (INSEE)",
         argument="code_column",
@@ -359,7 +331,7 @@ def read_communes(
             "pass name_column= to name the commune name column"
         )
 
-    codes = _commune_codes(gdf[code_col])
+    codes = commune_codes(gdf[code_col])
     labels = np.arange(len(gdf))
     problems = _check_codes(codes, labels, source=source, column=code_col, kind="feature")
     dup = codes.duplicated(keep=False) & codes.notna()
@@ -367,13 +339,13 @@ def read_communes(
         problems.append(
             Problem(
                 source,
-                "duplicate commune code(s): " + _shorten(sorted(codes[dup].unique())),
+                "duplicate commune code(s): " + shorten(sorted(codes[dup].unique())),
                 column=code_col,
                 fix="keep one feature per commune (dissolve the parts first, "
                 "e.g. layer.dissolve('code'))",
             )
         )
-    _raise_problems(SchemaError, problems)
+    raise_problems(SchemaError, problems)
 
     gdf = to_projected(gdf, source, target_crs)
     geoms = gdf.geometry.array
@@ -382,7 +354,7 @@ def read_communes(
     if absent.any():
         raise GeometryError(
             f"{source}: {int(absent.sum())} commune(s) without geometry: "
-            f"{_shorten(codes[absent].tolist())}; give them their boundary or drop them"
+            f"{shorten(codes[absent].tolist())}; give them their boundary or drop them"
         )
     type_ids = shapely.get_type_id(geom_np)
     polygonal = np.isin(type_ids, (3, 6))  # Polygon, MultiPolygon
@@ -401,18 +373,18 @@ def read_communes(
         found = sorted({names.get(int(t), str(t)) for t in types})
         raise GeometryError(
             f"{source}: {int(not_polygons.sum())} commune(s) are not polygons "
-            f"({', '.join(found)}): {_shorten(codes[not_polygons].tolist())}; "
+            f"({', '.join(found)}): {shorten(codes[not_polygons].tolist())}; "
             "a commune layer needs Polygon or MultiPolygon boundaries"
         )
     to_fix = invalid | (type_ids == 7)
     repaired: list[str] = []
     if to_fix.any():
-        fixed = _polygonal_part(shapely.make_valid(geom_np[to_fix]))
+        fixed = polygonal_part(shapely.make_valid(geom_np[to_fix]))
         lost = shapely.is_empty(fixed)
         if lost.any():
             raise GeometryError(
                 f"{source}: the geometry of {int(lost.sum())} commune(s) is invalid and "
-                f"has no area once repaired: {_shorten(codes[to_fix][lost].tolist())}; "
+                f"has no area once repaired: {shorten(codes[to_fix][lost].tolist())}; "
                 "fix these boundaries in a GIS"
             )
         geom_np = geom_np.copy()
@@ -433,23 +405,6 @@ def read_communes(
     result.attrs["source"] = source
     result.attrs["repaired"] = repaired
     return result
-
-
-def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygons of each geometry (a repaired one may hold lines)."""
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    parts2, owner2 = shapely.get_parts(parts, return_index=True)  # MultiPolygon → Polygons
-    owner = owner[owner2]
-    keep = shapely.get_type_id(parts2) == 3
-    out = np.full(len(geoms), shapely.MultiPolygon(), dtype=object)
-    if keep.any():
-        found = np.unique(owner[keep])
-        merged = shapely.multipolygons(parts2[keep], indices=owner[keep])
-        # multipolygons() returns one geometry per index from 0 to max(index).
-        out[found] = np.asarray(merged, dtype=object)[found]
-    single = shapely.get_num_geometries(out) == 1
-    out[single] = shapely.get_geometry(out[single], 0)
-    return out
 
 
 # --------------------------------------------------------------------------- membership
@@ -489,11 +444,11 @@ def _level_spec(
                         )
                     )
             spec[str(level)] = (code_name, name_name)
-        _raise_problems(SchemaError, problems)
+        raise_problems(SchemaError, problems)
         return spec
 
     used = {code_col}
-    for level, (code_candidates, name_candidates) in _LEVEL_COLUMNS.items():
+    for level, (code_candidates, name_candidates) in LEVEL_COLUMNS.items():
         code_name = next((lower[c.lower()] for c in code_candidates if c.lower() in lower), None)
         name_name = next((lower[c.lower()] for c in name_candidates if c.lower() in lower), None)
         if level == "epci" and code_name is None:
@@ -593,7 +548,7 @@ def read_membership(
         if (
             code_column is None
             and frame.index.name is not None
-            and (str(frame.index.name).lower() in {c.lower() for c in _COMMUNE_CODE_COLUMNS})
+            and (str(frame.index.name).lower() in {c.lower() for c in COMMUNE_CODE_COLUMNS})
         ):
             code_column = str(frame.index.name)
             frame = frame.reset_index()
@@ -614,7 +569,7 @@ def read_membership(
 
     code_col = code_column or find_column(
         frame,
-        _COMMUNE_CODE_COLUMNS,
+        COMMUNE_CODE_COLUMNS,
         source=src,
         what="commune code (INSEE)",
         argument="code_column",
@@ -625,8 +580,8 @@ def read_membership(
             f"{', '.join(map(str, frame.columns))}); "
             "pass code_column= to name the commune code column"
         )
-    codes = _commune_codes(frame[code_col])
-    _raise_problems(
+    codes = commune_codes(frame[code_col])
+    raise_problems(
         SchemaError,
         _check_codes(codes, labels, source=src, column=code_col, kind=kind),
     )
@@ -644,9 +599,9 @@ def read_membership(
     consumed = {code_col}
     for level in ordered:
         code_name, name_name = spec[level]
-        territory = _as_code_text(frame[code_name], upper=level == "departement")
+        territory = as_code_text(frame[code_name], upper=level == "departement")
         if level == "departement":
-            territory = _pad_digits(territory, 2)
+            territory = pad_digits(territory, 2)
         out[level] = territory.to_numpy()
         if name_name is not None:
             names = frame[name_name].astype("str").str.strip()
@@ -736,5 +691,100 @@ def _merge_duplicates(
                 )
     if not problems:  # only NaN-vs-NaN differences: duplicates after all
         return table.drop_duplicates("code")
-    _raise_problems(MembershipError, problems)
+    raise_problems(MembershipError, problems)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- checks
+
+#: The rules on a membership table: rule code → (message, fix), English
+#: (:func:`check_membership_levels`; :mod:`zan.validate` gives them in French).
+MEMBERSHIP_RULES: dict[str, tuple[str, str]] = {
+    "missing_level": (
+        "{n} commune(s) without {level}: {values}",
+        "every commune belongs to exactly one {level}: fill in its code",
+    ),
+    "dep_mismatch": (
+        "{n} commune(s) whose département does not match their INSEE code: {values}",
+        "the département is the first two characters of the INSEE code (three overseas)",
+    ),
+}
+
+
+def has_commune_code_column(columns: Sequence[Any]) -> bool:
+    """Whether one of the columns is named like a commune code (:data:`COMMUNE_CODE_COLUMNS`).
+
+    Examples
+    --------
+    >>> has_commune_code_column(["INSEE_COM", "nom"])
+    True
+    """
+    lower = {str(c).strip().lower() for c in columns}
+    return bool(lower & {c.lower() for c in COMMUNE_CODE_COLUMNS})
+
+
+def is_membership_table(columns: Sequence[Any]) -> bool:
+    """Whether columns are those of a membership table: a commune code and a level's code.
+
+    Examples
+    --------
+    >>> is_membership_table(["code_insee", "epci_siren"]), is_membership_table(["code_insee"])
+    (True, False)
+    """
+    lower = {str(c).strip().lower() for c in columns}
+    levels = {c.lower() for codes, _ in LEVEL_COLUMNS.values() for c in codes}
+    return has_commune_code_column(columns) and bool(
+        lower & levels or any(_CEREMA_EPCI.match(n) for n in lower)
+    )
+
+
+def check_membership_levels(membership: pd.DataFrame, *, source: str) -> list[Problem]:
+    """Every gap of a membership table read by :func:`read_membership`, found at once.
+
+    Communes without an EPCI, a département or a région (``missing_level``), and
+    départements that do not match the INSEE code (``dep_mismatch``): the rules of
+    :data:`MEMBERSHIP_RULES`, each a :class:`~zan.errors.Problem` naming its column.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"departement": ["59", "62"]},
+    ...                  index=pd.Index(["59350", "59009"], name="code"))
+    >>> [p.message for p in check_membership_levels(m, source="m.csv")]
+    ["1 commune(s) whose département does not match their INSEE code: 59009 ('62')"]
+    """
+    problems: list[Problem] = []
+    names = membership.index.to_numpy().astype(object)
+    for level in ("epci", "departement", "region"):
+        if level in membership.columns:
+            gaps = membership[level].isna().to_numpy()
+            if gaps.any():
+                problems.append(
+                    rule_problem(
+                        MEMBERSHIP_RULES,
+                        "missing_level",
+                        source,
+                        column=level,
+                        level=level,
+                        n=int(gaps.sum()),
+                        values=listed_values(names[gaps]),
+                    )
+                )
+    if "departement" in membership.columns:
+        index = membership.index
+        expected = pd.Series(
+            np.where(index.str.startswith("97"), index.str[:3], index.str[:2]), index=index
+        )
+        dep = membership["departement"].astype("str")
+        wrong = (membership["departement"].notna() & (dep != expected)).to_numpy()
+        if wrong.any():
+            problems.append(
+                rule_problem(
+                    MEMBERSHIP_RULES,
+                    "dep_mismatch",
+                    source,
+                    column="departement",
+                    n=int(wrong.sum()),
+                    values=labelled_values(list(names[wrong]), list(dep[wrong])),
+                )
+            )
+    return problems

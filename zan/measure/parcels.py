@@ -42,7 +42,8 @@ from pyproj import CRS
 from ..errors import DataError
 from ..io.cadastre import normalize_parcel_refs
 from ..io.ocsge import LandCover
-from .artificialisation import _classified, _geom_array, intersection_areas
+from .classification import ensure_classified
+from .overlay import geom_array, intersection_areas
 
 __all__ = ["parcel_landcover", "enaf_by_commune", "lookup_parcels"]
 
@@ -462,7 +463,7 @@ def _landcover_frame(landcover: LandCover | gpd.GeoDataFrame, kwargs: dict[str, 
                 "LandCover from zan.io.ocsge.read_ocsge to classify it"
             )
         return landcover
-    return _classified(landcover, kwargs).layer
+    return ensure_classified(landcover, kwargs).layer
 
 
 def parcel_landcover(
@@ -518,10 +519,10 @@ def parcel_landcover(
         parcels = parcels.to_crs(layer.crs)
     # measured in the given order (usually the order of the file, hence of the
     # geometries in memory), then sorted by id
-    geoms = _geom_array(parcels)
+    geoms = geom_array(parcels)
     area = shapely.area(geoms)
     covered, artificialised = _parcel_sums(
-        geoms, _geom_array(layer), layer["artificialised"].to_numpy(dtype=bool), area=area,
+        geoms, geom_array(layer), layer["artificialised"].to_numpy(dtype=bool), area=area,
         progress=progress,
     )
     out = pd.DataFrame(index=parcels.index)

@@ -26,7 +26,7 @@ from pyproj import CRS
 from ..crs import LAMBERT93
 from ..errors import DataError
 from ..io.raster import RasterSource, open_raster, read_legend
-from .artificialisation import _geom_array, _prepare_zones
+from .overlay import geom_array, prepare_zones
 
 __all__ = ["RasterStats", "raster_class_areas", "geographic_row_areas"]
 
@@ -617,14 +617,14 @@ def raster_class_areas(
     notes = list(src.notes)
 
     # Zone surfaces in a projected CRS, before any reprojection to the raster's CRS.
-    z_area = _prepare_zones(zones, level, _area_crs(zones))
-    area_m2 = pd.Series(shapely.area(_geom_array(z_area.gdf)), index=z_area.gdf.index)
-    z = _prepare_zones(zones, level, src.crs)
+    z_area = prepare_zones(zones, level, _area_crs(zones))
+    area_m2 = pd.Series(shapely.area(geom_array(z_area.gdf)), index=z_area.gdf.index)
+    z = prepare_zones(zones, level, src.crs)
     notes.extend(z.notes)
-    geoms = _geom_array(z.gdf)
+    geoms = geom_array(z.gdf)
     extent = shapely.box(*src.bounds)
     inside_m2 = pd.Series(
-        shapely.area(_geom_array(_prepare_zones(
+        shapely.area(geom_array(prepare_zones(
             _clip_frame(z.gdf, extent), None, _area_crs(zones)).gdf)),
         index=z.gdf.index,
     ) if src.crs.is_projected else None
@@ -707,7 +707,7 @@ def _area_crs(zones: Any) -> Any:
 
 def _clip_frame(gdf: Any, extent: Any) -> Any:
     """The zones cut to the extent (only those crossing its edge are intersected)."""
-    geoms = _geom_array(gdf)
+    geoms = geom_array(gdf)
     b = shapely.bounds(geoms)
     x0, y0, x1, y1 = shapely.bounds(extent)
     with np.errstate(invalid="ignore"):
