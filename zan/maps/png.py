@@ -128,7 +128,7 @@ def to_png(
     >>> out.read_bytes()[:4]
     b'\\x89PNG'
     """
-    require("matplotlib", "maps", "static maps (to_png)")
+    require("matplotlib", None, "static maps (to_png)")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
