@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser.synthetic import EVIL, allocation_table, voronoi_communes
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from zan.errors import GeometryError, SchemaError
 from zan.maps import (
@@ -147,6 +149,38 @@ def test_quantile_and_equal_interval_bins_are_mapclassify_s(y, k):
 def test_natural_breaks_find_obvious_groups():
     y = np.array([1, 1.2, 1.1, 10, 10.5, 11, 50, 52, 51.0])
     assert classify(y, scheme="natural_breaks", k=3).upper == [1.2, 11.0, 52.0]
+
+
+def _within_class_squares(y: np.ndarray, upper) -> float:
+    yb = np.minimum(np.searchsorted(np.asarray(upper), y, side="left"), len(upper) - 1)
+    return float(sum(((y[yb == c] - y[yb == c].mean()) ** 2).sum() for c in np.unique(yb)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    y=st.lists(
+        st.floats(-1e5, 1e5, allow_nan=False, allow_infinity=False), min_size=2, max_size=60
+    ).map(np.array),
+    k=st.integers(2, 6),
+)
+def test_natural_breaks_are_as_good_as_mapclassify_fisher_jenks(y, k):
+    # Jenks' classes minimise the squares within classes; mapclassify's FisherJenks finds
+    # that optimum exactly, so the hand-written breaks must reach the same minimum (the
+    # bounds themselves may differ only where two partitions tie)
+    import warnings
+
+    import mapclassify as mc
+
+    assume(np.unique(y).size > k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Numba not installed": the pure Python version
+        expected = mc.FisherJenks(y, k=k).bins
+    got = classify(y, scheme="natural_breaks", k=k).upper
+    assert len(got) == k
+    assert got[-1] == y.max()
+    best = _within_class_squares(y, expected)
+    total = float(((y - y.mean()) ** 2).sum())
+    assert _within_class_squares(y, got) == pytest.approx(best, rel=1e-9, abs=1e-9 * total)
 
 
 def test_unknown_scheme_lists_the_valid_ones():

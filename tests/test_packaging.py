@@ -54,3 +54,37 @@ def test_wheel_ships_demo_and_package_data(tmp_path):
     assert {"regions/hdf/territoires_sraddet_hdf_2024.csv", "regions/hdf/SOURCES.md"} <= regions
     assert {f"zan/_data/{n}" for n in regions} <= names
     assert "zan/_data/scenarios/hdf_sraddet_2024.toml" in names
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def test_build_backend_reads_the_license_expression():
+    # `license = "MIT"` (an SPDX expression, PEP 639) needs setuptools 77; older ones refuse it
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(pyproject["project"]["license"], str)
+    (setuptools,) = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
+    assert _version(setuptools.split(">=")[1]) >= (77,)
+
+
+def test_min_constraints_pin_every_core_dependency_at_its_lower_bound(tmp_path):
+    # the CI's second job installs with these pins: each core dependency at its >= bound
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "min_constraints.py")],
+        check=True, capture_output=True, text=True,
+    ).stdout.splitlines()
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert len(out) == len(deps)
+    for pin, dep in zip(out, deps, strict=True):
+        name, version = pin.split("==")
+        assert dep.startswith(name) and f">={version}" in dep.replace(" ", ""), (pin, dep)
+    bad = tmp_path / "pyproject.toml"
+    bad.write_text('[project]\ndependencies = ["numpy"]\n')
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import min_constraints
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    with pytest.raises(SystemExit, match="'numpy' declares no lower bound"):
+        min_constraints.lower_bounds(bad)

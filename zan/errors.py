@@ -203,30 +203,50 @@ class MissingDependencyError(ZanError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
 
 
-def require(module: str, extra: str, feature: str):
+def require(module: str, extra: str | None, feature: str, *, package: str | None = None):
     """Import an optional dependency or raise :class:`MissingDependencyError`.
 
     Parameters
     ----------
     module : str
-        Module to import, e.g. ``"mapclassify"``.
-    extra : str
-        Name of the zan extra that installs it, e.g. ``"maps"``.
+        Module to import, e.g. ``"py7zr"``.
+    extra : str or None
+        Name of the zan extra that installs it, e.g. ``"download"`` (one of
+        ``[project.optional-dependencies]``); None for a dependency of zan itself,
+        missing from a broken install.
     feature : str
         What needs it, for the message.
+    package : str, optional
+        The package to install when it is not named as the module (``"xstatic-leaflet"``
+        for ``xstatic.pkg.leaflet``).
 
     Returns
     -------
     module
         The imported module.
+
+    Examples
+    --------
+    >>> require("json", "download", "reading").__name__
+    'json'
+    >>> require("no_such_module_zan", None, "maps", package="no-such-package")
+    Traceback (most recent call last):
+    ...
+    zan.errors.MissingDependencyError: maps needs the package 'no-such-package', a dependency of zan that is missing; install it with: pip install 'no-such-package' (or reinstall zan)
     """
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError as exc:
+        if extra is None:
+            name = package or module
+            raise MissingDependencyError(
+                f"{feature} needs the package {name!r}, a dependency of zan that is missing; "
+                f"install it with: pip install {name!r} (or reinstall zan)"
+            ) from exc
         raise MissingDependencyError(
-            f"{feature} needs the optional package {module!r}; "
+            f"{feature} needs the optional package {package or module!r}; "
             f"install it with: pip install 'zan[{extra}]'"
         ) from exc
 

@@ -4,7 +4,7 @@ A default folium page links Leaflet, jQuery, Bootstrap, Font Awesome and more fr
 CDNs, so it shows a blank page without network. zan maps need Leaflet alone
 (legends, tooltips, the fullscreen button and the scenario switcher are plain
 HTML/CSS and a few lines of zan's own JavaScript), taken from the
-``xstatic-leaflet`` package installed with ``zan[maps]`` and inlined in the page.
+``xstatic-leaflet`` package (a dependency of zan) and inlined in the page.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _script_safe(text: str) -> str:
 
 @cache
 def _leaflet_dir() -> Path:
-    pkg = require("xstatic.pkg.leaflet", "maps", "zan's offline maps")
+    pkg = require("xstatic.pkg.leaflet", None, "zan's offline maps", package="xstatic-leaflet")
     return Path(pkg.BASE_DIR)
 
 

@@ -22,7 +22,7 @@ from .._write import write_text
 from ..errors import SchemaError
 from ._assets import header_elements
 from ._classify import NA_COLOUR, Classes
-from ._geometry import MapGeometry, encode_points
+from ._geometry import MapGeometry, encode_points, names_of
 from ._text import (
     BOUND_LABELS,
     decimals_of,
@@ -53,10 +53,7 @@ CODE_COLUMNS = (
     "code_dep",
     "departement",
 )
-NAME_COLUMNS = ("nom", "name", "libelle", "nom_commune", "nom_com", "lib")
-
-
-class _Raw(Element):
+class RawHtml(Element):
     """Raw HTML put in the page as it is (no Jinja parsing of inlined scripts)."""
 
     def __init__(self, html: str):
@@ -122,7 +119,7 @@ class ZanMap(folium.Map):
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         for name, html in header_elements():
-            figure.header.add_child(_Raw(html), name=name)
+            figure.header.add_child(RawHtml(html), name=name)
         super().render(**kwargs)
 
 
@@ -390,17 +387,6 @@ def join_values(
             "pass the name of a column of the values or of the territories"
         )
     return frame
-
-
-def names_of(frame: pd.DataFrame) -> list[str]:
-    """Territory names from the usual name columns, else the codes."""
-    lower = {str(c).lower(): c for c in frame.columns}
-    col = next((lower[c] for c in NAME_COLUMNS if c in lower), None)
-    codes = pd.Series(frame.index.astype(str), index=frame.index)
-    if col is None:
-        return codes.tolist()
-    names = frame[col].astype("string")
-    return names.where(names.notna(), codes).astype(object).tolist()
 
 
 def numeric(frame: pd.DataFrame, column: str, *, source: str = "values") -> np.ndarray:

@@ -212,16 +212,21 @@ def _jenks(v: np.ndarray, k: int) -> np.ndarray:
     y = np.sort(v)
     if len(y) > _JENKS_MAX:  # evenly spaced order statistics: deterministic sample
         y = y[np.round(np.linspace(0, len(y) - 1, _JENKS_MAX)).astype(int)]
+    # classes split between distinct values only: equal values weigh by their count (on
+    # distinct values the sums are those of the values themselves, bit for bit)
+    y, counts = np.unique(y, return_counts=True)
+    w = counts.astype(float)
     n = len(y)
-    k = min(k, np.unique(y).size)
+    k = min(k, n)
     if k <= 1:
         return np.array([y[-1]])
-    s1 = np.concatenate([[0.0], np.cumsum(y)])
-    s2 = np.concatenate([[0.0], np.cumsum(y * y)])
+    s0 = np.concatenate([[0.0], np.cumsum(w)])
+    s1 = np.concatenate([[0.0], np.cumsum(w * y)])
+    s2 = np.concatenate([[0.0], np.cumsum(w * y * y)])
     i = np.arange(n)[:, None]
     j = np.arange(n)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        cost = s2[j + 1] - s2[i] - (s1[j + 1] - s1[i]) ** 2 / (j - i + 1)
+        cost = s2[j + 1] - s2[i] - (s1[j + 1] - s1[i]) ** 2 / (s0[j + 1] - s0[i])
     cost = np.where(j >= i, np.maximum(cost, 0.0), np.inf)
     best = cost[0].copy()
     back = []

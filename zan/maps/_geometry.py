@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..crs import LAMBERT93, to_projected
@@ -49,7 +50,12 @@ __all__ = [
     "overlap_pct",
     "MapGeometry",
     "prefetch",
+    "names_of",
+    "project_for_map",
 ]
+
+#: Column names recognised as territory names, in order of preference.
+NAME_COLUMNS = ("nom", "name", "libelle", "nom_commune", "nom_com", "lib")
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _ALPHABET_ARRAY = np.frombuffer(_ALPHABET, dtype=np.uint8)
@@ -123,7 +129,7 @@ def simplify(
     >>> simplify(g).iloc[0].area
     1000000.0
     """
-    projected = _projected(gdf, source)
+    projected = project_for_map(gdf, source)
     geoms = projected.geometry.values
     _check_polygonal(projected, source)
     if tolerance is None:
@@ -322,7 +328,19 @@ def _unvarints(text: str) -> np.ndarray:
     return (u >> 1) ^ -(u & 1)
 
 
-def _projected(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+def names_of(frame: pd.DataFrame) -> list[str]:
+    """Territory names from the usual name columns, else the codes."""
+    lower = {str(c).lower(): c for c in frame.columns}
+    col = next((lower[c] for c in NAME_COLUMNS if c in lower), None)
+    codes = pd.Series(frame.index.astype(str), index=frame.index)
+    if col is None:
+        return codes.tolist()
+    names = frame[col].astype("string")
+    return names.where(names.notna(), codes).astype(object).tolist()
+
+
+def project_for_map(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """The layer in its projected CRS, or in Lambert-93 when it has none or a geographic one."""
     if gdf.crs is not None and gdf.crs.is_projected:
         return to_projected(gdf, source, target=None)
     return to_projected(gdf, source, LAMBERT93)
@@ -388,7 +406,7 @@ class MapGeometry:
         layer prepared ahead by :func:`prefetch`) skip the simplification. The
         result is shared: treat it as read-only.
         """
-        projected = _projected(gdf, source)
+        projected = project_for_map(gdf, source)
         key = _layer_key(projected, names, tolerance)
         with _CACHE_LOCK:
             future = _CACHE.get(key)
@@ -490,8 +508,6 @@ def prefetch(
     >>> MapGeometry.build(g, ["A"]).codes
     ['96001']
     """
-    from ._base import names_of
-
     def run() -> None:
         try:
             layer = gdf() if callable(gdf) else gdf

@@ -12,7 +12,7 @@ from folium.utilities import _parse_size
 from jinja2 import Template
 
 from ..errors import SchemaError
-from ._base import MapBuilder, ZanMap, _Raw, field, join_values, numeric
+from ._base import MapBuilder, RawHtml, ZanMap, field, join_values, numeric
 from ._classify import Classes, classify, palette
 from ._text import decimals_of, format_number, label_of, number_list, unit_of
 from .choropleth import (
@@ -346,7 +346,7 @@ def side_by_side(
         fig.add_child(m)
         maps.append(m)
     fig.header.add_child(
-        _Raw(f"<style>#{maps[1].get_name()}{{border-left:2px solid #333}}</style>"),
+        RawHtml(f"<style>#{maps[1].get_name()}{{border-left:2px solid #333}}</style>"),
         name="zan_split",
     )
     fig.add_child(_Sync(maps[0], maps[1]))

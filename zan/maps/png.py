@@ -17,7 +17,7 @@ from ..errors import DataError, SchemaError, require
 from ..formatting import NOT_AVAILABLE
 from ._base import join_values, numeric
 from ._classify import NA_COLOUR, Classes, classify
-from ._geometry import _projected
+from ._geometry import project_for_map
 from ._text import STATUS_LABELS, decimals_of, format_number, label_of, unit_of
 from .choropleth import default_cmap, regional_rate
 
@@ -128,7 +128,7 @@ def to_png(
     >>> out.read_bytes()[:4]
     b'\\x89PNG'
     """
-    require("matplotlib", "maps", "static maps (to_png)")
+    require("matplotlib", None, "static maps (to_png)")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
@@ -156,7 +156,7 @@ def to_png(
             decimals=decimals,
             source=column,
         )
-    projected = _projected(frame, "territories")
+    projected = project_for_map(frame, "territories")
     colours = np.array(classes.colours + [NA_COLOUR], dtype=object)[classes.yb]
     fig, ax = plt.subplots(figsize=figsize)
     try:
