@@ -42,7 +42,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zan.maps import _geometry  # noqa: E402
+from zan.maps import (
+    _geometry,  # noqa: E402
+    prefetch,  # noqa: E402
+)
 from zan.sensitivity import prepare, sensitivity_analysis, write_sensitivity  # noqa: E402
 
 
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.repeat):
             _geometry._CACHE.clear()  # as in a fresh command: the map geometry is not ready
             t0 = time.perf_counter()
-            full = sensitivity_analysis(path, samples=args.samples, ranges=ranges, prepare_map=True)
+            full = sensitivity_analysis(path, samples=args.samples, ranges=ranges, prepare_map=prefetch)
             reads.append(time.perf_counter() - t0)
             written = write_sensitivity(full, Path(tmp) / f"sorties{i}")
             ends.append(time.perf_counter() - t0)

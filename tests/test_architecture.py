@@ -47,31 +47,55 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan._write",
         "zan.crs",
         "zan.datasets",
-        "zan.nomenclature",
-        "zan.nomenclature.*",
         "zan._show_versions",
         "zan._version",
     ),
-    1: ("zan.io", "zan.io.*"),  # readers
-    2: ("zan.territory", "zan.levels"),
+    1: ("zan.io", "zan.io.*", "zan.nomenclature", "zan.nomenclature.*"),  # readers, code lists
+    2: ("zan.territory", "zan.territory_inputs", "zan.levels"),
     3: ("zan.measure", "zan.measure.*"),
-    4: ("zan.envelope", "zan.rules", "zan.rules_*", "zan.rules.*", "zan.regions", "zan.garantie"),
-    5: ("zan.allocate", "zan.allocate_*", "zan.allocate.*", "zan.allocation", "zan.allocation.*"),
+    4: (
+        "zan.envelope",
+        "zan.rules",
+        "zan.rule_registry",
+        "zan.rule_library",
+        "zan.criteria",
+        "zan.regions",
+        "zan.garantie",
+    ),
+    5: (  # the allocation core
+        "zan.allocate",
+        "zan.waterfill",
+        "zan.rounding",
+        "zan.cascade",
+        "zan.batch",
+        "zan.allocation",
+    ),
     6: ("zan.scenario", "zan.scenario_*", "zan.scenario.*"),
-    7: ("zan.compare", "zan.sensitivity", "zan.ledger.*"),  # analysis, the ledger's kernel
+    7: (  # analysis, the ledger's kernel
+        "zan.compare",
+        "zan.sensitivity",
+        "zan.sensitivity_result",
+        "zan.sobol",
+        "zan.ledger.*",
+    ),
     8: (  # presentation
         "zan.maps",
         "zan.maps.*",
         "zan.export",
+        "zan.compare_outputs",
+        "zan.sensitivity_outputs",
         "zan.notebook",
         "zan.reports",
         "zan.reports.*",
         "zan.ledger.export",
     ),
     9: (  # applications
-        "zan.maps.atlas",
+        "zan.atlas",
         "zan.demo",
         "zan.download",
+        "zan.download_folder",
+        "zan.download_transfer",
+        "zan.fetching",
         "zan.cerema",
         "zan.cerema_api",
         "zan.validate",
@@ -91,14 +115,38 @@ LAYERS: dict[int, tuple[str, ...]] = {
 #: statement. Keep this list short: every entry is a dependency the layers hide.
 DELEGATES: dict[tuple[str, str], frozenset[str]] = {
     # results drawn on a map (as GeoDataFrame.explore): return zan.maps.<fn>(self, ...)
-    ("zan.allocate", "Allocation.explore"): frozenset({"zan.maps"}),
-    ("zan.compare", "Comparison.explore"): frozenset({"zan.maps"}),
-    ("zan.sensitivity", "SensitivityResult.explore"): frozenset({"zan.maps"}),
-    ("zan.sensitivity", "SensitivityResult.to_png"): frozenset({"zan.maps"}),
+    ("zan.allocation", "Allocation.explore"): frozenset({"zan.maps"}),
     # notebook reprs: return zan.notebook.<fn>(self)
-    ("zan.scenario", "Scenario._repr_html_"): frozenset({"zan.notebook"}),
-    ("zan.compare", "Comparison._repr_html_"): frozenset({"zan.notebook"}),
-    ("zan.sensitivity", "SensitivityResult._repr_html_"): frozenset({"zan.notebook"}),
+    ("zan.allocation", "Allocation._repr_html_"): frozenset({"zan.notebook"}),
+    ("zan.scenario_model", "Scenario._repr_html_"): frozenset({"zan.notebook"}),
+    # an allocation's files: return zan.export.<writer>(self, ...)
+    ("zan.allocation", "Allocation.to_csv"): frozenset({"zan.export"}),
+    ("zan.allocation", "Allocation.to_gpkg"): frozenset({"zan.export"}),
+    ("zan.allocation", "Allocation.to_parquet"): frozenset({"zan.export"}),
+    # a comparison's displays and files: return zan.compare_outputs.<fn>(self, ...)
+    ("zan.compare", "Comparison._repr_html_"): frozenset({"zan.compare_outputs"}),
+    ("zan.compare", "Comparison.explore"): frozenset({"zan.compare_outputs"}),
+    ("zan.compare", "Comparison.to_csv"): frozenset({"zan.compare_outputs"}),
+    ("zan.compare", "Comparison.to_xlsx"): frozenset({"zan.compare_outputs"}),
+    ("zan.compare", "write_comparison"): frozenset({"zan.compare_outputs"}),
+    # a sensitivity analysis' displays and files: return zan.sensitivity_outputs.<fn>(self, ...)
+    ("zan.sensitivity", "write_sensitivity"): frozenset({"zan.sensitivity_outputs"}),
+    ("zan.sensitivity_result", "SensitivityResult._repr_html_"): frozenset(
+        {"zan.sensitivity_outputs"}
+    ),
+    ("zan.sensitivity_result", "SensitivityResult.plot"): frozenset({"zan.sensitivity_outputs"}),
+    ("zan.sensitivity_result", "SensitivityResult.explore"): frozenset(
+        {"zan.sensitivity_outputs"}
+    ),
+    ("zan.sensitivity_result", "SensitivityResult.to_png"): frozenset(
+        {"zan.sensitivity_outputs"}
+    ),
+    ("zan.sensitivity_result", "SensitivityResult.to_csv"): frozenset(
+        {"zan.sensitivity_outputs"}
+    ),
+    ("zan.sensitivity_result", "SensitivityResult.to_xlsx"): frozenset(
+        {"zan.sensitivity_outputs"}
+    ),
 }
 
 MAX_LINES = 800
@@ -419,7 +467,7 @@ def test_the_graph_is_read() -> None:
     assert ("zan.maps._base", "zan.maps._geometry") in edges
     assert len(GRAPH.modules) > 60
     assert layer_of("zan.io.cog", LAYERS) == 1
-    assert layer_of("zan.maps.atlas", LAYERS) == 9  # the exact name beats zan.maps.*
+    assert layer_of("zan.ledger.export", LAYERS) == 8  # the exact name beats zan.ledger.*
     assert layer_of("zan.ledger.export", LAYERS) == 8
     assert layer_of("zan.new_module", LAYERS) is None
 

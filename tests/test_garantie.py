@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from zan.allocate import allocate, allocate_cascade, write_allocation
+from zan.allocate import allocate, allocate_cascade
 from zan.cli import main
 from zan.errors import ScenarioError, ZanWarning
+from zan.export import write_allocation
 from zan.garantie import eligibility_warning, garantie_floors, garantie_levels
 from zan.rules import Criterion
 from zan.scenario import Scenario, load_scenario, run_scenario, scenario_inputs

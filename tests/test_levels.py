@@ -257,7 +257,7 @@ def test_cli_consumption_by_an_added_level(tmp_path):
 
 
 def test_atlas_maps_an_added_level_without_a_status_for_the_outsiders(tmp_path):
-    from zan.maps import scenario_atlas
+    from zan.atlas import scenario_atlas
 
     path = _level_scenario(tmp_path)
     page = scenario_atlas([path], tmp_path / "atlas.html")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zan.allocate import write_allocation
 from zan.envelope import regional_envelope
 from zan.errors import NoSraddetError, ScenarioError
+from zan.export import write_allocation
 from zan.regions import (
     REGIONS_WITHOUT_SRADDET,
     available_regions,

@@ -71,7 +71,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
     from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
     from .territory import Territories
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "__version__",

@@ -43,8 +43,6 @@ This module gathers them from the modules that hold them:
 
 from __future__ import annotations
 
-from typing import Any
-
 from .allocation import Allocation
 from .batch import BatchAllocation, BatchProblem, allocate_batch
 from .cascade import allocate, allocate_cascade
@@ -68,21 +66,3 @@ __all__ = [
     "ROUNDING_METHODS",
     "LEVEL_LABELS",
 ]
-
-# Names other modules imported before the split, kept while they move to the public ones
-# (aggregate, criteria_raw, final_bounds, group_shares, sorted_table, to_units_bounds).
-from .cascade import aggregate as _aggregate  # noqa: E402, F401
-from .cascade import criteria_raw as _criteria_raw  # noqa: E402, F401
-from .cascade import final_bounds as _final_bounds  # noqa: E402, F401
-from .cascade import group_shares as _group_shares  # noqa: E402, F401
-from .cascade import sorted_table as _sorted_table  # noqa: E402, F401
-from .rounding import to_units_bounds as _to_units_bounds  # noqa: E402, F401
-
-
-def __getattr__(name: str) -> Any:
-    """``write_allocation`` lives with the writers (:mod:`zan.export`); imported on demand."""
-    if name == "write_allocation":
-        from .export import write_allocation
-
-        return write_allocation
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

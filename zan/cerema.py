@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, DownloadError
+from .settings import INSEE_URL
 
 if TYPE_CHECKING:
-    from .download import Settings
+    from .fetching import Settings
 
 __all__ = [
     "CEREMA_RELEASES",
@@ -49,7 +50,6 @@ __all__ = [
 
 #: Folder of INSEE's COG files (the page "Table de passage annuelle",
 #: https://www.insee.fr/fr/information/7671867); files ``table_passage_annuelle_<year>.zip``.
-INSEE_URL = "https://www.insee.fr/fr/statistiques/fichier/7671867"
 _SLUG = (
     "consommation-despaces-naturels-agricoles-et-forestiers"
     "-du-1er-janvier-{first}-au-1er-janvier-{end}"
@@ -198,7 +198,7 @@ def consumption_source(
     ``settings.consumption_url`` wins; else the dataset ``settings.cerema_dataset``
     when set, else the release's, is asked to data.gouv.fr for its resources.
     """
-    from .download import fetch
+    from .fetching import fetch
 
     if settings.consumption_url:
         url = settings.consumption_url
@@ -230,7 +230,7 @@ def consumption_source(
 
 def _first_csv(path: Path, settings: Settings, what: str, suffixes: tuple[str, ...]) -> Path:
     """The file itself, or the largest member with one of ``suffixes`` of a zip."""
-    from .download import extract_archive
+    from .download_transfer import extract_archive
 
     if not zipfile.is_zipfile(path):
         return path
@@ -266,7 +266,7 @@ def region_consumption(
     import pandas as pd
 
     from ._write import write_csv
-    from .download import fetch
+    from .fetching import fetch
     from .io._files import read_table
 
     rel = rel or release()
@@ -314,7 +314,7 @@ def passage_url(year: int, *, settings: Settings | None = None) -> str:
     >>> passage_url(2026, settings=Settings.from_env(insee_url="https://example.org/insee"))
     'https://example.org/insee/table_passage_annuelle_2026.zip'
     """
-    from .download import Settings
+    from .fetching import Settings
 
     s = settings or Settings.from_env()
     return f"{s.insee_url.rstrip('/')}/table_passage_annuelle_{int(year)}.zip"
@@ -509,7 +509,7 @@ def region_passage(
 
 
 def _fetch_passage(settings: Settings, year: int) -> Path:
-    from .download import fetch
+    from .fetching import fetch
 
     url = settings.passage_url or passage_url(year, settings=settings)
     name = Path(url.split("?")[0]).name or f"table_passage_annuelle_{year}.zip"

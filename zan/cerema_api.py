@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, DownloadError
+from .settings import CEREMA_API_URL
 
 if TYPE_CHECKING:
-    from .download import Settings
+    from .fetching import Settings
 
 __all__ = ["CEREMA_API_URL", "consumption_rows", "fetch_consumption", "LONG_COLUMNS"]
 
 #: The Cerema API "Données foncières" (pre-production host, as the open client
 #: CEREMA/apifoncier uses it).
-CEREMA_API_URL = "https://apidf-preprod.cerema.fr"
 #: Columns written by :func:`fetch_consumption` (the long layout of zan.read_consumption).
 LONG_COLUMNS = (
     "idcom",
@@ -69,7 +69,7 @@ _MAX_PAGES = 10_000
 
 
 def _settings(settings: Settings | None) -> Settings:
-    from .download import Settings
+    from .fetching import Settings
 
     return settings or Settings.from_env()
 
@@ -78,7 +78,7 @@ def _get(url: str, params: dict[str, Any], s: Settings) -> dict[str, Any]:
     """One page, retried on timeouts, connection errors, 429 and 5xx."""
     import requests
 
-    from . import __version__
+    from ._version import __version__
 
     shown = requests.Request("GET", url, params=params).prepare().url or url
     attempts = 1 + max(0, int(s.retries))

@@ -75,10 +75,10 @@ def run_demo(out: str | Path = "zan-demo", *, reduction: float = 0.5) -> DemoRes
     ...          - result.consumption_communes["total_ha"].sum()) < 1e-6)
     True
     """
-    from . import __version__
+    from ._version import __version__
     from ._write import write_manifest
-    from .allocate import write_allocation
     from .datasets import scenario_path
+    from .export import write_allocation
     from .io.cog import read_passage
     from .io.consumption import read_consumption
     from .maps import choropleth, save, trajectory_map

@@ -92,7 +92,7 @@ class ResumableDownloader:
         import requests
         from tqdm.auto import tqdm
 
-        from . import __version__
+        from ._version import __version__
 
         start = self.part.stat().st_size if self.part.exists() else 0
         headers = {"User-Agent": f"zan/{__version__}", "Accept-Encoding": "identity"}

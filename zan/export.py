@@ -696,7 +696,7 @@ def write_allocation(
                 )
             )
     if inputs is not None:
-        from . import __version__
+        from ._version import __version__
 
         extra = {
             "zan": __version__,

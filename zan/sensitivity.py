@@ -75,7 +75,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -416,7 +416,7 @@ def sensitivity_analysis(
     ranges: Mapping[str, Any] | None = None,
     rounded: bool = False,
     chunk_rows: int = 2048,
-    prepare_map: bool = False,
+    prepare_map: Callable[[Callable[[], Any]], Any] | None = None,
 ) -> SensitivityResult:
     """Vary a scenario's weights and parameters; intervals and Sobol indices per territory.
 
@@ -441,10 +441,10 @@ def sensitivity_analysis(
         differ by less than the resolution).
     chunk_rows : int, default 2048
         Rows evaluated at once when floors or caps vary (memory).
-    prepare_map : bool, default False
-        Prepare the territories' map geometry in a background thread while the
-        variants are evaluated (:func:`zan.maps.prefetch`), for a map of the result
-        drawn next (``zan sensitivity`` does so).
+    prepare_map : callable, optional
+        A function that runs work in a background thread, e.g. :func:`zan.maps.prefetch`:
+        given, the territories' map geometry is prepared while the variants are
+        evaluated, for a map of the result drawn next (``zan sensitivity`` does so).
 
     Returns
     -------
@@ -476,11 +476,9 @@ def sensitivity_analysis(
         sc = prep.scenario
         config = _config_of(sc)
     assert isinstance(prep, PreparedScenario)
-    if prepare_map and prep.territories is not None:
-        from .maps import prefetch
-
+    if prepare_map is not None and prep.territories is not None:
         territories, level = prep.territories, prep.levels[-1]
-        prefetch(lambda: territories.geometries(level))
+        prepare_map(lambda: territories.geometries(level))
     setup = BatchProblem.from_prepared(prep)
     terms = _terms(prep, setup)
     where = f"{sc.source}: [sensitivity]" if ranges is None else "ranges="

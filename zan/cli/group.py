@@ -13,7 +13,7 @@ import warnings
 
 import click
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ZanError, ZanWarning, cli_text
 
 __all__ = ["EchoHandler", "ZanGroup", "log_level", "main"]

@@ -138,7 +138,7 @@ def map_cmd(
 @set_option
 def atlas_cmd(scenarios, out, level, title, conference, overrides):
     """Envelopes, reductions, trajectory status and scenario differences in one offline page."""
-    from ..maps import scenario_atlas
+    from ..atlas import scenario_atlas
 
     scenarios = [scenario_arg(s, overrides) for s in scenarios]
     scenario_atlas(list(scenarios), out, level=level, conference=conference, title=title)

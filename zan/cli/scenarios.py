@@ -21,7 +21,7 @@ from .group import main
 @set_option
 def allocate_cmd(scenario, out, png, overrides):
     """Share the regional envelope across territories as a scenario file says."""
-    from ..allocate import write_allocation
+    from ..export import write_allocation
     from ..scenario import run_scenario, scenario_inputs
     from ..scenario_levels import envelope_comparison
 
@@ -97,10 +97,11 @@ def compare_cmd(scenarios, out, baseline, level, overrides):
 @set_option
 def sensitivity_cmd(scenario, samples, seed, out, png, overrides):
     """Vary weights and parameters ([sensitivity] section, else every weight ±50 %): intervals, Sobol indices."""
+    from ..maps import prefetch
     from ..sensitivity import sensitivity_analysis, write_sensitivity
 
     scenario = scenario_arg(scenario, overrides)
-    result = sensitivity_analysis(scenario, samples=samples, seed=seed, prepare_map=True)
+    result = sensitivity_analysis(scenario, samples=samples, seed=seed, prepare_map=prefetch)
     click.echo(f"{len(result.samples):,} evaluations in {result.seconds:.2f} s")
     print_table(result.indices.set_index("label").round(3))
     for note in result.notes:

@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import Problem
 from ._files import row_label
 from .codes import listed_values, rule_problem
+from .consumption_data import DESTINATIONS, INFRASTRUCTURES
 
 __all__ = [
     "RESIDUE_MAX_M2",
@@ -171,8 +172,6 @@ def clip_destinations(table: pd.DataFrame) -> pd.DataFrame:
     0      -0.5         0.0
     1       1.0         0.3
     """
-    from .consumption import DESTINATIONS, INFRASTRUCTURES
-
     names = {*DESTINATIONS, INFRASTRUCTURES}
     cols = [
         c

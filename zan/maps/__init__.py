@@ -31,7 +31,7 @@ from ._base import ZanMap, index_by_code, save
 from ._classify import SCHEMES, classify
 from ._geometry import prefetch
 from ._text import credit_line, format_number
-from .atlas import atlas, scenario_atlas
+from .atlas import atlas
 from .choropleth import choropleth, default_cmap, regional_rate
 from .compare import scenario_layers, side_by_side
 from .credits import data_credit
@@ -45,7 +45,6 @@ __all__ = [
     "ZanMap",
     "allocation_map",
     "atlas",
-    "scenario_atlas",
     "choropleth",
     "classify",
     "credit_line",

@@ -164,7 +164,7 @@ def _ledger_part(ctx: ReportContext, code: str) -> dict[str, Any] | None:
     balance["status_label"] = _STATUS_LABELS.get(str(row.get("status")), str(row.get("status")))
     projects = []
     if ctx.ledger_projects is not None and len(ctx.ledger_projects):
-        from ..ledger import garantie_account
+        from ..ledger.accounts import garantie_account
 
         p = ctx.ledger_projects
         mine = p[p["account"].astype(str).isin([code, garantie_account(code)])]

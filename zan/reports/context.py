@@ -250,7 +250,7 @@ def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
     if ledger is None:
         return None, None, {}
     try:
-        from ..ledger import Ledger
+        from ..ledger.core import Ledger
     except ImportError as exc:  # pragma: no cover - the ledger ships with zan
         raise DataError(f"{ledger}: the ledger module cannot be imported ({exc})") from exc
     own = not isinstance(ledger, Ledger)
@@ -518,7 +518,7 @@ def finite_or_none(value: Any) -> float | None:
 
 def page_meta(ctx: ReportContext) -> dict[str, Any]:
     """Scenario name, hash, profile, sources and date shown on every page."""
-    from .. import __version__
+    from .._version import __version__
 
     alloc = ctx.allocation
     env = alloc.envelope
