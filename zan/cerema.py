@@ -22,7 +22,6 @@ itself). docs/DOWNLOAD.md lists them.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 import zipfile
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .download_folder import load_json
 from .errors import DataError, DownloadError
 from .settings import INSEE_URL
 
@@ -147,17 +147,6 @@ def release(vintage: int | str | None = None) -> CeremaRelease:
     return CEREMA_RELEASES[year]
 
 
-def _load_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        path.unlink(missing_ok=True)
-        raise DownloadError(
-            f"{path}: the {what} is not valid JSON ({exc}); it was deleted from the cache: "
-            "run the command again"
-        ) from None
-
-
 def _pick_resource(resources: list[dict[str, Any]], source: str) -> dict[str, Any]:
     """The per-commune CSV (or zip) of the Cerema dataset."""
 
@@ -214,7 +203,7 @@ def consumption_source(
         refresh=refresh,
         settings=settings,
     )
-    data = _load_json(path, "data.gouv.fr dataset description")
+    data = load_json(path, "data.gouv.fr dataset description")
     resources = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(resources, list):
         raise DownloadError(f"{api}: no 'resources' in the dataset description; check the dataset")

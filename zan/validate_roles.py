@@ -51,6 +51,7 @@ import pandas as pd
 
 from .io.codes import labelled_values
 from .io.codes import listed_values as _shorten
+from .regions import REGION_NAMES
 
 __all__ = [
     "FIX",
@@ -82,26 +83,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
 }
 
 #: The 18 INSEE régions (COG since 2016): code → name.
-REGIONS: dict[str, str] = {
-    "01": "Guadeloupe",
-    "02": "Martinique",
-    "03": "Guyane",
-    "04": "La Réunion",
-    "06": "Mayotte",
-    "11": "Île-de-France",
-    "24": "Centre-Val de Loire",
-    "27": "Bourgogne-Franche-Comté",
-    "28": "Normandie",
-    "32": "Hauts-de-France",
-    "44": "Grand Est",
-    "52": "Pays de la Loire",
-    "53": "Bretagne",
-    "75": "Nouvelle-Aquitaine",
-    "76": "Occitanie",
-    "84": "Auvergne-Rhône-Alpes",
-    "93": "Provence-Alpes-Côte d'Azur",
-    "94": "Corse",
-}
+REGIONS = REGION_NAMES
 
 #: Messages of the new checks: code → (English, French).
 TEXT: dict[str, tuple[str, str]] = {
