@@ -165,8 +165,8 @@ def _within_class_squares(y: np.ndarray, upper) -> float:
 )
 def test_natural_breaks_are_as_good_as_mapclassify_fisher_jenks(y, k):
     # Jenks' classes minimise the squares within classes; mapclassify's FisherJenks finds
-    # that optimum exactly, so the hand-written breaks must reach the same minimum (the
-    # bounds themselves may differ only where two partitions tie)
+    # that optimum (up to its own rounding on tiny values), so the hand-written breaks must
+    # be at least as good (the bounds themselves may differ only where two partitions tie)
     import warnings
 
     import mapclassify as mc
@@ -180,7 +180,7 @@ def test_natural_breaks_are_as_good_as_mapclassify_fisher_jenks(y, k):
     assert got[-1] == y.max()
     best = _within_class_squares(y, expected)
     total = float(((y - y.mean()) ** 2).sum())
-    assert _within_class_squares(y, got) == pytest.approx(best, rel=1e-9, abs=1e-9 * total)
+    assert _within_class_squares(y, got) <= best + max(1e-9 * abs(best), 1e-9 * total)
 
 
 def test_unknown_scheme_lists_the_valid_ones():
