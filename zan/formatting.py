@@ -9,7 +9,8 @@ Two spellings of the same French rule (decimal comma, thousands grouped), by med
   the CLI), with a plain space between thousands, ``—`` when missing and ``∞``;
 - :func:`fr_html`: :func:`fr_text` for HTML, with its unit, never broken across lines.
 
-:data:`LEVEL_LABELS` names the territorial levels in French.
+:data:`LEVEL_LABELS` names the territorial levels in French; :func:`french_sort_key`
+sorts names in French alphabetical order whatever the machine's locale.
 
 Examples
 --------
@@ -20,8 +21,16 @@ Examples
 from __future__ import annotations
 
 import math
+import unicodedata
 
-__all__ = ["NOT_AVAILABLE", "LEVEL_LABELS", "format_number", "fr_text", "fr_html"]
+__all__ = [
+    "NOT_AVAILABLE",
+    "LEVEL_LABELS",
+    "format_number",
+    "fr_text",
+    "fr_html",
+    "french_sort_key",
+]
 
 #: Shown for a missing number in pages.
 NOT_AVAILABLE = "non renseigné"
@@ -84,3 +93,32 @@ def fr_html(value: float | None, decimals: int = 2, unit: str = "ha") -> str:
     """
     text = fr_text(value, decimals).replace(" ", "&#8239;")
     return f"{text}&nbsp;{unit}" if unit else text
+
+
+#: Ligatures spelt out for sorting (« Œuilly » sorts as « Oeuilly »).
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+#: Separators that do not count at the first level (« Saint-Omer » beside « Saint Omer »).
+_SEPARATORS = str.maketrans({"-": " ", "'": " ", "\u2019": " ", "\u2010": " ", "\u2011": " "})
+
+
+def french_sort_key(name: object) -> str:
+    """A key sorting names in French alphabetical order, independent of the locale.
+
+    Accents, case, ligatures and hyphens or apostrophes are ignored first (``Épinay``
+    sorts between ``Dunkerque`` and ``Viry``, not after ``Viry`` as code points do);
+    names equal on those are then ordered by their exact spelling, so the order is
+    total and stable. Missing names (``None``) sort first.
+
+    Examples
+    --------
+    >>> sorted(["Viry", "Épinay", "Œuilly", "eppes", "Dunkerque"], key=french_sort_key)
+    ['Dunkerque', 'Épinay', 'eppes', 'Œuilly', 'Viry']
+    >>> sorted(["Saint-Omer", "Saint Amand", "Sainte-Marie"], key=french_sort_key)
+    ['Saint Amand', 'Saint-Omer', 'Sainte-Marie']
+
+    With pandas: ``table.sort_values("nom", key=lambda s: s.map(french_sort_key))``.
+    """
+    text = "" if name is None else str(name)
+    base = unicodedata.normalize("NFD", text.translate(_LIGATURES).translate(_SEPARATORS))
+    base = "".join(c for c in base if not unicodedata.combining(c)).casefold()
+    return f"{' '.join(base.split())}\x00{text}"

@@ -22,6 +22,7 @@ __all__ = [
     "scenario_arg",
     "set_option",
     "show_progress",
+    "table_cell",
     "with_options",
     "write_table",
 ]
@@ -29,14 +30,59 @@ __all__ = [
 LEVELS = ["commune", "epci", "scot", "departement", "region"]
 
 
-def print_table(df: pd.DataFrame, *, max_rows: int = 25) -> None:
-    """Print a table on standard output (2 decimals, thousands grouped, 25 rows)."""
+#: Words that mark a column of years or entry numbers (printed without separators: 2021).
+_YEAR_WORDS = ("année", "annee", "year", "millésime", "millesime", "n°")
+
+
+def table_cell(value, *, year: bool = False) -> str:
+    """One cell of a console table, in French: integers as integers, 2 decimals otherwise.
+
+    Numbers follow :func:`zan.formatting.fr_text` (space between thousands, decimal
+    comma, ``—`` when missing); a year is printed as it is written (``2021``).
+
+    Examples
+    --------
+    >>> table_cell(2281.964), table_cell(3), table_cell(12000), table_cell(None)
+    ('2 281,96', '3', '12 000', '—')
+    >>> table_cell(2021.0, year=True), table_cell(float("nan"), year=True), table_cell("Hauhem")
+    ('2021', '—', 'Hauhem')
+    """
+    import numbers
+
     import pandas as pd
 
-    with pd.option_context(
-        "display.max_rows", max_rows, "display.width", 160, "display.float_format", "{:,.2f}".format
-    ):
-        click.echo(df.to_string(max_rows=max_rows))
+    from ..formatting import fr_text
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return str(value)
+    if year and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, numbers.Integral):
+        return fr_text(int(value), 0)
+    return fr_text(float(value), 2)
+
+
+def print_table(df: pd.DataFrame, *, max_rows: int = 25) -> None:
+    """Print a table on standard output in one French format, 25 rows at most.
+
+    Every number goes through :func:`table_cell`: decimal comma and spaces between
+    thousands, integers without decimals, years and entry numbers (columns whose header
+    says *année*, *year*, *millésime* or *n°*) without separators, ``—`` for a missing value.
+    """
+    import pandas as pd
+
+    def column(name, values: pd.Series) -> pd.Series:
+        year = any(word in str(name).lower() for word in _YEAR_WORDS)
+        return values.map(lambda v: table_cell(v, year=year)).astype(object)
+
+    text = pd.DataFrame(
+        {i: column(name, df.iloc[:, i]) for i, name in enumerate(df.columns)}, index=df.index
+    )
+    text.columns = df.columns
+    with pd.option_context("display.max_rows", max_rows, "display.width", 160):
+        click.echo(text.to_string(max_rows=max_rows))
 
 
 def with_options(options):

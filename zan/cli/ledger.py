@@ -331,6 +331,18 @@ def ledger_reverse_cmd(ledger, entry, justification, date, author):
     click.echo(f"entry {entry} reversed")
 
 
+#: The columns ``zan ledger balance`` prints (``--out`` writes them all).
+BALANCE_COLUMNS = [
+    "code",
+    "nom",
+    "envelope_ha",
+    "consumed_ha",
+    "remaining_ha",
+    "used_pct",
+    "status",
+]
+
+
 @ledger_group.command("balance")
 @click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
 @click.option("--at", help="Date of the balance (YYYY-MM-DD; today by default).")
@@ -340,11 +352,16 @@ def ledger_reverse_cmd(ledger, entry, justification, date, author):
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the table (CSV or XLSX).")
 def ledger_balance_cmd(ledger, at, period, pools, out):
-    """Balances: envelope, consumed, committed, remaining, pace, projection, status."""
+    """Balances: envelope, consumed, remaining, share used, status (--out: every column)."""
     from ..ledger import export_balance, french_balance
 
     book = _open_ledger(ledger)
-    print_table(french_balance(book.balance(at, period=period, consolidate=not pools)))
+    table = book.balance(at, period=period, consolidate=not pools)
+    compact = [c for c in BALANCE_COLUMNS if c in table.columns or c == table.index.name]
+    if pools and "account_type" in table.columns:
+        compact.insert(1, "account_type")
+    table = french_balance(table.reset_index()[compact].set_index(compact[0]))
+    print_table(table.set_index(table.columns[0]), max_rows=200)
     if out:
         click.echo(
             f"written: {export_balance(book, out, at=at, period=period, consolidate=not pools)}"

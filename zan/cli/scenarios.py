@@ -71,7 +71,7 @@ def compare_cmd(scenarios, out, baseline, level, overrides):
     comparison = compare(list(scenarios), baseline=baseline, level=level)
     ind = comparison.indicators()
     ind.columns = [comparison.indicator_labels()[c] for c in ind.columns]
-    print_table(ind.T.round(2))
+    print_table(ind.astype(object).T)  # object: counts stay integers
     for path in write_comparison(comparison, out):
         click.echo(f"written: {path}")
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from .._write import write_text
 from ..errors import DataError
+from ..formatting import french_sort_key
 from .context import ReportContext, page_meta, prepare_reports, select_codes
 from .render import check_formats, environment, regional_report, territory_report
 
@@ -408,7 +409,7 @@ def _write_index(
             "files": files(r),
             "error": r.error,
         }
-        for r in sorted(results, key=lambda r: r.nom)
+        for r in sorted(results, key=lambda r: french_sort_key(r.nom))
     ]
     failures = [{"code": r.code, "nom": r.nom, "error": r.error} for r in results if not r.ok]
     if summary is not None and not summary.ok:

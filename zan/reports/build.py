@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..formatting import french_sort_key
 from .context import (
     DESTINATION_LABELS,
     LEVEL_LABELS,
@@ -46,6 +47,12 @@ __all__ = [
     "default_level",
     "select_codes",
 ]
+
+
+def _by_name(names: pd.Series) -> pd.Series:
+    """Sort key of a column of names: French alphabetical order (Épinay before Viry)."""
+    return names.map(french_sort_key)
+
 
 _BOUND_LABELS = {"none": "aucune", "floor": "plancher", "cap": "plafond"}
 _STATUS_LABELS = {
@@ -342,7 +349,7 @@ def territory_data(ctx: ReportContext, code: str) -> dict[str, Any]:
             "garantie": bool(r["garantie"]),
             "envelope_ha": _num(r.get("envelope_ha")),
         }
-        for c, r in com.sort_values("nom").iterrows()
+        for c, r in com.sort_values("nom", key=_by_name, kind="stable").iterrows()
     ]
     return {
         "meta": page_meta(ctx),
@@ -406,7 +413,7 @@ def regional_data(ctx: ReportContext, *, links: Mapping[str, str] | None = None)
     ref_sum = float(np.nansum(t["reference_ha"].astype("float64")))
     bal = ctx.ledger_balance
     rows = []
-    for code, r in t.sort_values("nom").iterrows():
+    for code, r in t.sort_values("nom", key=_by_name, kind="stable").iterrows():
         s = _num(since.get(code)) if len(since) else None
         e = float(r["envelope_ha"])
         row = {
