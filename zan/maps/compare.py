@@ -167,7 +167,7 @@ def scenario_layers(
     True
     >>> c = pd.DataFrame({"envelope_ha": [9.0, 21.0]}, index=g.index)
     >>> html = scenario_layers(g, "envelope_ha", {"A": a, "B": b, "C": c}).get_root().render()
-    >>> "Écart B − A (ha)" in html and "Écart C − A (ha)" in html
+    >>> "écart B − A (ha)" in html and "écart C − A (ha)" in html
     True
     """
     frames = _frames(gdf, column, scenarios)
