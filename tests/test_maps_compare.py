@@ -101,9 +101,7 @@ def test_every_scenario_gets_its_differences_against_the_first(communes, scenari
         "Écart Sobriété − Population (ha)",
         "Écart Sobriété − Population (points de réduction)",
     ]
-    listed = scenario_layers(
-        communes, "envelope_ha", three, difference=[("Sobriété", "SRADDET")]
-    )
+    listed = scenario_layers(communes, "envelope_ha", three, difference=[("Sobriété", "SRADDET")])
     assert [lay.layer_name for lay in layers(listed)][3] == "Écart SRADDET − Sobriété (ha)"
     with pytest.raises(SchemaError, match="no scenario named 'X'"):
         scenario_layers(communes, "envelope_ha", three, difference=[("SRADDET", "X")])
