@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -273,6 +274,13 @@ def test_demo_map_and_files(demo, tmp_path):
     for name in demo.names:
         assert name in html
     assert "Écart Efficacité foncière − Réduction uniforme" in html
+    assert "Écart Consommation et population − Réduction uniforme" not in html
+    # by default every other scenario gets its difference layers against the baseline
+    every = demo.explore().get_root().render()
+    for other in demo.others:
+        for unit in ("ha", "points de réduction"):
+            # the layer control's entry (JSON-escaped in the page)
+            assert json.dumps(f"Écart {other} − {demo.baseline} ({unit})") in every
     paths = write_comparison(demo, tmp_path)
     assert paths[-1].name == "carte_comparaison.html" and paths[-1].stat().st_size > 10_000
     wb = openpyxl.load_workbook(tmp_path / "comparaison.xlsx")

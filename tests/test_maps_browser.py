@@ -181,9 +181,12 @@ def test_conference_switcher_and_fullscreen(tmp_path, page, communes):
         "parseFloat(getComputedStyle(document.querySelector('.zan-legend')).fontSize)"
     )
     assert size >= 24
-    page.page.click(".zan-switch button:has-text('B')")
+    # the compact switcher in the side panel: next scenario, named in large type
+    page.page.click(".zan-now button:text-is('▶')")
     page.page.wait_for_function("document.querySelector('.zan-legend').innerText.includes('— B')")
-    assert page.page.locator(".zan-switch button.on").inner_text() == "B"
+    assert page.page.locator(".zan-now-name").evaluate("e => e.firstChild.textContent") == "B"
+    assert page.page.locator(".zan-switch button.on").get_attribute("type") == "button"
+    assert page.page.locator(".zan-switch button.on").text_content() == "B"
     assert page.page.locator(PATHS).count() == len(communes)
     assert_offline(page)
 

@@ -76,6 +76,37 @@ def test_difference_layer_values_are_b_minus_a(communes, scenarios):
     assert "écart Population − SRADDET (points de réduction)" in points["legend"]
 
 
+def test_every_scenario_gets_its_differences_against_the_first(communes, scenarios):
+    three = {**scenarios, "Sobriété": allocation_table(communes, seed=3, factor=0.8)}
+    m = scenario_layers(communes, "envelope_ha", three)
+    names = [lay.layer_name for lay in layers(m)]
+    assert names == [
+        "SRADDET",
+        "Population",
+        "Sobriété",
+        "Écart Population − SRADDET (ha)",
+        "Écart Population − SRADDET (points de réduction)",
+        "Écart Sobriété − SRADDET (ha)",
+        "Écart Sobriété − SRADDET (points de réduction)",
+    ]
+    diff = json.loads(layers(m)[5].payload)
+    expected = three["Sobriété"]["envelope_ha"] - three["SRADDET"]["envelope_ha"]
+    assert diff["tip"][0]["v"] == expected.round(1).tolist()
+    html = m.get_root().render()  # the layer control's entries, JSON-escaped in the page
+    assert json.dumps("Écart Population − SRADDET (ha)") in html
+    assert json.dumps("Écart Sobriété − SRADDET (points de réduction)") in html
+    # a named pair, or a list of pairs, still picks the layers
+    one = scenario_layers(communes, "envelope_ha", three, difference=("Population", "Sobriété"))
+    assert [lay.layer_name for lay in layers(one)][3:] == [
+        "Écart Sobriété − Population (ha)",
+        "Écart Sobriété − Population (points de réduction)",
+    ]
+    listed = scenario_layers(communes, "envelope_ha", three, difference=[("Sobriété", "SRADDET")])
+    assert [lay.layer_name for lay in layers(listed)][3] == "Écart SRADDET − Sobriété (ha)"
+    with pytest.raises(SchemaError, match="no scenario named 'X'"):
+        scenario_layers(communes, "envelope_ha", three, difference=[("SRADDET", "X")])
+
+
 def test_difference_classes_are_symmetric_with_an_unchanged_class():
     d = np.array([-10.0, -3.0, -0.01, 0.0, 0.02, 2.0, 9.0, np.nan])
     c = difference_classes(d, k=5, decimals=1)
@@ -187,3 +218,20 @@ def test_png_map_uses_the_class_colours(tmp_path, communes, scenarios):
     assert colours <= found
     with pytest.raises(DataError, match="does not exist"):
         to_png(communes, "envelope_ha", tmp_path / "no" / "c.png", values=scenarios["SRADDET"])
+
+
+@pytest.mark.slow
+def test_scenario_atlas_differences_every_scenario_against_the_first(tmp_path):
+    from zan.atlas import scenario_atlas
+    from zan.datasets import scenario_path
+
+    names = ["01_reduction_uniforme", "02_consommation_population", "03_efficacite"]
+    page = scenario_atlas([scenario_path(n) for n in names], tmp_path / "atlas.html")
+    base = "Réduction uniforme"
+    for other in ("Consommation et population", "Efficacité foncière"):
+        for unit in ("ha", "points de réduction"):
+            name = f"Écart {other} − {base} ({unit})"
+            # the layer control's entry, JSON-escaped in a map JSON-escaped in the atlas
+            assert json.dumps(json.dumps(name))[1:-1] in page
+            assert f"écart {other} − {base} ({unit})" in page  # its legend
+    assert page.count(json.dumps(json.dumps("Écart "))[1:-3]) == 4

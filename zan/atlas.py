@@ -33,8 +33,8 @@ def scenario_atlas(
     reduction rates (diverging around the regional rate), and, when it names a
     consumption file, the trajectory status of each territory against its own
     envelope (consumed since 2021 and projected to 2030); with two scenarios or
-    more, a map with one layer per scenario and the difference of the last
-    against the first (ha and points of reduction).
+    more, a map with one layer per scenario and the difference of every other
+    scenario against the first (ha and points of reduction).
 
     Parameters
     ----------
@@ -112,7 +112,7 @@ def scenario_atlas(
             geoms,
             "envelope_ha",
             {n: a.level_table(level) for n, a in zip(names, allocs, strict=True)},
-            difference=(names[0], names[-1]),
+            difference=True,
             title="Scénarios et écarts",
             credit=credit,
             conference=conference,

@@ -377,16 +377,16 @@ class Comparison:
         """The comparison map: one layer per scenario, plus the differences to the baseline.
 
         Built with :func:`zan.maps.scenario_layers`: every scenario shares one
-        classification; the difference layers show ``versus − baseline`` in hectares
-        and in points of reduction.
+        classification; the difference layers show every other scenario minus the
+        baseline (or ``versus − baseline`` alone) in hectares and in points of reduction.
 
         Parameters
         ----------
         column : str, default "envelope_ha"
             ``"reduction_pct"`` for the rates.
         versus : str, optional
-            Scenario compared with the baseline on the difference layers (default the
-            last other scenario).
+            The one scenario compared with the baseline on the difference layers
+            (default every scenario other than the baseline).
         **kwargs
             :func:`zan.maps.scenario_layers` options (``conference=True`` for the screen).
 

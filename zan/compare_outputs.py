@@ -88,8 +88,9 @@ def comparison_map(
 
     if len(comparison.names) < 2:
         difference: Any = False
+    elif versus is None:
+        difference = [(comparison.baseline, other) for other in comparison.others]
     else:
-        versus = versus or comparison.others[-1]
         if versus not in comparison.names:
             raise ScenarioError(
                 f"versus: no scenario named {versus!r}; scenarios: {', '.join(comparison.names)}"

@@ -71,6 +71,26 @@ def zan_css() -> str:
     return _script_safe((_STATIC / "zan.css").read_text(encoding="utf-8"))
 
 
+@cache
+def conference_js() -> str:
+    """Conference mode's side panel and scenario switcher (``static/zan_conf.js``)."""
+    return _script_safe((_STATIC / "zan_conf.js").read_text(encoding="utf-8"))
+
+
+@cache
+def conference_css() -> str:
+    """Conference mode's side panel stylesheet (``static/zan_conf.css``)."""
+    return _script_safe((_STATIC / "zan_conf.css").read_text(encoding="utf-8"))
+
+
+def conference_elements() -> list[tuple[str, str]]:
+    """``(name, html)`` pairs added to the header of conference-mode maps only."""
+    return [
+        ("zan_conf_css", f"<style>{conference_css()}</style>"),
+        ("zan_conf_js", f"<script>{conference_js()}</script>"),
+    ]
+
+
 def header_elements() -> list[tuple[str, str]]:
     """``(name, html)`` pairs to put once in the page header."""
     return [

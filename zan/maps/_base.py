@@ -20,7 +20,7 @@ from jinja2 import Template
 
 from .._write import write_text
 from ..errors import SchemaError
-from ._assets import header_elements
+from ._assets import conference_elements, header_elements
 from ._classify import NA_COLOUR, Classes
 from ._geometry import MapGeometry, encode_points, names_of
 from ._text import (
@@ -115,10 +115,13 @@ class ZanMap(folium.Map):
         )
         self._name = "ZanMap"
         self.bounds = bounds
+        # conference mode's side panel, added by zan.frame when the map asks for it
+        self.conference = False
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
-        for name, html in header_elements():
+        extra = conference_elements() if self.conference else []
+        for name, html in header_elements() + extra:
             figure.header.add_child(RawHtml(html), name=name)
         super().render(**kwargs)
 
@@ -537,6 +540,7 @@ class MapBuilder:
         self.map = ZanMap(
             bounds=self.geometry.bounds, tiles=tiles, renderer=renderer, width=width, height=height
         )
+        self.map.conference = conference
         self.store = _Store(self.geometry)
         self.map.add_child(self.store)
         self.map.add_child(

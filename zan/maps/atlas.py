@@ -64,12 +64,22 @@ body.zan-conf{{font-size:24px}} body.zan-conf #zan-menu h1{{font-size:28px}}
   for (var j = 0; j < buttons.length; j++) (function (j) {{
     buttons[j].addEventListener("click", function () {{ show(j); }});
   }})(j);
-  show(0);
+  show(0);{keys}
 }})();
 </script>
 </body>
 </html>
 """
+
+
+# conference mode: the arrow keys reach the map shown (its scenario switcher)
+_KEYS = """
+  document.addEventListener("keydown", function (e) {
+    if (e.target && e.target.tagName === "BUTTON" && (e.key === "Enter" || e.key === " ")) return;
+    for (var k in frames) if (frames[k].style.display === "block" && frames[k].contentWindow) {
+      frames[k].contentWindow.document.dispatchEvent(new KeyboardEvent("keydown", {key: e.key}));
+    }
+  });"""
 
 
 def _render(name: str, item: Any) -> str:
@@ -167,6 +177,7 @@ def atlas(
         buttons=buttons,
         pages=script_json(pages),
         body_class="zan-conf" if conference else "",
+        keys=_KEYS if conference else "",
     )
     if path is not None:
         save(html, Path(path))

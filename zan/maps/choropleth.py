@@ -146,7 +146,11 @@ def choropleth(
         Background tiles for users online (``"OpenStreetMap"`` or any
         xyzservices name). Default none: the page works offline.
     conference : bool, default False
-        Projector mode: fullscreen button, large legend, labels and tooltips.
+        Projector mode: fullscreen button, large legend, labels and tooltips; the
+        title, layer list, legend, credit and a compact scenario switcher (arrow
+        keys, the current scenario named in large type) sit in a side panel, and
+        the map is fitted to the space the panel leaves, so no control covers the
+        territory (``static/zan_conf.js``, ``static/zan_conf.css``).
     tolerance : float, optional
         Simplification tolerance in metres; default from the map extent.
     renderer : {"svg", "canvas"}

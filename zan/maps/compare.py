@@ -106,7 +106,7 @@ def scenario_layers(
     column: str,
     scenarios: Mapping[str, pd.DataFrame],
     *,
-    difference: bool | tuple[str, str] = True,
+    difference: bool | tuple[str, str] | Sequence[tuple[str, str]] = True,
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
@@ -122,7 +122,7 @@ def scenario_layers(
     tolerance: float | None = None,
     renderer: str = "svg",
 ) -> ZanMap:
-    """Several scenarios on one map: one layer each, plus differences B − A.
+    """Several scenarios on one map: one layer each, plus differences to the first.
 
     All scenario layers share the geometry (encoded once) and one
     classification computed on every scenario's values, so a colour means the
@@ -140,9 +140,10 @@ def scenario_layers(
         Column mapped for every scenario (e.g. ``envelope_ha``).
     scenarios : dict
         ``{name: table indexed by code}``, in display order (allocation tables).
-    difference : bool or (str, str), default True
-        Add the difference layers of the last scenario minus the first, or of
-        the named pair ``(A, B)`` → ``B − A``; ``False`` for none.
+    difference : bool, (str, str) or list of (str, str), default True
+        ``True``: the difference layers of every scenario minus the first (the
+        baseline), so three scenarios give ``2 − 1`` and ``3 − 1``; a named pair
+        ``(A, B)`` → ``B − A`` alone, or a list of such pairs; ``False`` for none.
     scheme, k, bins, cmap, title, credit, outlines, labels, tooltip, popup, tiles,
     conference, tolerance, renderer
         As in :func:`zan.maps.choropleth`.
@@ -163,6 +164,10 @@ def scenario_layers(
     >>> b = pd.DataFrame({"envelope_ha": [12.0, 18.0]}, index=g.index)
     >>> html = scenario_layers(g, "envelope_ha", {"A": a, "B": b}).get_root().render()
     >>> "Écart B − A" in html
+    True
+    >>> c = pd.DataFrame({"envelope_ha": [9.0, 21.0]}, index=g.index)
+    >>> html = scenario_layers(g, "envelope_ha", {"A": a, "B": b, "C": c}).get_root().render()
+    >>> "écart B − A (ha)" in html and "écart C − A (ha)" in html
     True
     """
     frames = _frames(gdf, column, scenarios)
@@ -208,17 +213,41 @@ def scenario_layers(
             legend=legend,
             show=i == 0,
         )
-    if difference and len(names) >= 2:
-        a, b = (names[0], names[-1]) if difference is True else difference
-        for n in (a, b):
-            if n not in frames:
-                raise SchemaError(
-                    f"difference: no scenario named {n!r}; scenarios: {', '.join(names)}"
-                )
+    for a, b in _difference_pairs(difference, names):
         _add_differences(builder, frames, ys, column, a, b, k)
     builder.add_outlines(outlines)
     builder.add_labels(labels)
     return builder.finish(switcher=conference)
+
+
+def _difference_pairs(
+    difference: bool | tuple[str, str] | Sequence[tuple[str, str]], names: list[str]
+) -> list[tuple[str, str]]:
+    """The ``(A, B)`` pairs whose difference ``B − A`` gets layers, in order."""
+    if difference is False or difference is None or len(names) < 2:
+        return []
+    if difference is True:
+        return [(names[0], b) for b in names[1:]]
+    if (
+        isinstance(difference, Sequence)
+        and len(difference) == 2
+        and all(isinstance(n, str) for n in difference)
+    ):
+        pairs = [tuple(difference)]
+    else:
+        pairs = [tuple(p) for p in difference]
+    for pair in pairs:
+        if len(pair) != 2:
+            raise SchemaError(
+                f"difference: give pairs (A, B) of scenario names, got {pair!r}; "
+                f"scenarios: {', '.join(names)}"
+            )
+        for n in pair:
+            if n not in names:
+                raise SchemaError(
+                    f"difference: no scenario named {n!r}; scenarios: {', '.join(names)}"
+                )
+    return [(str(a), str(b)) for a, b in pairs]
 
 
 def _add_differences(builder, frames, ys, column, a, b, k) -> None:
