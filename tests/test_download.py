@@ -672,3 +672,15 @@ def test_readme_your_region_commands_run_as_written(server, tmp_path, monkeypatc
     alloc = pd.read_csv(tmp_path / "hdf" / "sraddet" / "allocation.csv", index_col="code")
     assert sorted(alloc.index) == ["SCOT_1000", "SCOT_7076"]
     assert (tmp_path / "hdf" / "rapports" / "index.html").exists()
+
+
+def test_the_release_file_is_picked_by_the_year_in_its_name_not_in_the_server_port():
+    from zan.cerema import _pick_resource
+
+    resources = [
+        {"id": "old", "title": "conso_com_2000.csv", "format": "csv",
+         "url": "http://127.0.0.1:42097/files/absent.csv"},  # "2097" in the port
+        {"id": "new", "title": "conso_com 2024", "format": "csv",
+         "url": "http://127.0.0.1:42097/files/conso_com_2024.csv"},
+    ]
+    assert _pick_resource(resources, "test")["id"] == "new"

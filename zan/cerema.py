@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .download_folder import load_json
 from .errors import DataError, DownloadError
@@ -172,7 +173,9 @@ def _pick_resource(resources: list[dict[str, Any]], source: str) -> dict[str, An
         )
 
     def year(r: dict[str, Any]) -> int:
-        years = re.findall(r"20\d\d", text(r))
+        # the year in the title or the file name, never in the host or port of the URL
+        name = Path(urlsplit(str(r.get("url", ""))).path).name
+        years = re.findall(r"(?<!\d)20\d\d(?!\d)", f"{r.get('title', '')} {name}")
         return max(map(int, years)) if years else 0
 
     found.sort(key=lambda r: (fmt(r) == "csv", year(r)), reverse=True)
