@@ -218,26 +218,7 @@ def write_xlsx(comparison: Comparison, path: str | os.PathLike) -> Path:
 def write_comparison(
     comparison: Comparison, out: str | os.PathLike, *, html: bool = True
 ) -> list[Path]:
-    """Write a comparison's outputs into a folder.
-
-    Writes ``comparaison.csv`` (every figure per territory), ``indicateurs.csv``,
-    ``gagnants_perdants.csv``, ``comparaison.xlsx`` (one sheet per view) and, when the
-    allocations carry their territories, ``carte_comparaison.html`` (one layer per
-    scenario plus the differences to the baseline). Every file is written atomically.
-
-    Parameters
-    ----------
-    comparison : Comparison
-    out : path-like
-        Output folder (created if needed).
-    html : bool, default True
-        Write the map.
-
-    Returns
-    -------
-    list of pathlib.Path
-
-    """
+    """Write a comparison's files into ``out``: see :func:`zan.compare.write_comparison`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [

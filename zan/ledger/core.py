@@ -50,19 +50,7 @@ class Ledger(Book):
     so reads in between may be stale. The ledger's own readers (:meth:`balance`,
     :func:`zan.ledger.map_frame`) need no such care.
 
-    Parameters
-    ----------
-    path : path-like
-        The ledger file (``.gpkg``).
-    busy_timeout_ms : int, default 10000
-        Wait for a lock held by another process before retrying.
-    retries : int, default 8
-        Retries (with exponential backoff) after the busy timeout.
-
-    Raises
-    ------
-    LedgerError
-        The file does not exist or is not a zan ledger, or was written by a newer zan.
+    Parameters and errors as :class:`~zan.ledger.book.Book` (the file, the lock waits).
 
     Examples
     --------
