@@ -26,6 +26,8 @@ __all__ = [
     "Sheet",
     "atomic_path",
     "fixed_gpkg_date",
+    "guard_formula",
+    "guard_frame",
     "write_csv",
     "write_gpkg",
     "write_parquet",
@@ -102,6 +104,93 @@ def write_text(text: str, path: str | os.PathLike[str], *, encoding: str = "utf-
     return Path(path)
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP, "CSV
+#: Injection"): such text cells are written with a leading single quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is a plain number (``-12``, ``-1,5``, ``+3.25e-4``): read as a number, never
+#: as a formula, so it is left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def guard_formula(value: Any) -> Any:
+    """A text cell made safe for spreadsheets: ``'`` before a leading ``= + - @ \\t \\r``.
+
+    Spreadsheets run a cell starting with one of these characters as a formula
+    (``=HYPERLINK(...)``, ``+cmd|' /C calc'!A0``); OWASP's rule is to prefix it with
+    a single quote, which shows the text as written. Numbers, and text that is a
+    plain number (``-12,5``), are returned unchanged, as are empty and missing cells.
+
+    Examples
+    --------
+    >>> guard_formula("=HYPERLINK(A1)"), guard_formula("+cmd|' /C calc'!A0")
+    ("'=HYPERLINK(A1)", "'+cmd|' /C calc'!A0")
+    >>> guard_formula("-12,5"), guard_formula(-3.5), guard_formula("Aval")
+    ('-12,5', -3.5, 'Aval')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        if _PLAIN_NUMBER.fullmatch(value):
+            return value
+        return "'" + value
+    return value
+
+
+def _guard_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples(
+            [tuple(guard_formula(v) for v in t) for t in index], names=index.names
+        )
+    if index.dtype.kind in "OSU" or isinstance(index.dtype, pd.CategoricalDtype | pd.StringDtype):
+        return pd.Index([guard_formula(v) for v in index], name=index.name, dtype=object)
+    return index
+
+
+def _needs_guard(values: Any) -> bool:
+    return any(isinstance(v, str) and v.startswith(FORMULA_START) for v in values)
+
+
+def guard_frame(df: pd.DataFrame, *, index: bool = True) -> pd.DataFrame:
+    """The table with every text cell (and header) passed through :func:`guard_formula`.
+
+    Numeric columns are never touched; the table is copied only when a cell changes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"nom": ["=1+1", "Aval"], "solde_ha": [-2.5, 1.0]})
+    >>> guard_frame(t).to_dict("list")
+    {'nom': ["'=1+1", 'Aval'], 'solde_ha': [-2.5, 1.0]}
+    """
+    out = df
+    text_columns = [
+        j
+        for j in range(df.shape[1])
+        if not pd.api.types.is_numeric_dtype(df.dtypes.iloc[j])
+        or pd.api.types.is_bool_dtype(df.dtypes.iloc[j])
+    ]
+    for j in text_columns:
+        col = df.iloc[:, j]
+        values = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else col
+        if _needs_guard(values):
+            if out is df:
+                out = df.copy()
+            out.isetitem(j, col.astype(object).map(guard_formula))
+    if _needs_guard(str(c) for c in df.columns) or (
+        isinstance(df.columns, pd.MultiIndex) and _needs_guard(v for t in df.columns for v in t)
+    ):
+        if out is df:
+            out = df.copy()
+        out.columns = _guard_index(
+            df.columns.astype(object) if not isinstance(df.columns, pd.MultiIndex) else df.columns
+        )
+    if index:
+        idx = df.index
+        flat = (v for t in idx for v in t) if isinstance(idx, pd.MultiIndex) else idx
+        if _needs_guard(flat):
+            if out is df:
+                out = df.copy()
+            out.index = _guard_index(idx)
+    return out
+
+
 def write_csv(
     df: pd.DataFrame,
     path: str | os.PathLike[str],
@@ -134,7 +223,23 @@ def write_csv(
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    Every CSV zan writes goes through this function. Text cells (and headers) that
+    a spreadsheet would run as a formula are written with a leading quote
+    (:func:`guard_formula`, as :func:`write_workbook` writes text as text); numbers
+    are written as numbers.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> t = pd.DataFrame({"nom": ["+cmd|' /C calc'!A0"], "solde_ha": [-1.5]})
+    >>> p = write_csv(t, pathlib.Path(tempfile.mkdtemp()) / "t.csv", index=False)
+    >>> p.read_text().splitlines()
+    ['nom,solde_ha', "'+cmd|' /C calc'!A0,-1.5000"]
     """
+    df = guard_frame(df, index=index)
     with atomic_path(path) as tmp:
         df.to_csv(
             tmp,
