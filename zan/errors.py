@@ -16,7 +16,9 @@ so ``except ValueError`` keeps working for code that does not know zan::
     │   ├── InfeasibleError(ScenarioError)         floors/caps cannot meet the envelope
     │   └── NoSraddetError(ScenarioError)          péréquation asked for a region without SRADDET
     ├── LedgerError(ZanError)                      the land account refuses an operation
-    │   └── IntegrityError(LedgerError)            stored entries fail verification
+    │   ├── IntegrityError(LedgerError)            stored entries fail verification
+    │   │   └── LedgerDamagedError(IntegrityError)  SQLite cannot read the file (corrupt, truncated)
+    │   └── LedgerReadOnlyError(LedgerError, PermissionError)  a write to a read-only ledger
     ├── DownloadError(ZanError, OSError)           fetching official data failed
     ├── MissingDependencyError(ZanError, ImportError)  an optional extra is not installed
     └── ZanWarning(ZanError, UserWarning)          a warning, not raised: a result to check
@@ -54,6 +56,8 @@ __all__ = [
     "NoSraddetError",
     "LedgerError",
     "IntegrityError",
+    "LedgerDamagedError",
+    "LedgerReadOnlyError",
     "DownloadError",
     "MissingDependencyError",
     "Problem",
@@ -195,6 +199,18 @@ class IntegrityError(LedgerError):
     """Stored ledger entries fail verification (tampering or corruption)."""
 
 
+class LedgerDamagedError(IntegrityError):
+    """SQLite cannot read the ledger file: a page overwritten, the file truncated.
+
+    The message says how to check the file (``PRAGMA integrity_check``) and how to
+    get its last good state back (a backup, or the entries checked by their hash chain).
+    """
+
+
+class LedgerReadOnlyError(LedgerError, PermissionError):
+    """A write to a ledger file this process cannot write; reading it still works."""
+
+
 class DownloadError(ZanError, OSError):
     """Official data could not be fetched or failed its checksum."""
 
@@ -290,9 +306,7 @@ def cli_text(message: str) -> str:
     global _KEYWORD_RE
     if _KEYWORD_RE is None:
         names = "|".join(sorted(CLI_OPTIONS, key=len, reverse=True))
-        _KEYWORD_RE = re.compile(
-            rf"(?<![\w.-])({names})=(?:'([^']*)'|\"([^\"]*)\"|([\w.-]+))"
-        )
+        _KEYWORD_RE = re.compile(rf"(?<![\w.-])({names})=(?:'([^']*)'|\"([^\"]*)\"|([\w.-]+))")
 
     def spell(match: re.Match[str]) -> str:
         option = CLI_OPTIONS[match.group(1)]

@@ -20,10 +20,11 @@ _justification = click.option(
 )
 
 
-def _open_ledger(path):
+def _open_ledger(path, *, readonly=None):
+    """The ledger; ``readonly=True`` for the commands that only read (no write access needed)."""
     from ..ledger import Ledger
 
-    return Ledger(path)
+    return Ledger(path, readonly=readonly)
 
 
 @ledger_group.command("init")
@@ -355,7 +356,7 @@ def ledger_balance_cmd(ledger, at, period, pools, out):
     """Balances: envelope, consumed, remaining, share used, status (--out: every column)."""
     from ..ledger import export_balance, french_balance
 
-    book = _open_ledger(ledger)
+    book = _open_ledger(ledger, readonly=True)
     table = book.balance(at, period=period, consolidate=not pools)
     compact = [c for c in BALANCE_COLUMNS if c in table.columns or c == table.index.name]
     if pools and "account_type" in table.columns:
@@ -377,7 +378,7 @@ def ledger_history_cmd(ledger, code, period, out):
     """The entries of one account, in order."""
     from ..ledger import export_history, french_history
 
-    book = _open_ledger(ledger)
+    book = _open_ledger(ledger, readonly=True)
     print_table(french_history(book.history(code, period=period)), max_rows=200)
     if out:
         click.echo(f"written: {export_history(book, code, out, period=period)}")
@@ -398,7 +399,7 @@ def ledger_map_cmd(ledger, column, at, period, out):
     from ..ledger import balance_map
     from ..maps import save
 
-    book = _open_ledger(ledger)
+    book = _open_ledger(ledger, readonly=True)
     click.echo(f"written: {save(balance_map(book, column=column, at=at, period=period), out)}")
 
 
@@ -408,7 +409,19 @@ def ledger_map_cmd(ledger, column, at, period, out):
 @click.pass_context
 def ledger_verify_cmd(ctx, ledger, expected_head):
     """Re-check every invariant and the SHA-256 chain of entries; report tampering."""
-    report = _open_ledger(ledger).verify(expected_head=expected_head)
+    report = _open_ledger(ledger, readonly=True).verify(expected_head=expected_head)
     click.echo(str(report))
     if not report.ok:
         ctx.exit(2)
+
+
+@ledger_group.command("backup")
+@click.argument("ledger", type=click.Path(exists=True, dir_okay=False))
+@click.argument("copy", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace an existing copy.")
+def ledger_backup_cmd(ledger, copy, force):
+    """Copy the ledger safely (even while in use), verify the copy, print its head hash."""
+    from ..ledger import backup_ledger
+
+    path, head, entries = backup_ledger(ledger, copy, overwrite=force)
+    click.echo(f"written: {path} ({entries:,} entries verified, head {head})")

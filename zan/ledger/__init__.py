@@ -34,6 +34,8 @@ counted against the PENE forfait.
 :func:`example_ledger`                   a small ledger of the demo region, to try
                                          things
 :func:`balance_map`                      map of remaining balance or status
+:func:`backup_ledger`                    a verified copy, safe while in use
+                                         (``zan ledger backup``)
 =======================================  ==========================================
 
 Modules, from the bottom up: :mod:`~zan.ledger.store` (file, schema, migrations,
@@ -44,7 +46,8 @@ file, its write transactions, accounts and periods); the modules that take a boo
 (transfers, grants, PENE, reversals), :mod:`~zan.ledger.imports` (with
 :mod:`~zan.ledger.net_table`), :mod:`~zan.ledger.projects`, :mod:`~zan.ledger.balance`;
 :mod:`~zan.ledger.core` (:class:`Ledger`, the facade: one method per operation),
-:mod:`~zan.ledger.example`. Presentation: :mod:`~zan.ledger.export` (French tables,
+:mod:`~zan.ledger.example`, :mod:`~zan.ledger.access` (read-only opening, damaged files,
+backups). Presentation: :mod:`~zan.ledger.export` (French tables,
 report data, the map). Application: :mod:`~zan.ledger.scenario_runs` (ledgers from
 scenarios).
 
@@ -61,6 +64,7 @@ tolerance) and shown in hectares (4 decimals = 1 m²).
 
 from __future__ import annotations
 
+from .access import backup_ledger
 from .accounts import PENE, RESERVE, garantie_account
 from .balance import BALANCE_COLUMNS, balances, history, map_frame
 from .core import Ledger
@@ -104,6 +108,7 @@ __all__ = [
     "history",
     "map_frame",
     "balance_map",
+    "backup_ledger",
     "export_balance",
     "export_history",
     "french_balance",

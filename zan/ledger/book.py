@@ -27,7 +27,7 @@ import pandas as pd
 
 from .._write import atomic_path
 from ..errors import LedgerError, PeriodError
-from . import store
+from . import access, store
 from .entries import LEGAL_PERIODS, M2_PER_HA, append_entries
 from .verify import check_invariants
 
@@ -87,11 +87,18 @@ class Book:
         Wait for a lock held by another process before retrying.
     retries : int, default 8
         Retries (with exponential backoff) after the busy timeout.
+    readonly : bool, optional
+        Open the file read-only (SQLite ``mode=ro``): every read works, every write
+        raises :class:`~zan.errors.LedgerReadOnlyError`. By default, read-only when
+        this process may not write the file or its folder
+        (:func:`zan.ledger.access.writable`).
 
     Raises
     ------
     LedgerError
         The file does not exist or is not a zan ledger, or was written by a newer zan.
+    LedgerDamagedError
+        SQLite cannot read the file (raised by any method that reads a damaged part).
 
     Examples
     --------
@@ -108,16 +115,33 @@ class Book:
         *,
         busy_timeout_ms: int = store.BUSY_TIMEOUT_MS,
         retries: int = store.RETRIES,
+        readonly: bool | None = None,
     ) -> None:
         self.path = Path(path)
         self.source = str(self.path)
         self.retries = retries
-        self._conn = store.connect(self.path, busy_timeout_ms=busy_timeout_ms)
+        self._readonly_reason = "opened for reading only"
+        if readonly is None:
+            readonly = self.path.is_file() and not access.writable(self.path)
+            self._readonly_reason = "no write permission on the file or its folder"
+        self.readonly = bool(readonly)
+        try:
+            if self.readonly:
+                self._conn = access.connect_readonly(self.path, busy_timeout_ms=busy_timeout_ms)
+            else:
+                self._conn = store.connect(self.path, busy_timeout_ms=busy_timeout_ms)
+        except LedgerError as exc:
+            cause = exc.__context__
+            if isinstance(cause, sqlite3.Error) and access.is_damage(cause):
+                raise access.damaged_error(self.source, cause) from None
+            raise
         try:
             app = self._conn.execute("PRAGMA application_id").fetchone()[0]
             version = store.schema_version(self._conn)
         except sqlite3.DatabaseError as exc:
             self._conn.close()
+            if access.is_damage(exc):
+                raise access.damaged_error(self.source, exc) from None
             raise LedgerError(
                 f"{self.source}: not a zan ledger ({exc}); check the file name"
             ) from None
@@ -127,6 +151,20 @@ class Book:
                 f"{self.source}: not a zan ledger (no ledger schema in this file); "
                 "create one with: zan ledger init LEDGER.gpkg --scenario S.toml"
             )
+        if 0 < version < store.SCHEMA_VERSION and self.readonly:
+            if not access.writable(self.path):
+                self._conn.close()
+                raise access.readonly_error(
+                    self.source,
+                    f"its schema, version {version}, must be upgraded to version "
+                    f"{store.SCHEMA_VERSION} once by a zan that may write it",
+                )
+            upgrade = store.connect(self.path, busy_timeout_ms=busy_timeout_ms)
+            try:  # an older file is upgraded once, even when opened for reading
+                store.migrate(upgrade, source=self.source)
+            finally:
+                upgrade.close()
+            version = store.schema_version(self._conn)
         if version != store.SCHEMA_VERSION:
             try:  # upgrades an older file; refuses one written by a newer zan
                 store.migrate(self._conn, source=self.source)
@@ -162,7 +200,22 @@ class Book:
         Whatever ``fn`` raises rolls the whole write back
         (:func:`zan.ledger.store.write_transaction`).
         """
-        return store.write_transaction(self._conn, fn, source=self.source, retries=self.retries)
+        if self.readonly:
+            raise access.readonly_error(self.source, self._readonly_reason)
+        try:
+            return store.write_transaction(self._conn, fn, source=self.source, retries=self.retries)
+        except LedgerError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, sqlite3.Error) and access.is_readonly(cause):
+                raise access.readonly_error(self.source, str(cause)) from cause
+            if isinstance(cause, sqlite3.Error) and access.is_damage(cause):
+                raise access.damaged_error(self.source, cause) from cause
+            raise
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every public method of a ledger says "damaged" or "read-only", never sqlite3's words.
+        super().__init_subclass__(**kwargs)
+        access.guard_class(cls)
 
     def meta(self, key: str) -> str | None:
         """A value of the ledger's ``ledger_meta`` table (e.g. ``"head"``), or None.
@@ -358,3 +411,6 @@ class Book:
         ids = append_entries(conn, entries, recorded_at=store.now_utc())
         check_invariants(conn, self.source)
         return ids
+
+
+access.guard_class(Book)

@@ -24,6 +24,7 @@ import pandas as pd
 from .._write import Sheet, write_csv, write_workbook
 from ..errors import DataError
 from ..measure.consumption import STATUS_LABELS
+from .access import guard
 from .balance import PENE_STATUS, balances, history, map_frame
 from .entries import METRICS
 from .projects import projects
@@ -270,6 +271,7 @@ class LedgerReport:
     metric: str = "enaf_consumption"
 
 
+@guard
 def report_data(ledger: Book, *, at: Any = None, period: str | None = None) -> LedgerReport:
     """Gather what a report on the compte foncier shows, at a date.
 
@@ -308,6 +310,7 @@ def report_data(ledger: Book, *, at: Any = None, period: str | None = None) -> L
     )
 
 
+@guard
 def export_balance(
     ledger: Book,
     path: str | os.PathLike[str],
@@ -348,6 +351,7 @@ def export_balance(
     return write_table(french_balance(table), path, info=info, sheet="Soldes")
 
 
+@guard
 def export_history(
     ledger: Book,
     account: str,
@@ -381,6 +385,7 @@ def export_history(
     return write_table(french_history(table), path, info=info, sheet="Historique")
 
 
+@guard
 def balance_map(
     ledger: Book,
     *,

@@ -254,7 +254,7 @@ def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
     except ImportError as exc:  # pragma: no cover - the ledger ships with zan
         raise DataError(f"{ledger}: the ledger module cannot be imported ({exc})") from exc
     own = not isinstance(ledger, Ledger)
-    book = Ledger(ledger) if own else ledger
+    book = Ledger(ledger, readonly=True) if own else ledger
     try:
         balance = book.balance()
         projects = book.projects()
