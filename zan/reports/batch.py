@@ -9,7 +9,10 @@ headless browser open for all its PDFs (:class:`~zan.reports.pdf.PdfPrinter`).
 A territory whose report fails is reported (in the return value, in ``index.html`` and,
 with its traceback, in ``erreurs.txt``) and does not stop the others. Each territory's
 folder is written in a temporary folder and moved into place when complete, so a
-failed or interrupted report never leaves a half-written folder.
+failed or interrupted report never leaves a half-written folder. The whole run is
+written the same way (:mod:`zan.reports.staging`): in a hidden folder beside the
+output folder, swapped in at the end; a second run replaces the first whole, and an
+interrupted one (an exception, Ctrl-C) leaves the previous run as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 import traceback
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from ..errors import DataError
 from ..formatting import french_sort_key
 from .context import ReportContext, page_meta, prepare_reports, select_codes
 from .render import check_formats, environment, regional_report, territory_report
+from .staging import check_replaceable, staged_folder
 
 __all__ = ["ReportResult", "ReportBatch", "folder_name", "write_reports", "render_batch"]
 
@@ -244,6 +248,15 @@ def _run_task(task: tuple[str, str]) -> ReportResult:
         )
 
 
+def _moved(result: ReportResult, stage: Path, final: Path) -> ReportResult:
+    """The result with its paths in the final folder instead of the staging one."""
+
+    def move(p: Path) -> Path:
+        return final / p.relative_to(stage)
+
+    return replace(result, folder=move(result.folder), files=tuple(move(p) for p in result.files))
+
+
 def _start_method() -> str:
     return "fork" if "fork" in mp.get_all_start_methods() else "spawn"
 
@@ -287,88 +300,98 @@ def render_batch(
         from .pdf import PdfPrinter
 
         PdfPrinter(pdf_engine).close()  # a missing engine fails here, once
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    codes = list(ctx.codes if codes is None else codes)
-    names = ctx.table["nom"].astype(str)
-    folders: dict[str, str] = {}
-    used: set[str] = {SUMMARY_FOLDER, "index.html", "erreurs.txt"}
-    for c in codes:
-        name = folder_name(c, names.get(c, ""))
-        base, i = name, 2
-        while name.lower() in used:
-            name, i = f"{base}-{i}", i + 1
-        used.add(name.lower())
-        if (out / name).resolve().parent != out.resolve():  # never outside out/
-            raise DataError(f"territory {c!r}: folder name {name!r} leaves {out}; report this bug")
-        folders[c] = name
-    folders[SUMMARY_FOLDER] = SUMMARY_FOLDER
-    tasks = ([("summary", SUMMARY_FOLDER)] if summary else []) + [("territory", c) for c in codes]
-    state = {
-        "ctx": ctx,
-        "out": out.resolve(),
-        "formats": fmts,
-        "template_dir": None if template_dir is None else str(template_dir),
-        "engine": pdf_engine,
-        "folders": folders,
-        "codes": codes,
-    }
-    n_jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
-    results: list[ReportResult] = []
-    bar = tqdm(total=len(tasks), desc="Rapports", unit="rapport", disable=not progress)
-    _STATE.clear()
-    _STATE.update(state)
-    try:
-        if n_jobs == 1:
-            _init_worker(None)
-            try:
-                for task in tasks:
-                    results.append(_run_task(task))
-                    bar.update()
-            finally:
-                if _STATE.get("printer") is not None:
-                    _STATE["printer"].close()
-        else:
-            method = _start_method()
-            context = mp.get_context(method)
-            pool = context.Pool(
-                n_jobs, initializer=_init_worker, initargs=(state if method != "fork" else None,)
-            )
-            try:
-                for res in pool.imap_unordered(_run_task, tasks):
-                    results.append(res)
-                    bar.update()
-                    if not res.ok:
-                        bar.write(f"échec : {res.code} {res.nom} — {res.error}")
-                pool.close()
-                pool.join()  # workers exit normally: their browsers are closed
-            finally:
-                pool.terminate()
-    finally:
-        bar.close()
+    final = Path(out)
+    # the whole run is written in a hidden folder beside `final`, swapped in at the end
+    # (zan.reports.staging): an interrupted run leaves the previous one whole
+    with staged_folder(final) as out:
+        codes = list(ctx.codes if codes is None else codes)
+        names = ctx.table["nom"].astype(str)
+        folders: dict[str, str] = {}
+        used: set[str] = {SUMMARY_FOLDER, "index.html", "erreurs.txt"}
+        for c in codes:
+            name = folder_name(c, names.get(c, ""))
+            base, i = name, 2
+            while name.lower() in used:
+                name, i = f"{base}-{i}", i + 1
+            used.add(name.lower())
+            if (out / name).resolve().parent != out.resolve():  # never outside out/
+                raise DataError(
+                    f"territory {c!r}: folder name {name!r} leaves {out}; report this bug"
+                )
+            folders[c] = name
+        folders[SUMMARY_FOLDER] = SUMMARY_FOLDER
+        tasks = ([("summary", SUMMARY_FOLDER)] if summary else []) + [
+            ("territory", c) for c in codes
+        ]
+        state = {
+            "ctx": ctx,
+            "out": out.resolve(),
+            "formats": fmts,
+            "template_dir": None if template_dir is None else str(template_dir),
+            "engine": pdf_engine,
+            "folders": folders,
+            "codes": codes,
+        }
+        n_jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+        results: list[ReportResult] = []
+        bar = tqdm(total=len(tasks), desc="Rapports", unit="rapport", disable=not progress)
         _STATE.clear()
-    by_code = {r.code: r for r in results}
-    summary_res = by_code.pop(SUMMARY_FOLDER, None) if summary else None
-    terr = tuple(by_code[c] for c in codes)
-    failed = [r for r in terr if not r.ok]
-    if summary_res is not None and summary_res.ok and failed and "html" in fmts:
-        # relink the summary's table to the reports that exist
-        links = {r.code: f"../{folders[r.code]}/rapport.html" for r in terr if r.ok}
+        _STATE.update(state)
         try:
-            regional_report(
-                ctx,
-                out / SUMMARY_FOLDER,
-                formats=["html"],
-                template_dir=template_dir,
-                links=links,
-                nav=[{"href": "../index.html", "label": "Tous les rapports"}],
-            )
-        except Exception as exc:  # noqa: BLE001 - the first summary stays
-            bar.write(f"synthèse non mise à jour : {exc}")
-    index = _write_index(ctx, out, terr, summary_res, fmts, template_dir)
+            if n_jobs == 1:
+                _init_worker(None)
+                try:
+                    for task in tasks:
+                        results.append(_run_task(task))
+                        bar.update()
+                finally:
+                    if _STATE.get("printer") is not None:
+                        _STATE["printer"].close()
+            else:
+                method = _start_method()
+                context = mp.get_context(method)
+                pool = context.Pool(
+                    n_jobs,
+                    initializer=_init_worker,
+                    initargs=(state if method != "fork" else None,),
+                )
+                try:
+                    for res in pool.imap_unordered(_run_task, tasks):
+                        results.append(res)
+                        bar.update()
+                        if not res.ok:
+                            bar.write(f"échec : {res.code} {res.nom} — {res.error}")
+                    pool.close()
+                    pool.join()  # workers exit normally: their browsers are closed
+                finally:
+                    pool.terminate()
+        finally:
+            bar.close()
+            _STATE.clear()
+        by_code = {r.code: r for r in results}
+        summary_res = by_code.pop(SUMMARY_FOLDER, None) if summary else None
+        terr = tuple(by_code[c] for c in codes)
+        failed = [r for r in terr if not r.ok]
+        if summary_res is not None and summary_res.ok and failed and "html" in fmts:
+            # relink the summary's table to the reports that exist
+            links = {r.code: f"../{folders[r.code]}/rapport.html" for r in terr if r.ok}
+            try:
+                regional_report(
+                    ctx,
+                    out / SUMMARY_FOLDER,
+                    formats=["html"],
+                    template_dir=template_dir,
+                    links=links,
+                    nav=[{"href": "../index.html", "label": "Tous les rapports"}],
+                )
+            except Exception as exc:  # noqa: BLE001 - the first summary stays
+                bar.write(f"synthèse non mise à jour : {exc}")
+        index = _write_index(ctx, out, terr, summary_res, fmts, template_dir)
+    terr = tuple(_moved(r, out, final) for r in terr)
+    summary_res = None if summary_res is None else _moved(summary_res, out, final)
     return ReportBatch(
-        out=out,
-        index=index,
+        out=final,
+        index=final / index.relative_to(out),
         level=ctx.level,
         results=terr,
         summary=summary_res,
@@ -466,6 +489,9 @@ def write_reports(
     out : path-like
         Output folder: ``index.html``, ``synthese/`` and one ``<code>_<name>/``
         folder per territory (``rapport.html``, ``rapport.pdf``, charts, maps).
+        Written in a hidden sibling folder and swapped in whole at the end: the
+        folder of a previous run is replaced (its other territories' reports go
+        with it); a folder holding other files is refused, never emptied.
     ledger : path, optional
         Compte foncier (:mod:`zan.ledger`): balance and committed projects shown.
     territories : "all", str or iterable of str, default "all"
@@ -496,7 +522,8 @@ def write_reports(
     ------
     ScenarioError, DataError
         Invalid scenario, unknown territory codes, unknown format, no PDF engine
-        (:class:`~zan.errors.MissingDependencyError`): before any report is written.
+        (:class:`~zan.errors.MissingDependencyError`), an output folder holding files
+        that are not reports of zan: before any report is written.
 
     Examples
     --------
@@ -513,6 +540,7 @@ def write_reports(
     """
     start = time.perf_counter()
     fmts = check_formats(formats.split(",") if isinstance(formats, str) else formats)
+    check_replaceable(out)  # before the preparation, which takes a while
     ctx = prepare_reports(scenario, level=level, ledger=ledger, compare=compare)
     codes = select_codes(ctx, territories)
     # fill the geometry caches before the workers start, so they share them

@@ -47,6 +47,14 @@ _RC = {
     "axes.spines.right": False,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
+    # Same figure, same bytes: SVG ids (clip paths...) are hashes salted with this, not
+    # with a random value, and no date is written (see _save).
+    "svg.hashsalt": "zan",
+}
+#: Metadata written per format: no creation date, so that two runs give the same bytes.
+_NO_DATE: dict[str, dict[str, None]] = {
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None, "ModDate": None},
 }
 
 
@@ -67,10 +75,14 @@ def _fr_axis(ax: Any, decimals: int = 0, *, axis: str = "y") -> None:
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a figure atomically; its format follows the suffix (.svg, .png, .pdf)."""
+    """Write a figure atomically; its format follows the suffix (.svg, .png, .pdf).
+
+    Reproducible: no date in the file, SVG ids salted with a fixed value (``_RC``).
+    """
     path = Path(path)
+    fmt = path.suffix.lstrip(".").lower() or "svg"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".").lower() or "svg")
+        fig.savefig(tmp, dpi=150, format=fmt, metadata=_NO_DATE.get(fmt))
     return path
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -34,7 +35,14 @@ from .._write import atomic_path
 from ..errors import DataError, MissingDependencyError
 from ..settings import read_setting
 
-__all__ = ["ENGINES", "PdfPrinter", "available_engines", "chromium_executable", "html_to_pdf"]
+__all__ = [
+    "ENGINES",
+    "PdfPrinter",
+    "available_engines",
+    "chromium_executable",
+    "fix_pdf_dates",
+    "html_to_pdf",
+]
 
 #: Engines known to :class:`PdfPrinter`.
 ENGINES = ("playwright", "chromium", "weasyprint")
@@ -220,6 +228,7 @@ class PdfPrinter:
                     f"{src}: the {self.engine} engine wrote no PDF; try another engine "
                     f"(available: {', '.join(available_engines(self.executable))})"
                 )
+            fix_pdf_dates(tmp)
         return Path(pdf)
 
     def _print_playwright(self, src: Path, out: Path) -> None:
@@ -284,6 +293,43 @@ class PdfPrinter:
         import weasyprint
 
         weasyprint.HTML(filename=str(src), base_url=str(src.parent)).write_pdf(str(out))
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\s*\(D:(\d{4,14})")
+
+
+def fix_pdf_dates(path: str | os.PathLike[str], date: bytes = b"20000101000000") -> bool:
+    """Replace the creation and modification dates of a PDF by a fixed date, in place.
+
+    The browser stamps each PDF with the time of printing; with a fixed date the
+    same report gives the same bytes. Only the digits are replaced (same length),
+    so the cross-reference offsets of the file stay right.
+
+    Returns
+    -------
+    bool
+        Whether a date was replaced.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.pdf"
+    >>> _ = p.write_bytes(b"%PDF-1.4 /CreationDate (D:20261203112141+00'00')")
+    >>> fix_pdf_dates(p), p.read_bytes()
+    (True, b"%PDF-1.4 /CreationDate (D:20000101000000+00'00')")
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+
+    def fixed(m: re.Match[bytes]) -> bytes:
+        digits = m.group(2)
+        return m.group(0)[: -len(digits)] + date[: len(digits)]
+
+    out = _PDF_DATE.sub(fixed, raw)
+    if out == raw:
+        return False
+    path.write_bytes(out)
+    return True
 
 
 def html_to_pdf(
