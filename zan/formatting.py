@@ -10,7 +10,8 @@ Two spellings of the same French rule (decimal comma, thousands grouped), by med
 - :func:`fr_html`: :func:`fr_text` for HTML, with its unit, never broken across lines.
 
 :data:`LEVEL_LABELS` names the territorial levels in French; :func:`french_sort_key`
-sorts names in French alphabetical order whatever the machine's locale.
+sorts names in French alphabetical order whatever the machine's locale;
+:func:`shorten` cuts the titles and credits of maps and reports to a documented length.
 
 Examples
 --------
@@ -30,6 +31,9 @@ __all__ = [
     "fr_text",
     "fr_html",
     "french_sort_key",
+    "TITLE_MAX_CHARS",
+    "CREDIT_MAX_CHARS",
+    "shorten",
 ]
 
 #: Shown for a missing number in pages.
@@ -122,3 +126,34 @@ def french_sort_key(name: object) -> str:
     base = unicodedata.normalize("NFD", text.translate(_LIGATURES).translate(_SEPARATORS))
     base = "".join(c for c in base if not unicodedata.combining(c)).casefold()
     return f"{' '.join(base.split())}\x00{text}"
+
+
+#: Longest title shown on a map or a report (characters): a longer one (a scenario
+#: name of megabytes, pasted by mistake) is cut, ending with "…".
+TITLE_MAX_CHARS = 200
+#: Longest credit line of a map (sources, scenario name), in characters.
+CREDIT_MAX_CHARS = 400
+
+
+def shorten(text: object, limit: int = TITLE_MAX_CHARS) -> str:
+    """Text cut to at most ``limit`` characters, ending with "…" when cut.
+
+    The cut never separates a letter from its combining accents; text within the
+    limit is returned as it is.
+
+    Examples
+    --------
+    >>> shorten("Consommation et population")
+    'Consommation et population'
+    >>> shorten("A" * 500), len(shorten("A" * 500))  # doctest: +ELLIPSIS
+    ('AAA...A…', 200)
+    >>> shorten("e\u0301" * 3, 4)  # "é" as e + combining acute: never split
+    'e\u0301…'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    cut = max(limit - 1, 0)
+    while cut > 0 and unicodedata.combining(text[cut]):
+        cut -= 1
+    return text[:cut].rstrip() + "…"

@@ -20,6 +20,7 @@ from jinja2 import Template
 
 from .._write import write_text
 from ..errors import SchemaError
+from ..formatting import CREDIT_MAX_CHARS, shorten
 from ._assets import conference_elements, header_elements
 from ._classify import NA_COLOUR, Classes
 from ._geometry import MapGeometry, encode_points, names_of
@@ -53,6 +54,8 @@ CODE_COLUMNS = (
     "code_dep",
     "departement",
 )
+
+
 class RawHtml(Element):
     """Raw HTML put in the page as it is (no Jinja parsing of inlined scripts)."""
 
@@ -189,6 +192,7 @@ class _ChoroLayer(Layer):
         overlay: bool = False,
     ):
         # Leaflet's layer control writes names as HTML: escape them
+        name = shorten(name)  # a scenario name of megabytes stays a line (TITLE_MAX_CHARS)
         super().__init__(name=escape(name), overlay=overlay, control=True, show=show)
         self._name = "ZanLayer"
         self.store = store
@@ -545,8 +549,8 @@ class MapBuilder:
         self.map.add_child(self.store)
         self.map.add_child(
             _Frame(
-                title=title,
-                credit=credit,
+                title=None if title is None else shorten(title),
+                credit=None if credit is None else shorten(credit, CREDIT_MAX_CHARS),
                 conference=conference,
                 fullscreen=conference,
                 bounds=self.geometry.bounds,

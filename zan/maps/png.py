@@ -14,7 +14,7 @@ import shapely
 
 from ..crs import LAMBERT93
 from ..errors import DataError, SchemaError, require
-from ..formatting import NOT_AVAILABLE
+from ..formatting import CREDIT_MAX_CHARS, NOT_AVAILABLE, shorten
 from ._base import join_values, numeric
 from ._classify import NA_COLOUR, Classes, classify
 from ._geometry import project_for_map
@@ -200,9 +200,17 @@ def to_png(
             title_fontsize=9,
         )
         if title:
-            ax.set_title(title, fontsize=13, fontweight="bold")
+            ax.set_title(shorten(title), fontsize=13, fontweight="bold")
         if credit:
-            fig.text(0.99, 0.01, credit, ha="right", va="bottom", fontsize=7, color="#444444")
+            fig.text(
+                0.99,
+                0.01,
+                shorten(credit, CREDIT_MAX_CHARS),
+                ha="right",
+                va="bottom",
+                fontsize=7,
+                color="#444444",
+            )
         if center is not None:
             fig.text(
                 0.01, 0.01, f"Centre : {format_number(center, 1)} %", fontsize=7, color="#444444"

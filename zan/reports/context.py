@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ScenarioError
+from ..formatting import shorten
 
 __all__ = [
     "DESTINATION_LABELS",
@@ -135,8 +136,8 @@ class ReportContext:
 
     @property
     def name(self) -> str:
-        """Scenario name."""
-        return str(self.scenario.scenario.name)
+        """Scenario name, as shown: cut to :data:`zan.formatting.TITLE_MAX_CHARS` characters."""
+        return shorten(self.scenario.scenario.name)
 
 
 def default_level(allocation: Any) -> str:
