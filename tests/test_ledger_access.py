@@ -240,3 +240,28 @@ def test_backup_of_a_readonly_ledger(ledger, monkeypatch, tmp_path):
         assert Ledger(copy).verify().ok
     finally:
         out.unlink(missing_ok=True)
+
+
+def _v1_ledger(path):
+    from zan.ledger import store
+
+    conn = store.connect(path, create=True)
+    store.create_schema(conn, target=1)
+    conn.execute("INSERT INTO ledger_meta VALUES ('default_period', '2021-2030')")
+    conn.close()
+    return path
+
+
+def test_old_schema_opened_for_reading(tmp_path, monkeypatch):
+    from zan.ledger import SCHEMA_VERSION, store
+
+    (tmp_path / "a").mkdir()
+    upgraded = _v1_ledger(tmp_path / "a" / "v1.gpkg")
+    book = Ledger(upgraded, readonly=True)  # writable: upgraded once, then read only
+    assert store.schema_version(book.connection) == SCHEMA_VERSION and book.readonly
+    book.close()
+    (tmp_path / "b").mkdir()
+    locked = _v1_ledger(tmp_path / "b" / "v1.gpkg")
+    _deny_writes(monkeypatch, locked.parent)
+    with pytest.raises(LedgerReadOnlyError, match="schema, version 1, must be upgraded"):
+        Ledger(locked)
