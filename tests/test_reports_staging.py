@@ -180,3 +180,13 @@ def test_sigint_removes_the_hidden_folder(tmp_path):
     assert proc.returncode != 0, err
     assert _hidden(tmp_path) == []
     assert _files(out) == before
+
+
+def test_output_below_a_symbolic_link(tmp_path):
+    (tmp_path / "vrai").mkdir()
+    (tmp_path / "lien").symlink_to(tmp_path / "vrai", target_is_directory=True)
+    batch = _run(tmp_path / "lien" / "r", territories="249604612")
+    assert batch.out == tmp_path / "lien" / "r"
+    assert batch.results[0].folder.parent == batch.out
+    assert all(p.is_file() for p in batch.results[0].files)
+    assert (tmp_path / "vrai" / "r" / "index.html").is_file()

@@ -169,7 +169,7 @@ def staged_folder(out: str | os.PathLike[str]) -> Iterator[Path]:
     check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent)).resolve()
     try:
         yield tmp
         swap_folder(tmp, out)
