@@ -106,3 +106,56 @@ def test_svg_paths_flip_y_and_fit_the_width():
     assert (w, h) == (1000.0, 750.0)
     # shapely draws a box from (maxx, miny); y points down in SVG
     assert d[0] == "M1000 750 1000 250 0 250 0 750Z"
+
+
+def test_cli_writes_the_simulator_with_a_baseline_and_overrides(tmp_path):
+    from click.testing import CliRunner
+
+    from zan.cli import main
+
+    out = tmp_path / "sim.html"
+    res = CliRunner().invoke(
+        main,
+        [
+            "simulator",
+            str(scenario_path("02_consommation_population")),
+            "--out",
+            str(out),
+            "--baseline",
+            str(scenario_path("03_efficacite")),
+            "--set",
+            "envelope.reduction=0.6",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert f"written: {out}" in res.output
+    blob = re.search(
+        r'<script type="application/json" id="zs-data">(.*?)</script>', out.read_text("utf-8"), re.S
+    )
+    data = json.loads(blob.group(1))
+    assert data["settings"]["reduction"] == 0.6
+    assert data["baseline"]["name"] == run_scenario(scenario_path("03_efficacite")).name
+
+
+def test_cli_refusal_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from zan.cli import main
+
+    res = CliRunner().invoke(
+        main,
+        [
+            "simulator",
+            str(scenario_path("05_cascade_reserve_pene_garantie")),
+            "--out",
+            str(tmp_path / "s.html"),
+        ],
+    )
+    assert res.exit_code == 2 and "cascade" in res.output
+    assert not (tmp_path / "s.html").exists()
+
+
+def test_allocation_simulator_delegate(tmp_path, prep):
+    alloc = run_scenario(prep)
+    path = alloc.simulator(out=tmp_path / "s.html")
+    assert path == tmp_path / "s.html" and path.read_text("utf-8") == simulator_html(prep)
