@@ -323,3 +323,27 @@ def test_page_equals_zan_on_the_real_hauts_de_france_epci(tmp_path_factory, epci
         assert page.network == [] and page.errors == []
     finally:
         page.close()
+
+
+def test_a_slider_moved_with_the_keyboard_updates_everything(epci92):
+    _, page, _, _ = epci92
+    p = page.page
+    base = p.evaluate("window.zanSimulator.reset().settings")
+    before = p.inner_text("#zs-summary")
+    p.focus("#zs-w0-range")
+    for _ in range(20):
+        p.keyboard.press("ArrowLeft")
+    got = p.evaluate("window.zanSimulator.state()")
+    assert got["settings"]["weights"][0] == round(base["weights"][0] - 0.2, 2)
+    assert p.input_value("#zs-w0") == str(got["settings"]["weights"][0])
+    expected = p.evaluate(
+        "(w) => { window.zanSimulator.reset(); return window.zanSimulator.set({weights: w}); }",
+        got["settings"]["weights"],
+    )
+    assert (
+        got["envelopes"]
+        == expected["envelopes"]
+        != p.evaluate("window.zanSimulator.reset().envelopes")
+    )
+    assert p.inner_text("#zs-summary") == before  # same total, only the shares moved
+    assert "gagnants" in p.inner_text("#zs-diff-note")
