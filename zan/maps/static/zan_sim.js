@@ -122,7 +122,9 @@
       function () { return settings.floor_ha; }, function (v) { settings.floor_ha = v === null ? 0 : v; });
     slider(fl, "zs-cap-share", "Plafond (part de la référence ; vide = aucun)", 0, 3, 0.01,
       function () { return settings.cap_share; }, function (v) { settings.cap_share = v; });
-    slider(fl, "zs-cap-ha", "Plafond (ha par territoire ; vide = aucun)", 0, 2000, 1,
+    var top = 0;  // the cap slider spans up to the largest reference or envelope
+    D.ref.concat(D.baseline.envelope_ha).forEach(function (v) { if (v > top) top = v; });
+    slider(fl, "zs-cap-ha", "Plafond (ha par territoire ; vide = aucun)", 0, Math.ceil(top) || 2000, 1,
       function () { return settings.cap_ha; }, function (v) { settings.cap_ha = v; });
     var rd = section("Arrondi");
     var resolutions = [0.01, 0.1, 1];
