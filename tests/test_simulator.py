@@ -159,3 +159,15 @@ def test_allocation_simulator_delegate(tmp_path, prep):
     alloc = run_scenario(prep)
     path = alloc.simulator(out=tmp_path / "s.html")
     assert path == tmp_path / "s.html" and path.read_text("utf-8") == simulator_html(prep)
+
+
+def test_an_allocation_without_its_scenario_is_refused():
+    import pandas as pd
+
+    from zan.allocate import allocate
+    from zan.rules import Criterion
+
+    t = pd.DataFrame({"nom": ["A", "B"], "reference_ha": [10.0, 20.0]}, index=["a", "b"])
+    alloc = allocate(t, 10.0, criteria=[Criterion("past_consumption")])
+    with pytest.raises(ScenarioError, match="run from a scenario"):
+        alloc.simulator()
