@@ -116,6 +116,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
 DELEGATES: dict[tuple[str, str], frozenset[str]] = {
     # results drawn on a map (as GeoDataFrame.explore): return zan.maps.<fn>(self, ...)
     ("zan.allocation", "Allocation.explore"): frozenset({"zan.maps"}),
+    ("zan.allocation", "Allocation.simulator"): frozenset({"zan.maps.simulator"}),
     # notebook reprs: return zan.notebook.<fn>(self)
     ("zan.allocation", "Allocation._repr_html_"): frozenset({"zan.notebook"}),
     ("zan.scenario_model", "Scenario._repr_html_"): frozenset({"zan.notebook"}),

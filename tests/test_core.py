@@ -135,7 +135,7 @@ Scenario ScenarioError SchemaError Territories ValidationError ZanError ZanWarni
 add_level align allocate allocate_batch allocate_cascade clip_destinations consumption errors
 get_path load_profile load_region load_scenario read_communes read_consumption
 read_level_table read_membership read_passage region_path regional_envelope register_rule
-rule_names run_scenario scenario_schema show_versions to_projected trajectory
+rule_names run_scenario scenario_schema show_versions simulator_html to_projected trajectory
 unassigned_communes write_allocation
 """.split()
 

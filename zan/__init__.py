@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
         read_passage,
     )
     from .levels import add_level, unassigned_communes
+    from .maps.simulator import simulator_html
     from .measure.consumption import STATUS_LABELS, consumption, trajectory
     from .regions import load_region
     from .rules import Criterion, register_rule, rule_names
@@ -116,6 +117,7 @@ __all__ = [
     "load_scenario",
     "run_scenario",
     "scenario_schema",
+    "simulator_html",
     # errors
     "ZanError",
     "DataError",
@@ -184,6 +186,7 @@ _LAZY: dict[str, str] = {
     "load_scenario": ".scenario",
     "run_scenario": ".scenario",
     "scenario_schema": ".scenario",
+    "simulator_html": ".maps.simulator",
     "Territories": ".territory",
 }
 

@@ -466,6 +466,23 @@ class Allocation:
 
         return explore_allocation(self, column, level=level, **kwargs)
 
+    def simulator(self, **kwargs: Any) -> Path | str:
+        """Live offline simulator of this allocation's scenario (:func:`zan.simulator_html`).
+
+        Parameters
+        ----------
+        **kwargs
+            ``baseline`` (the allocation differences are measured against; default this
+            one) and ``out`` (the HTML file; without it the page is returned as text).
+
+        Returns
+        -------
+        pathlib.Path or str
+        """
+        from .maps.simulator import simulator_html
+
+        return simulator_html(self, **kwargs)
+
     # ------------------------------------------------------------------ files
     def to_csv(self, path: str | os.PathLike, *, level: str | None = None) -> Path:
         """Write a level's table as CSV (UTF-8, hectares to 4 decimals), atomically.

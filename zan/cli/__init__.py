@@ -12,7 +12,7 @@ so that ``zan --help`` and ``zan COMMAND --help`` load neither pandas nor geopan
 - :mod:`zan.cli.measures`: ``consumption``, ``trajectory``;
 - :mod:`zan.cli.landcover`: ``artif``, ``parcels``, ``raster-stats``;
 - :mod:`zan.cli.scenarios`: ``allocate``, ``schema``, ``compare``, ``sensitivity``;
-- :mod:`zan.cli.maps`: ``map``, ``atlas``;
+- :mod:`zan.cli.maps`: ``map``, ``atlas``, ``simulator``;
 - :mod:`zan.cli.outputs`: ``report``, ``export``;
 - :mod:`zan.cli.ledger`: the ``ledger`` group;
 - :mod:`zan.cli.data`: ``data download``, ``validate``, ``demo``.

@@ -1,4 +1,4 @@
-"""Map commands: ``zan map`` (any table on territories) and ``zan atlas`` (scenarios)."""
+"""Map commands: ``zan map`` (any table on territories), ``zan atlas`` (scenarios), ``zan simulator``."""
 
 from __future__ import annotations
 
@@ -143,3 +143,26 @@ def atlas_cmd(scenarios, out, level, title, conference, overrides):
     scenarios = [scenario_arg(s, overrides) for s in scenarios]
     scenario_atlas(list(scenarios), out, level=level, conference=conference, title=title)
     click.echo(f"written: {out}")
+
+
+@main.command("simulator")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="simulateur.html",
+    show_default=True,
+    help="Offline HTML page that recomputes the allocation as the settings move.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Scenario the differences are measured against (default: SCENARIO as given).",
+)
+@set_option
+def simulator_cmd(scenario, out, baseline, overrides):
+    """Live offline simulator: weights, reduction, reserve, garantie, floors, caps, rounding."""
+    from ..maps.simulator import simulator_html
+
+    path = simulator_html(scenario_arg(scenario, overrides), baseline=baseline, out=out)
+    click.echo(f"written: {path}")

@@ -72,6 +72,12 @@ def zan_css() -> str:
 
 
 @cache
+def static_text(name: str) -> str:
+    """A file of ``zan/maps/static/``, safe to inline in a ``<script>`` or ``<style>``."""
+    return _script_safe((_STATIC / name).read_text(encoding="utf-8"))
+
+
+@cache
 def conference_js() -> str:
     """Conference mode's side panel and scenario switcher (``static/zan_conf.js``)."""
     return _script_safe((_STATIC / "zan_conf.js").read_text(encoding="utf-8"))
