@@ -33,6 +33,7 @@ from .context import (
     page_meta,
     prepare_reports,
     select_codes,
+    territory_name,
 )
 from .context import finite_or_none as _num
 
@@ -116,7 +117,7 @@ def _parents(ctx: ReportContext, code: str, members: pd.Index) -> list[dict[str,
         top = str(counts.index[0])
         names = terr.names(lv)
         names.index = names.index.astype(str)
-        label = str(names.get(top, top))
+        label = territory_name(lv, top, names.get(top))
         if len(counts) > 1:
             label += f" (et {len(counts) - 1} autre{'s' if len(counts) > 2 else ''})"
         out.append({"level": LEVEL_LABELS.get(lv, lv), "code": top, "nom": label})
@@ -307,7 +308,7 @@ def territory_data(ctx: ReportContext, code: str) -> dict[str, Any]:
             parent = {
                 "level": LEVEL_LABELS.get(up, up),
                 "code": p,
-                "nom": str(pt.at[p, "nom"]),
+                "nom": territory_name(up, p, pt.at[p, "nom"]),
                 "envelope_ha": float(pt.at[p, "envelope_ha"]),
             }
     env_part = {

@@ -33,6 +33,7 @@ __all__ = [
     "select_codes",
     "page_meta",
     "finite_or_none",
+    "territory_name",
 ]
 
 #: French names of the Cerema destinations (DOMAIN.md §3).
@@ -54,6 +55,51 @@ LEVEL_LABELS: dict[str, str] = {
     "departement": "Département",
     "region": "Région",
 }
+
+#: How a territory whose data give no name is called in a sentence ("département 96").
+_UNNAMED: dict[str, str] = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "scot": "SCoT",
+    "departement": "département",
+    "region": "région",
+}
+
+
+def territory_name(level: str, code: Any, name: Any = None) -> str:
+    """The name a report shows for a territory: its name, else its level and code.
+
+    Real membership tables name the départements and régions (``departement_nom``,
+    ``region_nom``, see :mod:`zan.io.territories`), but a table without those
+    columns names them by their code; a page then reads "département 96", never a
+    bare "96".
+
+    Parameters
+    ----------
+    level : str
+        Level of the territory (``"departement"``, ``"region"``, ``"epci"``…).
+    code : str
+        Its code.
+    name : str, optional
+        Its name from the data; missing, blank or equal to the code when unknown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> territory_name("departement", "96", "Côtes-de-Démo")
+    'Côtes-de-Démo'
+    >>> territory_name("departement", "96", "96"), territory_name("region", "99")
+    ('département 96', 'région 99')
+    """
+    text = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+    text = text.strip()
+    if text and text.lower() not in ("nan", "<na>", "none") and text != str(code).strip():
+        return text
+    return f"{_UNNAMED.get(level, level)} {code}"
+
 
 _MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
@@ -366,6 +412,9 @@ def prepare_reports(
     balance, projects, info = _read_ledger(ledger)
     table = alloc.level_table(lv)
     table.index = table.index.astype(str)
+    table["nom"] = [
+        territory_name(lv, c, n) for c, n in zip(table.index, table["nom"], strict=True)
+    ]
     from ..envelope import load_profile
 
     prof = alloc.envelope.profile if alloc.envelope is not None else load_profile()
@@ -393,6 +442,9 @@ def prepare_reports(
     )
     if compare:
         ctx.comparison = comparison_table([alloc, *compare], level=lv)
+        ctx.comparison["nom"] = (
+            ctx.table["nom"].reindex(ctx.comparison.index).fillna(ctx.comparison["nom"])
+        )
     return ctx
 
 
