@@ -452,7 +452,10 @@ def regional_data(ctx: ReportContext, *, links: Mapping[str, str] | None = None)
             "indicators": list(c.attrs.get("indicators", [])),
         }
     terms = (
-        [{"terme": str(a), "ha": float(b)} for a, b in env.terms().itertuples(index=False)]
+        [
+            {"terme": str(a), "ha": float(b)}
+            for a, b in env.terms(resolution=alloc.resolution).itertuples(index=False)
+        ]
         if env is not None
         else []
     )
@@ -471,10 +474,12 @@ def regional_data(ctx: ReportContext, *, links: Mapping[str, str] | None = None)
         "meta": page_meta(ctx),
         "totals": totals,
         "terms": terms,
+        # the reliquat d'arrondi is under one unit: shown to 4 decimals, not as 0,01
         "summary": [
-            {"terme": str(a), "ha": float(b)} for a, b in alloc.summary().itertuples(index=False)
+            {"terme": str(a), "ha": float(b), "decimals": 4 if a == "Reliquat d'arrondi" else 2}
+            for a, b in alloc.summary().itertuples(index=False)
         ],
-        "explain": env.explain() if env is not None else "",
+        "explain": env.explain(resolution=alloc.resolution) if env is not None else "",
         "notes": list(alloc.notes),
         "distribution": {
             "n": len(t),
