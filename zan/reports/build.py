@@ -156,6 +156,15 @@ def _criteria(ctx: ReportContext, row: pd.Series) -> list[dict[str, Any]]:
     return out
 
 
+#: How a ledger's accounts are kept, for "le compte foncier est tenu par commune".
+_KEPT = {
+    "commune": "par commune",
+    "epci": "par EPCI",
+    "scot": "par SCoT",
+    "departement": "par département",
+}
+
+
 def _ledger_part(ctx: ReportContext, code: str) -> dict[str, Any] | None:
     if ctx.ledger_balance is None:
         return None
@@ -170,6 +179,9 @@ def _ledger_part(ctx: ReportContext, code: str) -> dict[str, Any] | None:
         if k in row.index
     }
     balance["status_label"] = _STATUS_LABELS.get(str(row.get("status")), str(row.get("status")))
+    if info.get("summed"):
+        info["kept"] = _KEPT.get(str(info.get("level")), f"au niveau {info.get('level')}")
+        info["n_accounts"] = int(row.get("n_accounts", 0))
     projects = []
     if ctx.ledger_projects is not None and len(ctx.ledger_projects):
         from ..ledger.accounts import garantie_account

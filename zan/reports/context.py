@@ -291,8 +291,19 @@ def _target(alloc: Any) -> tuple[int, int]:
     return tuple(env.target_period) if env is not None else (2021, 2030)  # type: ignore[return-value]
 
 
-def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict[str, Any]]:
-    """Balance and projects of a compte foncier (:mod:`zan.ledger`), read and closed."""
+def _read_ledger(
+    ledger: Any,
+    level: str | None = None,
+    assignment: pd.Series | None = None,
+    names: pd.Series | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict[str, Any]]:
+    """Balance and projects of a compte foncier (:mod:`zan.ledger`), read and closed.
+
+    A ledger kept at another level than the report's (commune accounts, an EPCI
+    report) is summed to the report's territories (:func:`zan.ledger.group_balances`),
+    its projects with them; when its accounts do not fit in the report's
+    territories (a ledger per EPCI, a report per commune), they are shown as they are.
+    """
     if ledger is None:
         return None, None, {}
     try:
@@ -310,7 +321,22 @@ def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
             "last_year": balance.attrs.get("last_year"),
             "level": book.level,
             "regional_envelope_ha": balance.attrs.get("regional_envelope_ha"),
+            "summed": False,
         }
+        if assignment is not None and level is not None and book.level != level:
+            from ..errors import LedgerError
+            from ..ledger.balance import account_groups, group_balances
+
+            try:
+                groups = account_groups(book, assignment)
+            except LedgerError:
+                groups = None  # accounts larger than the report's territories
+            if groups is not None:
+                balance = group_balances(book, assignment, names=names)
+                projects = projects.assign(
+                    account=projects["account"].astype(str).map(groups).fillna(projects["account"])
+                )
+                info["summed"] = True
     finally:
         if own:
             book.close()
@@ -409,7 +435,9 @@ def prepare_reports(
     assign.index = assign.index.astype(str)
     yearly = _yearly(conso, assign.astype(str))
     communes = _commune_frame(alloc, sc, conso, lv, target)
-    balance, projects, info = _read_ledger(ledger)
+    names = alloc.territories.names(lv)
+    names.index = names.index.astype(str)
+    balance, projects, info = _read_ledger(ledger, lv, assign, names)
     table = alloc.level_table(lv)
     table.index = table.index.astype(str)
     table["nom"] = [
