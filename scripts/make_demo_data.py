@@ -21,7 +21,8 @@ layouts are real:
   mix,rou,fer,inc}ZZ``; see ``shared/DOMAIN.md`` §3), coded in the previous
   geography (COG 2023), as the real file is;
 * the communes table extends the layout of the DGCL/INSEE commune lists
-  (``code_insee, nom, departement, region, epci_siren, epci_nom, epci_type``);
+  (``code_insee, nom, departement, departement_nom, region, region_nom, epci_siren,
+  epci_nom, epci_type``);
 * the commune boundaries are a perfect coverage in Lambert-93 (EPSG:2154).
 
 Between COG 2023 and COG 2024 the demo has two mergers (communes nouvelles
@@ -91,8 +92,8 @@ FILES = (
 )
 
 COMMUNES_CSV_COLUMNS = [
-    "code_insee", "nom", "departement", "region", "epci_siren", "epci_nom", "epci_type",
-    "scot_code", "scot_nom", "population", "population_2015", "menages", "menages_2015",
+    "code_insee", "nom", "departement", "departement_nom", "region", "region_nom",
+    "epci_siren", "epci_nom", "epci_type", "scot_code", "scot_nom", "population", "population_2015", "menages", "menages_2015",
     "emplois", "emplois_2015", "armature", "littoral", "document_urbanisme",
     "garantie_communale", "friches_ha",
 ]  # fmt: skip
@@ -1244,7 +1245,9 @@ def build_region() -> DemoRegion:
     com = com.reset_index()
     e = com["epci"].to_numpy()
     com["nom"] = com["code_insee"].map(name24)
+    com["departement_nom"] = com["departement"].map(DEPARTEMENTS)
     com["region"] = REGION_CODE
+    com["region_nom"] = REGION_NAME
     com["epci_siren"] = epci["epci_siren"].to_numpy()[e]
     com["epci_nom"] = epci["nom"].to_numpy()[e]
     com["epci_type"] = epci["type"].to_numpy()[e]
@@ -1536,7 +1539,8 @@ One row per COG 2024 commune; the layout of the DGCL/INSEE commune lists, extend
 |---|---|
 | `code_insee` | commune code (COG 2024) |
 | `nom` | commune name |
-| `departement`, `region` | codes (`96`/`98`/`99`, `99`) |
+| `departement`, `departement_nom` | département code (`96`/`98`/`99`) and name |
+| `region`, `region_nom` | région code (`99`) and name (`Région Démo`) |
 | `epci_siren`, `epci_nom`, `epci_type` | EPCI: SIREN (9 digits), name, `METRO`/`CU`/`CA`/`CC` |
 | `scot_code`, `scot_nom` | the SCoT (9 digits) and its name; empty outside any SCoT |
 | `population`, `population_2015` | inhabitants, 2021 and 2015 |

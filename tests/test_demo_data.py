@@ -155,8 +155,8 @@ def test_coverage_without_gap_or_overlap(layer, script):
 
 def test_communes_csv_matches_layer(communes, layer):
     assert list(communes.columns) == [
-        "code_insee", "nom", "departement", "region", "epci_siren", "epci_nom", "epci_type",
-        "scot_code", "scot_nom", "population", "population_2015", "menages", "menages_2015",
+        "code_insee", "nom", "departement", "departement_nom", "region", "region_nom",
+        "epci_siren", "epci_nom", "epci_type", "scot_code", "scot_nom", "population", "population_2015", "menages", "menages_2015",
         "emplois", "emplois_2015", "armature", "littoral", "document_urbanisme",
         "garantie_communale", "friches_ha",
     ]  # fmt: skip
@@ -164,6 +164,7 @@ def test_communes_csv_matches_layer(communes, layer):
     assert communes["nom"].tolist() == layer["nom"].tolist()
     assert communes["departement"].tolist() == layer["departement"].tolist()
     assert (communes["region"] == "99").all()
+    assert (communes["region_nom"] == "Région Démo").all()
 
 
 def test_names_unique_and_french(communes):
@@ -180,6 +181,8 @@ def test_departements(communes, joined):
     assert list(deps.columns) == ["code", "nom"]
     assert deps["code"].tolist() == ["96", "98", "99"]
     assert set(communes["departement"]) == {"96", "98", "99"}
+    names = dict(zip(deps["code"], deps["nom"], strict=True))
+    assert (communes["departement_nom"] == communes["departement"].map(names)).all()
     dissolved = joined.dissolve(by="departement", method="coverage")
     assert (dissolved.geom_type == "Polygon").all()  # contiguous
 

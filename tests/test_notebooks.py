@@ -25,6 +25,7 @@ EXPECTED = [
     "03_sensibilite.ipynb",
     "04_carte_conference.ipynb",
     "05_rapports_en_lot.ipynb",
+    "06_compte_foncier.ipynb",
     "07_simulateur.ipynb",
 ]
 # files each notebook must leave in ZAN_SORTIES
@@ -34,6 +35,7 @@ OUTPUTS = {
     "03_sensibilite": ["sensibilite/sensibilite.xlsx", "sensibilite/eventail.png"],
     "04_carte_conference": ["carte_conference.html", "atlas_conference.html"],
     "05_rapports_en_lot": ["communes_par_epci.xlsx"],
+    "06_compte_foncier": ["compte.gpkg", "soldes.xlsx", "historique.csv", "carte_compte.html"],
     "07_simulateur": ["simulateur.html", "scenario_simule.toml"],
 }
 

@@ -348,8 +348,42 @@ class Envelope:
             out["published_source"] = reg.published_source()
         return out
 
-    def terms(self) -> pd.DataFrame:
+    def shared_ha(self, resolution: float | None = None) -> float:
+        """Hectares shared among the territories on a rounding grid.
+
+        An allocation hands out whole units of its resolution, never more than
+        ``distributed_ha`` (:func:`zan.rounding.total_units`); the rest, under one
+        unit, is the "reliquat d'arrondi" of :meth:`zan.Allocation.summary`.
+
+        Parameters
+        ----------
+        resolution : float, optional
+            The allocation's rounding unit (ha); None gives ``distributed_ha`` as is.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> env = regional_envelope(4_563.9291, reduction=0.5)
+        >>> round(env.distributed_ha, 4), env.shared_ha(0.01)
+        (2281.9646, 2281.96)
+        """
+        if resolution is None:
+            return float(self.distributed_ha)
+        if not resolution > 0:
+            raise ScenarioError(f"the rounding resolution must be positive (got {resolution!r})")
+        return math.floor(self.distributed_ha / resolution + 1e-6) * resolution
+
+    def terms(self, resolution: float | None = None) -> pd.DataFrame:
         """Return the terms of the envelope as a table with French labels.
+
+        Parameters
+        ----------
+        resolution : float, optional
+            The allocation's rounding unit: the envelope to share is then rounded
+            down to it (:meth:`shared_ha`), as the allocation's summary shows it.
 
         Returns
         -------
@@ -361,6 +395,9 @@ class Envelope:
         >>> env = regional_envelope(16_275, pene="perequation")
         >>> env.terms()["ha"].round(2).tolist()[:4]
         [16275.0, 8137.5, -727.54, 0.0]
+        >>> env = regional_envelope(4_563.9291, reduction=0.5)
+        >>> float(env.terms(resolution=0.01)["ha"].iloc[-2])
+        2281.96
         """
         ref = f"{self.reference_period[0]}-{self.reference_period[1]}"
         if self.published:
@@ -386,7 +423,7 @@ class Envelope:
             (f"Tolérance (+{fr_text(100 * self.tolerance, 0)} %)", self.tolerance_ha),
             (regional_label, self.regional_ha),
             ("Réserve régionale (projets d'envergure régionale)", -self.reserve_ha),
-            ("Enveloppe à répartir entre territoires", self.distributed_ha),
+            ("Enveloppe à répartir entre territoires", self.shared_ha(resolution)),
             (
                 f"dont garantie communale ({self.garantie_communes} communes)",
                 self.garantie_ha,
@@ -394,8 +431,14 @@ class Envelope:
         ]
         return pd.DataFrame(rows, columns=["terme", "ha"])
 
-    def explain(self) -> str:
+    def explain(self, resolution: float | None = None) -> str:
         """Explain in French how the envelope was built.
+
+        Parameters
+        ----------
+        resolution : float, optional
+            The allocation's rounding unit: the envelope to share is then given as
+            the territories receive it, rounded down to that unit (:meth:`shared_ha`).
 
         Returns
         -------
@@ -406,6 +449,9 @@ class Envelope:
         >>> text = regional_envelope(16_275, pene="perequation").explain()
         >>> print(text[text.index("Enveloppe régionale"):])  # doctest: +ELLIPSIS
         Enveloppe régionale 2021-2030 (estimation) : 7 409,96 ha, soit un effort de 54,47 %...
+        >>> text = regional_envelope(4_563.9291, reduction=0.5).explain(resolution=0.01)
+        >>> print(text[text.index("Enveloppe à répartir"):])
+        Enveloppe à répartir entre les territoires : 2 281,96 ha (arrondie au 0,01 ha inférieur).
         """
         ref = f"{self.reference_period[0]}-{self.reference_period[1]}"
         tgt = f"{self.target_period[0]}-{self.target_period[1]}"
@@ -466,7 +512,10 @@ class Envelope:
                 f"Réserve régionale pour les projets d'envergure régionale : "
                 f"{fr_text(self.reserve_ha)} ha."
             )
-        parts.append(f"Enveloppe à répartir entre les territoires : {fr_text(self.distributed_ha)} ha")
+        shared = self.shared_ha(resolution)
+        parts.append(f"Enveloppe à répartir entre les territoires : {fr_text(shared)} ha")
+        if resolution is not None and self.distributed_ha - shared > 1e-9:
+            parts[-1] += f" (arrondie au {fr_text(resolution, 2)} ha inférieur)"
         if self.garantie_communes:
             parts[-1] += (
                 f", dont {fr_text(self.garantie_ha)} ha de garantie communale "

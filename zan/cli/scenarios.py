@@ -27,7 +27,8 @@ def allocate_cmd(scenario, out, png, overrides):
 
     scenario = scenario_arg(scenario, overrides)
     alloc = run_scenario(scenario)
-    click.echo(alloc.envelope.explain() if alloc.envelope is not None else "")
+    env = alloc.envelope
+    click.echo(env.explain(resolution=alloc.resolution) if env is not None else "")
     print_table(alloc.summary().set_index("terme"))
     click.echo("")
     print_table(alloc.table[["nom", "reference_ha", "envelope_ha", "reduction_pct", "bound"]])

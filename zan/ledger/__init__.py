@@ -26,6 +26,8 @@ counted against the PENE forfait.
 :meth:`Ledger.reverse`                   correct a mistake (entries are never edited)
 :meth:`Ledger.balance`                   balances, pace, projection, status at any
                                          date, per period (``period=``)
+:func:`group_balances`                   balances summed per EPCI, SCoT… (commune
+                                         accounts into their territory)
 :meth:`Ledger.history`                   the entries of one account, per period
 :meth:`Ledger.verify`                    SHA-256 chain and invariants of every period
 :func:`export_balance`                   balance table, French headers, CSV or XLSX
@@ -66,7 +68,14 @@ from __future__ import annotations
 
 from .access import backup_ledger
 from .accounts import PENE, RESERVE, garantie_account
-from .balance import BALANCE_COLUMNS, balances, history, map_frame
+from .balance import (
+    BALANCE_COLUMNS,
+    account_groups,
+    balances,
+    group_balances,
+    history,
+    map_frame,
+)
 from .core import Ledger
 from .entries import KINDS, LEGAL_PERIODS, METRICS
 from .example import example_ledger
@@ -105,6 +114,8 @@ __all__ = [
     "import_artificialisation",
     "measure_project",
     "balances",
+    "group_balances",
+    "account_groups",
     "history",
     "map_frame",
     "balance_map",

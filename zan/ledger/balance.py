@@ -52,7 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BALANCE_COLUMNS",
     "PENE_STATUS",
+    "account_groups",
     "balances",
+    "group_balances",
     "history",
     "map_frame",
     "STATUS_LABELS",
@@ -240,6 +242,20 @@ def balances(
     >>> b.loc["region", ["envelope_ha", "remaining_ha", "status"]].astype(str).tolist()
     ['100.0', '100.0', 'on_track']
     """
+    return _balances(ledger, at, period, known_at, consolidate, region)
+
+
+def _balances(
+    ledger: Book,
+    at: Any,
+    period: str | None,
+    known_at: Any,
+    consolidate: bool,
+    region: bool,
+    groups: pd.Series | None = None,
+    group_names: pd.Series | None = None,
+) -> pd.DataFrame:
+    """:func:`balances`; with ``groups`` (account → group), the accounts summed per group."""
     conn = ledger.connection
     period = period or ledger.default_period
     start, end, metric = _period_row(ledger, period)
@@ -257,10 +273,21 @@ def balances(
         codes, types, names, owners = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
         # Each key is an account, or a territory with its garantie pool (listed after it).
         key = np.where(types == "garantie", owners, codes) if consolidate else codes
+        if groups is not None:
+            key = np.asarray(
+                groups.reindex(codes).fillna(pd.Series(key, index=codes)), dtype=object
+            )
         key_pos, keys = pd.factorize(key)
         first = np.unique(key_pos, return_index=True)[1]
         keys = np.asarray(keys, dtype=object)
+        n_accounts = np.bincount(key_pos[types == "territoire"], minlength=len(keys))
         names, types = names[first], types[first]
+        if groups is not None:
+            grouped = pd.Index(keys).isin(groups.to_numpy())
+            types = np.where(grouped, "territoire", types)
+            if group_names is not None:
+                labels = group_names.reindex(keys).to_numpy(dtype=object)
+                names = np.where(grouped & pd.notna(labels), labels, names)
         mat = _sum_by_key(sums, codes, key_pos, len(keys))
         if region:
             mat = np.vstack([mat, mat[types != "pene"].sum(axis=0)])
@@ -274,6 +301,9 @@ def balances(
             conn, where, args, pd.Series(key, index=codes), keys[con > env + _TOL_M2]
         )
     out = _table(keys, mat, per_year, names, types, (start, end), last)
+    if groups is not None:
+        n_accounts = np.append(n_accounts, np.zeros(len(out) - len(n_accounts), dtype=int))
+        out["n_accounts"] = np.where(out["account_type"] == "territoire", n_accounts, 0)
     out.attrs.update(
         period=period,
         metric=metric,
@@ -349,6 +379,131 @@ def _yearly(
         .pivot_table(index="key", columns="year", values="m2", aggfunc="sum", fill_value=0)
         .sort_index(axis=1)
     )
+
+
+def account_groups(ledger: Book, assignment: pd.Series) -> pd.Series:
+    """The larger territory each territory account lies in, from the communes it covers.
+
+    The ledger keeps the communes of each account (``Ledger.communes``); an account
+    goes to the territory of its communes in ``assignment`` (commune → territory,
+    e.g. :meth:`zan.Territories.assignment` of ``"epci"``), and its garantie
+    communale pool goes with it.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    assignment : pandas.Series
+        Territory of each commune, indexed by commune code.
+
+    Returns
+    -------
+    pandas.Series
+        Group code, indexed by account code (territory and garantie accounts).
+
+    Raises
+    ------
+    LedgerError
+        When a commune of the ledger has no territory in ``assignment``, or an
+        account's communes lie in several territories (a balance is not split:
+        group at a level that contains the ledger's own).
+
+    Examples
+    --------
+    >>> from zan import Territories
+    >>> from zan.ledger import example_ledger
+    >>> groups = account_groups(example_ledger(), Territories.demo().assignment("region"))
+    >>> sorted(set(groups)), groups.index[:2].tolist()
+    (['99'], ['96', '98'])
+    """
+    communes = ledger.communes
+    communes.index = communes.index.astype(str)
+    a = pd.Series(assignment)
+    a.index = a.index.astype(str)
+    group = a.reindex(communes.index)
+    missing = group.index[group.isna()].tolist()
+    if missing:
+        raise LedgerError(
+            f"{ledger.source}: {len(missing)} commune(s) of the ledger have no territory in the "
+            f"assignment (first: {', '.join(missing[:5])}); give the territories of every "
+            "commune of the ledger (the same commune geography, COG)"
+        )
+    per_account = group.astype(str).groupby(communes.to_numpy())
+    spread = per_account.nunique()
+    if (spread > 1).any():
+        code = str(spread.index[spread.to_numpy() > 1][0])
+        where = sorted(per_account.get_group(code).unique())
+        raise LedgerError(
+            f"{ledger.source}: account {code} ({ledger.level}) covers communes of "
+            f"{len(where)} territories ({', '.join(where[:5])}); a balance cannot be split: "
+            f"group the accounts at a level that contains the ledger's ({ledger.level})"
+        )
+    out = per_account.first()
+    acc = ledger.accounts
+    pools = acc[(acc["account_type"] == "garantie") & acc["territory"].isin(out.index)]
+    out = pd.concat([out, pd.Series(out.reindex(pools["territory"]).to_numpy(), index=pools.index)])
+    out.index = out.index.astype(str)
+    out.index.name = "account"
+    return out.rename("group")
+
+
+def group_balances(
+    ledger: Book,
+    assignment: pd.Series,
+    at: Any = None,
+    *,
+    names: pd.Series | None = None,
+    period: str | None = None,
+    known_at: Any = None,
+    region: bool = True,
+) -> pd.DataFrame:
+    """The balances of the territory accounts summed into larger territories.
+
+    A ledger kept per commune, read per EPCI or SCoT: each territory account (with
+    its garantie communale pool) goes to the territory of its communes
+    (:func:`account_groups`) and its entries are summed there, so that envelope,
+    consumed, committed and remaining are the sums of the accounts' own, and pace,
+    projection, status and run-out year are those of the sums (an EPCI may be on
+    track while one of its communes is over its envelope).
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The ledger.
+    assignment : pandas.Series
+        Territory of each commune, indexed by commune code.
+    at, period, known_at, region
+        As in :func:`balances`.
+    names : pandas.Series, optional
+        Name of each territory (default: the name of its first account).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`balances` (consolidated), indexed by territory code, then
+        ``reserve``, ``pene``, ``region``; one more column ``n_accounts``, the number
+        of territory accounts summed.
+
+    Raises
+    ------
+    LedgerError
+        As :func:`account_groups`.
+
+    Examples
+    --------
+    >>> from zan import Territories
+    >>> from zan.ledger import example_ledger
+    >>> ledger = example_ledger()
+    >>> t = Territories.demo()
+    >>> b = group_balances(ledger, t.assignment("region"), names=t.names("region"))
+    >>> b.loc["99", "nom"], int(b.loc["99", "n_accounts"])
+    ('Région Démo', 3)
+    >>> per_dep = ledger.balance()
+    >>> bool(b.loc["99", "envelope_ha"] == per_dep.loc[["96", "98", "99"], "envelope_ha"].sum())
+    True
+    """
+    groups = account_groups(ledger, assignment)
+    return _balances(ledger, at, period, known_at, True, region, groups, names)
 
 
 def history(

@@ -168,6 +168,9 @@ def french_history(table: pd.DataFrame) -> pd.DataFrame:
     net = table.attrs.get("metric") == "net_artificialisation"
     kinds = {**KIND_LABELS, "consumption": "Artificialisation nette"} if net else KIND_LABELS
     out = table.reset_index()
+    for col in ("year", "project"):  # whole numbers with gaps: "1", never "1,00"
+        if col in out and out[col].dtype.kind == "f":
+            out[col] = out[col].round().astype("Int64")
     if "kind" in out:
         out["kind"] = out["kind"].map(kinds).fillna(out["kind"])
     if "action" in out:

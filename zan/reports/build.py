@@ -33,6 +33,7 @@ from .context import (
     page_meta,
     prepare_reports,
     select_codes,
+    territory_name,
 )
 from .context import finite_or_none as _num
 
@@ -116,7 +117,7 @@ def _parents(ctx: ReportContext, code: str, members: pd.Index) -> list[dict[str,
         top = str(counts.index[0])
         names = terr.names(lv)
         names.index = names.index.astype(str)
-        label = str(names.get(top, top))
+        label = territory_name(lv, top, names.get(top))
         if len(counts) > 1:
             label += f" (et {len(counts) - 1} autre{'s' if len(counts) > 2 else ''})"
         out.append({"level": LEVEL_LABELS.get(lv, lv), "code": top, "nom": label})
@@ -155,6 +156,15 @@ def _criteria(ctx: ReportContext, row: pd.Series) -> list[dict[str, Any]]:
     return out
 
 
+#: How a ledger's accounts are kept, for "le compte foncier est tenu par commune".
+_KEPT = {
+    "commune": "par commune",
+    "epci": "par EPCI",
+    "scot": "par SCoT",
+    "departement": "par département",
+}
+
+
 def _ledger_part(ctx: ReportContext, code: str) -> dict[str, Any] | None:
     if ctx.ledger_balance is None:
         return None
@@ -169,6 +179,9 @@ def _ledger_part(ctx: ReportContext, code: str) -> dict[str, Any] | None:
         if k in row.index
     }
     balance["status_label"] = _STATUS_LABELS.get(str(row.get("status")), str(row.get("status")))
+    if info.get("summed"):
+        info["kept"] = _KEPT.get(str(info.get("level")), f"au niveau {info.get('level')}")
+        info["n_accounts"] = int(row.get("n_accounts", 0))
     projects = []
     if ctx.ledger_projects is not None and len(ctx.ledger_projects):
         from ..ledger.accounts import garantie_account
@@ -307,7 +320,7 @@ def territory_data(ctx: ReportContext, code: str) -> dict[str, Any]:
             parent = {
                 "level": LEVEL_LABELS.get(up, up),
                 "code": p,
-                "nom": str(pt.at[p, "nom"]),
+                "nom": territory_name(up, p, pt.at[p, "nom"]),
                 "envelope_ha": float(pt.at[p, "envelope_ha"]),
             }
     env_part = {
@@ -451,7 +464,10 @@ def regional_data(ctx: ReportContext, *, links: Mapping[str, str] | None = None)
             "indicators": list(c.attrs.get("indicators", [])),
         }
     terms = (
-        [{"terme": str(a), "ha": float(b)} for a, b in env.terms().itertuples(index=False)]
+        [
+            {"terme": str(a), "ha": float(b)}
+            for a, b in env.terms(resolution=alloc.resolution).itertuples(index=False)
+        ]
         if env is not None
         else []
     )
@@ -470,10 +486,12 @@ def regional_data(ctx: ReportContext, *, links: Mapping[str, str] | None = None)
         "meta": page_meta(ctx),
         "totals": totals,
         "terms": terms,
+        # the reliquat d'arrondi is under one unit: shown to 4 decimals, not as 0,01
         "summary": [
-            {"terme": str(a), "ha": float(b)} for a, b in alloc.summary().itertuples(index=False)
+            {"terme": str(a), "ha": float(b), "decimals": 4 if a == "Reliquat d'arrondi" else 2}
+            for a, b in alloc.summary().itertuples(index=False)
         ],
-        "explain": env.explain() if env is not None else "",
+        "explain": env.explain(resolution=alloc.resolution) if env is not None else "",
         "notes": list(alloc.notes),
         "distribution": {
             "n": len(t),

@@ -34,6 +34,7 @@ __all__ = [
     "select_codes",
     "page_meta",
     "finite_or_none",
+    "territory_name",
 ]
 
 #: French names of the Cerema destinations (DOMAIN.md §3).
@@ -55,6 +56,51 @@ LEVEL_LABELS: dict[str, str] = {
     "departement": "Département",
     "region": "Région",
 }
+
+#: How a territory whose data give no name is called in a sentence ("département 96").
+_UNNAMED: dict[str, str] = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "scot": "SCoT",
+    "departement": "département",
+    "region": "région",
+}
+
+
+def territory_name(level: str, code: Any, name: Any = None) -> str:
+    """The name a report shows for a territory: its name, else its level and code.
+
+    Real membership tables name the départements and régions (``departement_nom``,
+    ``region_nom``, see :mod:`zan.io.territories`), but a table without those
+    columns names them by their code; a page then reads "département 96", never a
+    bare "96".
+
+    Parameters
+    ----------
+    level : str
+        Level of the territory (``"departement"``, ``"region"``, ``"epci"``…).
+    code : str
+        Its code.
+    name : str, optional
+        Its name from the data; missing, blank or equal to the code when unknown.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> territory_name("departement", "96", "Côtes-de-Démo")
+    'Côtes-de-Démo'
+    >>> territory_name("departement", "96", "96"), territory_name("region", "99")
+    ('département 96', 'région 99')
+    """
+    text = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+    text = text.strip()
+    if text and text.lower() not in ("nan", "<na>", "none") and text != str(code).strip():
+        return text
+    return f"{_UNNAMED.get(level, level)} {code}"
+
 
 _MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
@@ -246,8 +292,19 @@ def _target(alloc: Any) -> tuple[int, int]:
     return tuple(env.target_period) if env is not None else (2021, 2030)  # type: ignore[return-value]
 
 
-def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict[str, Any]]:
-    """Balance and projects of a compte foncier (:mod:`zan.ledger`), read and closed."""
+def _read_ledger(
+    ledger: Any,
+    level: str | None = None,
+    assignment: pd.Series | None = None,
+    names: pd.Series | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, dict[str, Any]]:
+    """Balance and projects of a compte foncier (:mod:`zan.ledger`), read and closed.
+
+    A ledger kept at another level than the report's (commune accounts, an EPCI
+    report) is summed to the report's territories (:func:`zan.ledger.group_balances`),
+    its projects with them; when its accounts do not fit in the report's
+    territories (a ledger per EPCI, a report per commune), they are shown as they are.
+    """
     if ledger is None:
         return None, None, {}
     try:
@@ -265,7 +322,22 @@ def _read_ledger(ledger: Any) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
             "last_year": balance.attrs.get("last_year"),
             "level": book.level,
             "regional_envelope_ha": balance.attrs.get("regional_envelope_ha"),
+            "summed": False,
         }
+        if assignment is not None and level is not None and book.level != level:
+            from ..errors import LedgerError
+            from ..ledger.balance import account_groups, group_balances
+
+            try:
+                groups = account_groups(book, assignment)
+            except LedgerError:
+                groups = None  # accounts larger than the report's territories
+            if groups is not None:
+                balance = group_balances(book, assignment, names=names)
+                projects = projects.assign(
+                    account=projects["account"].astype(str).map(groups).fillna(projects["account"])
+                )
+                info["summed"] = True
     finally:
         if own:
             book.close()
@@ -364,9 +436,14 @@ def prepare_reports(
     assign.index = assign.index.astype(str)
     yearly = _yearly(conso, assign.astype(str))
     communes = _commune_frame(alloc, sc, conso, lv, target)
-    balance, projects, info = _read_ledger(ledger)
+    names = alloc.territories.names(lv)
+    names.index = names.index.astype(str)
+    balance, projects, info = _read_ledger(ledger, lv, assign, names)
     table = alloc.level_table(lv)
     table.index = table.index.astype(str)
+    table["nom"] = [
+        territory_name(lv, c, n) for c, n in zip(table.index, table["nom"], strict=True)
+    ]
     from ..envelope import load_profile
 
     prof = alloc.envelope.profile if alloc.envelope is not None else load_profile()
@@ -394,6 +471,9 @@ def prepare_reports(
     )
     if compare:
         ctx.comparison = comparison_table([alloc, *compare], level=lv)
+        ctx.comparison["nom"] = (
+            ctx.table["nom"].reindex(ctx.comparison.index).fillna(ctx.comparison["nom"])
+        )
     return ctx
 
 
