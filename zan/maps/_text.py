@@ -39,6 +39,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "population": ("Population", "hab."),
     "status": ("Situation", ""),
     "bound": ("Borne appliquée", ""),
+    "width90_ha": ("Largeur de l'intervalle à 90 %", "ha"),
+    "width90_pct": ("Largeur de l'intervalle à 90 %", "% de la médiane"),
 }
 
 #: French text of the trajectory statuses (``zan.trajectory`` ``status`` column).
