@@ -53,6 +53,8 @@ CODE_COLUMNS = (
     "code_dep",
     "departement",
 )
+
+
 class RawHtml(Element):
     """Raw HTML put in the page as it is (no Jinja parsing of inlined scripts)."""
 
@@ -194,17 +196,24 @@ class _ChoroLayer(Layer):
         self.store = store
         self.title = name
         self.classes = classes
-        self.payload = script_json(
-            {
-                "cls": classes.yb,
-                "pal": classes.colours,
-                "na": NA_COLOUR,
-                "tip": tip,
-                "pop": pop,
-                "legend": legend,
-                "style": style,
-            }
-        )
+        self.spec: dict[str, Any] = {
+            "cls": classes.yb,
+            "pal": classes.colours,
+            "na": NA_COLOUR,
+            "tip": tip,
+            "pop": pop,
+            "legend": legend,
+            "style": style,
+        }
+        self.payload = script_json(self.spec)
+
+    def hatch(self, hatches: Sequence[str]) -> None:
+        """Hatch the classes (``""``, ``"//"`` or ``"xx"`` each) so they differ beyond colour.
+
+        Drawn by zan.js with SVG patterns (the canvas renderer keeps plain colours).
+        """
+        self.spec["hatch"] = [str(h) for h in hatches]
+        self.payload = script_json(self.spec)
 
 
 class _Outline(Layer):

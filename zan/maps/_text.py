@@ -63,7 +63,6 @@ BOUND_LABELS: dict[str, str] = {
 _UNITS = {"_ha": "ha", "_pct": "%", "_m2": "m²", "_pts": "points"}
 
 
-
 def label_of(column: str) -> str:
     """French label of a column: from :data:`LABELS`, else a readable form of its name.
 

@@ -121,9 +121,38 @@
     return {feats: geom(o.g), codes: o.codes, names: o.names, pts: points(o.pts, o.g)};
   }
 
+  // an SVG pattern of a class colour with white diagonal lines ("//") or crossed ones ("xx")
+  function hatch(colour, kind) {
+    var id = "zan-h-" + kind.replace(/\//g, "d") + "-" + colour.replace(/[^0-9a-zA-Z]/g, "");
+    if (document.getElementById(id)) return "url(#" + id + ")";
+    var NS = "http://www.w3.org/2000/svg", defs = document.getElementById("zan-hatches");
+    if (!defs) {
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("width", "0"); svg.setAttribute("height", "0");
+      svg.style.position = "absolute";
+      defs = document.createElementNS(NS, "defs");
+      defs.id = "zan-hatches";
+      svg.appendChild(defs);
+      document.body.appendChild(svg);
+    }
+    var p = document.createElementNS(NS, "pattern"), r = document.createElementNS(NS, "rect"),
+      d = document.createElementNS(NS, "path");
+    p.id = id;
+    p.setAttribute("patternUnits", "userSpaceOnUse");
+    p.setAttribute("width", "8"); p.setAttribute("height", "8");
+    r.setAttribute("width", "8"); r.setAttribute("height", "8"); r.setAttribute("fill", colour);
+    d.setAttribute("d", "M-2,2l4,-4M0,8l8,-8M6,10l4,-4" + (kind === "xx" ? "M-2,6l4,4M0,0l8,8M6,-2l4,4" : ""));
+    d.setAttribute("stroke", "rgba(255,255,255,0.75)"); d.setAttribute("stroke-width", "1.5");
+    p.appendChild(r); p.appendChild(d); defs.appendChild(p);
+    return "url(#" + id + ")";
+  }
+
   function layer(map, st, o) {
-    var group = L.featureGroup(), styles = [];
-    for (var c = 0; c < o.pal.length; c++) styles.push(L.extend({}, o.style, {fillColor: o.pal[c]}));
+    var group = L.featureGroup(), styles = [], svg = !map.options.preferCanvas;
+    for (var c = 0; c < o.pal.length; c++) {
+      var h = o.hatch && o.hatch[c];
+      styles.push(L.extend({}, o.style, {fillColor: h && svg ? hatch(o.pal[c], h) : o.pal[c]}));
+    }
     var na = L.extend({}, o.style, {fillColor: o.na});
     for (var i = 0; i < st.feats.length; i++) {
       var k = o.cls[i], p = L.polygon(st.feats[i], k < 0 ? na : styles[k]);
