@@ -190,3 +190,37 @@ def test_hidden_label_shown_while_its_territory_is_hovered(chromium, atlas_page)
         assert label.evaluate("e => getComputedStyle(e.firstChild).visibility") == "hidden"
     finally:
         page.close()
+
+
+def _overlaps(got) -> list[str]:
+    labels, out = got["labels"], []
+    for i, a in enumerate(labels):
+        if _meet(a["box"], got["panel"]):
+            out.append(f"{a['name']} under the panel")
+        out += [f"{a['name']} × {b['name']}" for b in labels[i + 1 :] if _meet(a["box"], b["box"])]
+    return out
+
+
+def test_labels_placed_again_on_resize_and_zoom(chromium, atlas_page):
+    page = OfflinePage(chromium, width=1920, height=1080)
+    try:
+        page.page.goto(atlas_page.resolve().as_uri())
+        frame = _map_frame(page)
+        page.page.wait_for_timeout(250)
+        wide = frame.evaluate(_LABELS)
+        page.page.set_viewport_size({"width": 1024, "height": 768})
+        page.page.wait_for_timeout(400)
+        narrow = frame.evaluate(_LABELS)
+        assert _overlaps(narrow) == [], "after the resize"
+        assert len(narrow["labels"]) < len(wide["labels"])
+        frame.locator(".leaflet-control-zoom-in").click()
+        # the zoom animation over (Leaflet marks the map meanwhile), then its zoomend
+        frame.wait_for_function("!document.querySelector('.leaflet-zoom-anim')")
+        page.page.wait_for_timeout(300)
+        zoomed = frame.evaluate(_LABELS)
+        assert _overlaps(zoomed) == [], "after the zoom"
+        assert zoomed["labels"]
+        assert {a["name"] for a in zoomed["labels"]} != {a["name"] for a in narrow["labels"]}
+        assert page.errors == []
+    finally:
+        page.close()
