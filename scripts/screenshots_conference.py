@@ -44,20 +44,24 @@ BOXES = """
       '.leaflet-control, .zan-legend, .zan-title, .zan-switch, .zan-now, .zan-panel')]
     .filter(seen).map(box);
   const paths = [...document.querySelectorAll('path.leaflet-interactive')].filter(seen).map(box);
-  if (!paths.length) return {controls, union: null};
-  return {controls, union: [Math.min(...paths.map(b => b[0])), Math.min(...paths.map(b => b[1])),
+  const labels = [...document.querySelectorAll('.zan-label span')]
+    .filter(s => seen(s) && getComputedStyle(s).visibility === 'visible').length;
+  if (!paths.length) return {controls, labels, union: null};
+  return {controls, labels, union: [Math.min(...paths.map(b => b[0])), Math.min(...paths.map(b => b[1])),
     Math.max(...paths.map(b => b[2])), Math.max(...paths.map(b => b[3]))]};
 }
 """
 
 
-def covered(frame) -> int:
-    """Number of visible controls whose box meets the polygons' box."""
+def covered(frame) -> tuple[int, int]:
+    """Number of visible controls whose box meets the polygons' box, and of labels shown."""
     got = frame.evaluate(BOXES)
     u = got["union"]
     if u is None:
-        return 0
-    return sum(a[0] < u[2] and u[0] < a[2] and a[1] < u[3] and u[1] < a[3] for a in got["controls"])
+        return got["labels"], 0
+    return got["labels"], sum(
+        a[0] < u[2] and u[0] < a[2] and a[1] < u[3] and u[1] < a[3] for a in got["controls"]
+    )
 
 
 def visible_frame(page):
@@ -110,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                     page.wait_for_timeout(300)
                     png = out / f"{slug}_{width}x{height}.png"
                     page.screenshot(path=str(png))
-                    n = covered(frame)
+                    shown, n = covered(frame)
                     problems += n
-                    print(f"{png}: {n} control(s) over the region")
+                    print(f"{png}: {n} control(s) over the region, {shown} label(s) shown")
                 context.close()
         finally:
             browser.close()

@@ -152,7 +152,8 @@ def test_status_map_categories_and_counts(communes):
     t = pd.DataFrame({"status": status, "used_pct": 50.0}, index=communes.index)
     m = status_map(communes, values=t)
     data = json.loads(layers(m)[0].payload)
-    assert data["pal"] == ["#1a9850", "#fdae61", "#d73027"]
+    assert data["pal"] == ["#004488", "#ddaa33", "#bb5566"]  # Paul Tol high-contrast
+    assert data["hatch"] == ["", "//", "xx"]
     assert data["cls"][:3] == [0, 1, 2] and data["cls"][-1] == -1
     for text in (
         "Dans la trajectoire (17)",

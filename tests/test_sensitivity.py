@@ -387,3 +387,30 @@ def test_summaries_do_not_depend_on_threads():
     q = np.quantile(Y, [0.05, 0.5, 0.95], axis=0)
     np.testing.assert_allclose(one[3], q, rtol=2e-7)
     assert one[2][5] == 0.0 and np.isnan(one[0][:, 5]).all()
+
+
+def test_width_map_named_in_french_with_one_unit(prep02, tmp_path):
+    import json
+
+    from zan.maps._base import _ChoroLayer
+    from zan.sensitivity_outputs import width_map, width_png
+
+    r = sensitivity_analysis(prep02, samples=64)
+    for column, unit in (("width90_ha", "(ha)"), ("width90_pct", "(% de la médiane)")):
+        m = width_map(r, column)
+        [layer] = [c for c in m._children.values() if isinstance(c, _ChoroLayer)]
+        assert layer.title == "Largeur de l'intervalle à 90 %"
+        payload = json.loads(layer.payload)
+        head = payload["legend"].split("</div>")[0]
+        assert head == f'<div class="zan-lt">Largeur de l&#x27;intervalle à 90 % {unit}'
+        assert payload["tip"][0]["l"] == "Largeur de l'intervalle à 90 %"
+        assert [f["l"] for f in payload["pop"]][-3:] == [
+            "Maximum",
+            "Largeur de l'intervalle à 90 %",
+            "Largeur de l'intervalle à 90 %",
+        ]
+        assert [f["u"] for f in payload["pop"]][-2:] == ["ha", "% de la médiane"]
+        html = m.get_root().render()
+        assert "Critère" not in html and "critère" not in html and "(ha) (ha)" not in html
+    fig_path = width_png(r, tmp_path / "largeur.png")
+    assert fig_path.read_bytes()[:4] == b"\x89PNG"

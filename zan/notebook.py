@@ -111,7 +111,9 @@ def html_table(
         cells = "".join(_cell(v, columns[c]) for c, v in zip(cols, rec, strict=True))
         rows.append(f"<tr>{cells}</tr>")
     more = (
-        f"<p>… {fr_text(len(frame) - max_rows, 0)} autres lignes</p>" if len(frame) > max_rows else ""
+        f"<p>… {fr_text(len(frame) - max_rows, 0)} autres lignes</p>"
+        if len(frame) > max_rows
+        else ""
     )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
@@ -387,7 +389,8 @@ class WeightsModel:
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if hi <= lo:
             hi = lo + 1.0
-        cmap = colormaps["YlOrRd" if self.column == "envelope_ha" else "RdYlGn_r"]
+        # no red/green ramp: reductions in the colour-blind-safe diverging RdBu
+        cmap = colormaps["YlOrRd" if self.column == "envelope_ha" else "RdBu_r"]
         norm = Normalize(lo, hi)
         colours = cmap(norm(np.where(np.isfinite(y), y, lo)))
         colours[~np.isfinite(y)] = (0.8, 0.8, 0.8, 1.0)

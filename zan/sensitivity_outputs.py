@@ -184,9 +184,14 @@ def width_map(result: SensitivityResult, column: str = "width90_ha", **kwargs: A
     from .maps import choropleth
 
     kwargs.setdefault("title", f"Largeur de l'intervalle à 90 % — {result.name}")
-    kwargs.setdefault("legend_title", INTERVAL_COLUMNS.get(column, (column,))[0])
+    # layer, legend and tooltip named by the maps' French labels; the legend adds the unit once
     kwargs.setdefault("cmap", "Purples")
     kwargs.setdefault("credit", "Calcul zan, analyse de sensibilité")
+    # the popup lists the interval, not an allocation's shares by criterion
+    kwargs.setdefault(
+        "popup",
+        {k: label.split(" (")[0] for k, (label, unit) in INTERVAL_COLUMNS.items() if unit},
+    )
     return choropleth(_geometries(result), column, values=_map_table(result), **kwargs)
 
 
@@ -197,7 +202,6 @@ def width_png(
     from .maps import to_png
 
     kwargs.setdefault("title", f"Largeur de l'intervalle à 90 % — {result.name}")
-    kwargs.setdefault("legend_title", INTERVAL_COLUMNS.get(column, (column,))[0].split(" (")[0])
     kwargs.setdefault("cmap", "Purples")
     return Path(to_png(_geometries(result), column, path, values=_map_table(result), **kwargs))
 

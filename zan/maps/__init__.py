@@ -37,11 +37,12 @@ from .compare import scenario_layers, side_by_side
 from .credits import data_credit
 from .files import map_files
 from .png import to_png
-from .status import STATUS_COLOURS, status_map
+from .status import STATUS_COLOURS, STATUS_HATCHES, status_map
 
 __all__ = [
     "SCHEMES",
     "STATUS_COLOURS",
+    "STATUS_HATCHES",
     "ZanMap",
     "allocation_map",
     "atlas",

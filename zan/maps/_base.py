@@ -198,17 +198,24 @@ class _ChoroLayer(Layer):
         self.store = store
         self.title = name
         self.classes = classes
-        self.payload = script_json(
-            {
-                "cls": classes.yb,
-                "pal": classes.colours,
-                "na": NA_COLOUR,
-                "tip": tip,
-                "pop": pop,
-                "legend": legend,
-                "style": style,
-            }
-        )
+        self.spec: dict[str, Any] = {
+            "cls": classes.yb,
+            "pal": classes.colours,
+            "na": NA_COLOUR,
+            "tip": tip,
+            "pop": pop,
+            "legend": legend,
+            "style": style,
+        }
+        self.payload = script_json(self.spec)
+
+    def hatch(self, hatches: Sequence[str]) -> None:
+        """Hatch the classes (``""``, ``"//"`` or ``"xx"`` each) so they differ beyond colour.
+
+        Drawn by zan.js with SVG patterns (the canvas renderer keeps plain colours).
+        """
+        self.spec["hatch"] = [str(h) for h in hatches]
+        self.payload = script_json(self.spec)
 
 
 class _Outline(Layer):
@@ -229,7 +236,7 @@ class _Outline(Layer):
 
 
 class _Labels(Layer):
-    """Names of the main territories, drawn at a point inside each."""
+    """Names of the main territories, drawn at a point inside each, without collisions."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -242,9 +249,15 @@ class _Labels(Layer):
         super().__init__(name=escape(name), overlay=True, control=True, show=True)
         self._name = "ZanLabels"
         self.store = store
-        self.index = np.asarray(index, dtype=int)
+        # priority by area, largest first: zan.js places labels in this order and drops
+        # any whose box would meet one already placed (shown on hover instead)
+        index = np.asarray(index, dtype=int)
+        area = store.geometry.area_ha[index]
+        self.index = index[np.argsort(-area, kind="stable")]
         self.css_class = css_class
-        self.payload = script_json(self.index)
+        self.payload = script_json(
+            {"i": self.index, "a": np.round(store.geometry.area_ha[self.index], 1)}
+        )
 
 
 class _Switcher(MacroElement):

@@ -39,6 +39,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "population": ("Population", "hab."),
     "status": ("Situation", ""),
     "bound": ("Borne appliquée", ""),
+    "width90_ha": ("Largeur de l'intervalle à 90 %", "ha"),
+    "width90_pct": ("Largeur de l'intervalle à 90 %", "% de la médiane"),
 }
 
 #: French text of the trajectory statuses (``zan.trajectory`` ``status`` column).
@@ -59,7 +61,6 @@ BOUND_LABELS: dict[str, str] = {
 }
 
 _UNITS = {"_ha": "ha", "_pct": "%", "_m2": "m²", "_pts": "points"}
-
 
 
 def label_of(column: str) -> str:

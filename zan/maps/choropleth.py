@@ -133,7 +133,10 @@ def choropleth(
         territories.
     labels : bool, int or sequence of str, optional
         Names shown on the map: all (``True``), the ``n`` largest territories,
-        or the listed codes. Default: all when there are at most 40.
+        or the listed codes. Default: all when there are at most 40. They are
+        placed largest territory first; a name whose box would meet one already
+        placed, a control or (in conference mode) the side panel is hidden and
+        shown while its territory is hovered (placed again on zoom and resize).
     tooltip : sequence of str or dict, optional
         Columns to show on hover (a dict gives French aliases). Default: the
         mapped figure and the reduction rate when present.

@@ -47,6 +47,13 @@ def _status_classes(frame: pd.DataFrame, column: str) -> Classes:
     )
 
 
+def _status_hatches() -> list[str]:
+    """Hatching of the trajectory statuses, in class order (:data:`STATUS_HATCHES`)."""
+    from .status import STATUS_COLOURS, STATUS_HATCHES
+
+    return [STATUS_HATCHES[s] for s in STATUS_COLOURS]
+
+
 def _polygon_collection(geoms: np.ndarray, facecolors: Sequence[str], **kwargs):
     """One matplotlib PathCollection for many (multi)polygons, built without a loop over rings.
 
@@ -130,11 +137,61 @@ def to_png(
     """
     require("matplotlib", None, "static maps (to_png)")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
     path = Path(path)
     if not path.parent.exists():
         raise DataError(f"{path}: folder {path.parent} does not exist; create it first")
+    fig = _figure(
+        gdf,
+        column,
+        values=values,
+        scheme=scheme,
+        k=k,
+        bins=bins,
+        cmap=cmap,
+        center=center,
+        title=title,
+        credit=credit,
+        legend_title=legend_title,
+        unit=unit,
+        outlines=outlines,
+        figsize=figsize,
+    )
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _figure(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    *,
+    values: pd.DataFrame | pd.Series | None,
+    scheme: str,
+    k: int,
+    bins: Sequence[float] | None,
+    cmap: str | Sequence[str] | None,
+    center: float | None,
+    title: str | None,
+    credit: str | None,
+    legend_title: str | None,
+    unit: str | None,
+    outlines: Sequence[gpd.GeoDataFrame] | Mapping[str, gpd.GeoDataFrame] | None,
+    figsize: tuple[float, float],
+):
+    """The matplotlib figure of :func:`to_png` (closed by the caller)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
     frame = join_values(gdf, values, [column])
     if column == "status":
         classes = _status_classes(frame, column)
@@ -165,6 +222,20 @@ def to_png(
                 projected.geometry.to_numpy(), colours, edgecolors="white", linewidths=0.2
             )
         )
+        hatches = _status_hatches() if column == "status" else [""] * len(classes.colours)
+        for cls, hatch in enumerate(hatches):
+            # statuses differ by their hatching too, not by colour alone
+            picked = classes.yb == cls
+            if hatch and picked.any():
+                ax.add_collection(
+                    _polygon_collection(
+                        projected.geometry.to_numpy()[picked],
+                        ["none"] * int(picked.sum()),
+                        edgecolors=[(1.0, 1.0, 1.0, 0.8)],
+                        linewidths=0.0,
+                        hatch=hatch,
+                    )
+                )
         x0, y0, x1, y1 = projected.total_bounds
         if np.isfinite([x0, y0, x1, y1]).all():
             pad = 0.01 * max(x1 - x0, y1 - y0, 1.0)
@@ -184,17 +255,22 @@ def to_png(
         ax.set_axis_off()
         ax.set_aspect("equal")
         handles = [
-            Patch(facecolor=c, edgecolor="#888888", label=lab)
-            for c, lab in zip(classes.colours, classes.labels, strict=True)
+            Patch(facecolor=c, edgecolor="#888888", label=lab, hatch=h or None)
+            for c, lab, h in zip(classes.colours, classes.labels, hatches, strict=True)
         ]
         if (classes.yb < 0).any():
             handles.append(Patch(facecolor=NA_COLOUR, edgecolor="#888888", label=NOT_AVAILABLE))
         u = unit if unit is not None else ("" if column == "status" else unit_of(column))
         head = (legend_title or label_of(column)) + (f" ({u})" if u else "")
+        # outside the axes, at their top right: the axes hold the region (equal aspect,
+        # limits = its bounds), so the legend never covers a polygon; the tight bounding
+        # box of savefig widens the picture when the figure has no room left
         ax.legend(
             handles=handles,
             title=head,
-            loc="lower left",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
             frameon=True,
             fontsize=8,
             title_fontsize=9,
@@ -215,14 +291,7 @@ def to_png(
             fig.text(
                 0.01, 0.01, f"Centre : {format_number(center, 1)} %", fontsize=7, color="#444444"
             )
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        os.close(fd)
-        try:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return fig

@@ -16,13 +16,22 @@ from ._legend import legend_html
 from ._text import STATUS_LABELS, label_of
 from .choropleth import Outlines
 
-__all__ = ["status_map", "STATUS_COLOURS"]
+__all__ = ["status_map", "STATUS_COLOURS", "STATUS_HATCHES"]
 
-#: Colour of each trajectory status (ColorBrewer RdYlGn).
+#: Colour of each trajectory status: Paul Tol's high-contrast scheme, safe for
+#: colour-blind viewers (no red/green pair; distinct in lightness as well as hue).
 STATUS_COLOURS: dict[str, str] = {
-    "on_track": "#1a9850",
-    "will_exceed": "#fdae61",
-    "exceeded": "#d73027",
+    "on_track": "#004488",
+    "will_exceed": "#ddaa33",
+    "exceeded": "#bb5566",
+}
+
+#: Hatching of each status, so that they differ by more than colour: none, one
+#: diagonal, crossed diagonals (matplotlib hatch strings; the same drawn in the HTML map).
+STATUS_HATCHES: dict[str, str] = {
+    "on_track": "",
+    "will_exceed": "//",
+    "exceeded": "xx",
 }
 
 _TIP = ("used_pct", "projected_pct", "allowed_ha", "consumed_since_2021_ha")
@@ -105,7 +114,10 @@ def status_map(
         labels=[STATUS_LABELS[s] for s in known],
     )
     counts = np.bincount(yb[yb >= 0], minlength=3)
-    items = [(STATUS_COLOURS[s], f"{STATUS_LABELS[s]} ({counts[i]})") for i, s in enumerate(known)]
+    items = [
+        (_swatch(STATUS_COLOURS[s], STATUS_HATCHES[s]), f"{STATUS_LABELS[s]} ({counts[i]})")
+        for i, s in enumerate(known)
+    ]
     if (yb < 0).any():
         items.append((NA_COLOUR, f"{NOT_AVAILABLE} ({int((yb < 0).sum())})"))
     legend = legend_html("Trajectoire 2021-2030", items)
@@ -124,7 +136,19 @@ def status_map(
     else:
         items_ = tooltip.items() if isinstance(tooltip, Mapping) else [(c, None) for c in tooltip]
         tip += fields_from(frame, {c: a or label_of(c) for c, a in items_ if c != column})
-    builder.add_layer("Trajectoire 2021-2030", classes, tip=tip, pop=None, legend=legend)
+    layer = builder.add_layer("Trajectoire 2021-2030", classes, tip=tip, pop=None, legend=legend)
+    layer.hatch([STATUS_HATCHES[s] for s in known])
     builder.add_outlines(outlines)
     builder.add_labels(labels)
     return builder.finish()
+
+
+def _swatch(colour: str, hatch: str) -> str:
+    """CSS background of a legend swatch: the colour, with the status's hatching."""
+    if not hatch:
+        return colour
+    lines = "rgba(255,255,255,.75) 0 1.5px,transparent 1.5px 5px"
+    layers = [f"repeating-linear-gradient(-45deg,{lines})"]
+    if hatch == "xx":
+        layers.append(f"repeating-linear-gradient(45deg,{lines})")
+    return ",".join(layers) + f",{colour}"

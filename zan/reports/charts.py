@@ -67,6 +67,18 @@ def _figure(width: float, height: float, **margins: float) -> Any:
     return fig
 
 
+def _name(name: object, width: int = 40) -> str:
+    """A territory name as a bar label: on two lines past ``width`` characters.
+
+    >>> _name("Communauté d'agglomération du Pays de Courbonne-en-Sélonnais")
+    "Communauté d'agglomération du Pays de\\nCourbonne-en-Sélonnais"
+    """
+    import textwrap
+
+    text = str(name)
+    return text if len(text) <= width else textwrap.fill(text, width, break_on_hyphens=False)
+
+
 def _fr_axis(ax: Any, decimals: int = 0, *, axis: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter
 
@@ -74,13 +86,57 @@ def _fr_axis(ax: Any, decimals: int = 0, *, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
+def _fit(fig: Any, pad: float = 3.0) -> None:
+    """Bring in the texts that would be clipped: tick and axis labels, titles, legends.
+
+    The fixed margins of :func:`_figure` suit most charts; long territory names,
+    large numbers or a long title can run past the figure's edge. Then a text of
+    the axes running past the figure is wrapped, and each axes is moved in just
+    enough for its texts to fit, ``pad`` pixels from the edge. Charts that already
+    fit are left untouched (same bytes).
+    """
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+
+    def fits(b: Any) -> bool:
+        return b.x0 >= -0.5 and b.y0 >= -0.5 and b.x1 <= width + 0.5 and b.y1 <= height + 0.5
+
+    for _ in range(3):
+        boxes = [(ax, ax.get_tightbbox(renderer)) for ax in fig.axes]
+        if all(b is None or fits(b) for _ax, b in boxes):
+            return
+        for ax, b in boxes:
+            if b is None or fits(b):
+                continue
+            for t in ax.get_children():  # titles and free texts (tick labels are the axis')
+                text = t.get_text() if isinstance(t, Text) and t.get_visible() else ""
+                e = t.get_window_extent(renderer) if text else None
+                if e is not None and (e.x0 < -0.5 or e.x1 > width + 0.5):
+                    room = width - pad - max(e.x0, pad)
+                    t.set_text(textwrap.fill(text, max(10, int(0.95 * len(text) * room / e.width))))
+            b = ax.get_tightbbox(renderer)
+            p = ax.get_position()
+            x0 = p.x0 if b.x0 >= -0.5 else (p.x0 * width - b.x0 + pad) / width
+            x1 = p.x1 if b.x1 <= width + 0.5 else 1 - (b.x1 - p.x1 * width + pad) / width
+            y0 = p.y0 if b.y0 >= -0.5 else (p.y0 * height - b.y0 + pad) / height
+            y1 = p.y1 if b.y1 <= height + 0.5 else 1 - (b.y1 - p.y1 * height + pad) / height
+            ax.set_position([x0, y0, max(x1 - x0, 0.05), max(y1 - y0, 0.05)])
+
+
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
     """Write a figure atomically; its format follows the suffix (.svg, .png, .pdf).
 
-    Reproducible: no date in the file, SVG ids salted with a fixed value (``_RC``).
+    Reproducible: no date in the file, SVG ids salted with a fixed value (``_RC``). Texts
+    that would run off the figure are brought in first (:func:`_fit`).
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "svg"
+    _fit(fig)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=150, format=fmt, metadata=_NO_DATE.get(fmt))
     return path
@@ -323,7 +379,7 @@ def envelope_bars(
             ax.barh(y, ref, color="#dddddd", label="Consommation 2011-2020", height=0.8)
         ax.barh(y, env[order], color=_ENVELOPE, label="Enveloppe 2021-2030", height=0.5)
         ax.set_yticks(y)
-        ax.set_yticklabels([str(names[i]) for i in order], fontsize=6.5 if n > 30 else 8)
+        ax.set_yticklabels([_name(names[i]) for i in order], fontsize=6.5 if n > 30 else 8)
         ax.invert_yaxis()
         ax.set_xlabel("hectares")
         _fr_axis(ax, 0, axis="x")
@@ -378,7 +434,7 @@ def comparison_chart(
                 label=s,
             )
         ax.set_yticks(y)
-        ax.set_yticklabels([str(x) for x in names], fontsize=6.5 if n > 30 else 8)
+        ax.set_yticklabels([_name(x) for x in names], fontsize=6.5 if n > 30 else 8)
         ax.invert_yaxis()
         ax.set_xlabel("enveloppe (ha)")
         _fr_axis(ax, 0, axis="x")

@@ -121,9 +121,38 @@
     return {feats: geom(o.g), codes: o.codes, names: o.names, pts: points(o.pts, o.g)};
   }
 
+  // an SVG pattern of a class colour with white diagonal lines ("//") or crossed ones ("xx")
+  function hatch(colour, kind) {
+    var id = "zan-h-" + kind.replace(/\//g, "d") + "-" + colour.replace(/[^0-9a-zA-Z]/g, "");
+    if (document.getElementById(id)) return "url(#" + id + ")";
+    var NS = "http://www.w3.org/2000/svg", defs = document.getElementById("zan-hatches");
+    if (!defs) {
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("width", "0"); svg.setAttribute("height", "0");
+      svg.style.position = "absolute";
+      defs = document.createElementNS(NS, "defs");
+      defs.id = "zan-hatches";
+      svg.appendChild(defs);
+      document.body.appendChild(svg);
+    }
+    var p = document.createElementNS(NS, "pattern"), r = document.createElementNS(NS, "rect"),
+      d = document.createElementNS(NS, "path");
+    p.id = id;
+    p.setAttribute("patternUnits", "userSpaceOnUse");
+    p.setAttribute("width", "8"); p.setAttribute("height", "8");
+    r.setAttribute("width", "8"); r.setAttribute("height", "8"); r.setAttribute("fill", colour);
+    d.setAttribute("d", "M-2,2l4,-4M0,8l8,-8M6,10l4,-4" + (kind === "xx" ? "M-2,6l4,4M0,0l8,8M6,-2l4,4" : ""));
+    d.setAttribute("stroke", "rgba(255,255,255,0.75)"); d.setAttribute("stroke-width", "1.5");
+    p.appendChild(r); p.appendChild(d); defs.appendChild(p);
+    return "url(#" + id + ")";
+  }
+
   function layer(map, st, o) {
-    var group = L.featureGroup(), styles = [];
-    for (var c = 0; c < o.pal.length; c++) styles.push(L.extend({}, o.style, {fillColor: o.pal[c]}));
+    var group = L.featureGroup(), styles = [], svg = !map.options.preferCanvas;
+    for (var c = 0; c < o.pal.length; c++) {
+      var h = o.hatch && o.hatch[c];
+      styles.push(L.extend({}, o.style, {fillColor: h && svg ? hatch(o.pal[c], h) : o.pal[c]}));
+    }
     var na = L.extend({}, o.style, {fillColor: o.na});
     for (var i = 0; i < st.feats.length; i++) {
       var k = o.cls[i], p = L.polygon(st.feats[i], k < 0 ? na : styles[k]);
@@ -132,8 +161,12 @@
     }
     group.bindTooltip(function (l) { return card(st, o.tip, l.zi); }, {sticky: true, className: "zan-tip"});
     if (o.pop) group.bindPopup(function (l) { return card(st, o.pop, l.zi); }, {maxWidth: 420, className: "zan-pop"});
-    group.on("mouseover", function (e) { e.layer.setStyle({weight: o.style.weight * 3 + 1, color: "#222"}); });
-    group.on("mouseout", function (e) { e.layer.setStyle({weight: o.style.weight, color: o.style.color}); });
+    function hover(e, on) {
+      var m = st.lab && st.lab[e.layer.zi];
+      if (m && m._icon) L.DomUtil[on ? "addClass" : "removeClass"](m._icon, "zan-hover");
+    }
+    group.on("mouseover", function (e) { e.layer.setStyle({weight: o.style.weight * 3 + 1, color: "#222"}); hover(e, true); });
+    group.on("mouseout", function (e) { e.layer.setStyle({weight: o.style.weight, color: o.style.color}); hover(e, false); });
     if (o.legend) {
       var lg = control("bottomright", "zan-legend", function (d) { d.innerHTML = o.legend; });
       group.on("add", function () { lg.addTo(map); });
@@ -149,16 +182,82 @@
     return group;
   }
 
-  function labels(map, st, idx, cls) {
+  // Labels by priority (payload "i" sorted by area, descending, with areas "a"): a label is
+  // shown only if its box lies in the free map area (zan.free) and meets no label already
+  // placed nor any control; the others appear while their territory is hovered. Re-run on
+  // zoom, move, resize and when a label layer is switched on or off.
+  function labels(map, st, o, cls) {
     var group = L.layerGroup();
-    for (var j = 0; j < idx.length; j++) {
-      var i = idx[j];
-      L.marker(st.pts[i], {
+    if (Array.isArray(o)) o = {i: o, a: []};
+    st.lab = st.lab || {};
+    for (var j = 0; j < o.i.length; j++) {
+      var i = o.i[j];
+      var m = L.marker(st.pts[i], {
         icon: L.divIcon({className: "zan-label " + (cls || ""), html: "<span>" + esc(st.names[i]) + "</span>", iconSize: null}),
         interactive: false, keyboard: false
       }).addTo(group);
+      m.zp = o.a[j] == null ? -j : o.a[j];
+      st.lab[i] = m;
     }
+    var all = map._zanLabels;
+    if (!all) {
+      all = map._zanLabels = [];
+      map.on("zoomend moveend resize viewreset", function () { declutter(map); });
+    }
+    all.push(group);
+    group.on("add remove", function () { declutter(map); });
     return group;
+  }
+
+  function free(map) {
+    var r = map.getContainer().getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  }
+
+  function declutter(map) {
+    var area = root.zan.free(map), GAP = 2;
+    area = [area[0] + GAP, area[1] + GAP, area[2] - GAP, area[3] - GAP];
+    if (!(area[2] > area[0] && area[3] > area[1])) return;  // hidden map (atlas tab): later
+    var items = [];
+    map._zanLabels.forEach(function (g) {
+      if (map.hasLayer(g)) g.eachLayer(function (m) { if (m._icon) items.push(m); });
+    });
+    items.sort(function (a, b) { return b.zp - a.zp; });
+    var placed = [], spans = [], boxes = [];
+    var ctl = map.getContainer().querySelectorAll(".leaflet-control, .zan-title");
+    for (var c = 0; c < ctl.length; c++) {
+      var q = ctl[c].getBoundingClientRect();
+      if (q.width > 0 && q.height > 0) placed.push([q.left, q.top, q.right, q.bottom]);
+    }
+    items.forEach(function (m) {
+      var s = m._icon.firstChild;
+      L.DomUtil.removeClass(m._icon, "zan-off");
+      s.style.left = s.style.top = "";
+      spans.push(s);
+    });
+    spans.forEach(function (s) { var r = s.getBoundingClientRect(); boxes.push([r.left, r.top, r.right, r.bottom]); });
+    for (var k = 0; k < items.length; k++) {
+      var b = boxes[k], cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2, dx = 0, dy = 0, ok = b[2] > b[0];
+      // the anchor inside the free area: slide the label into it; otherwise drop it
+      ok = ok && cx >= area[0] && cx <= area[2] && cy >= area[1] && cy <= area[3] &&
+        b[2] - b[0] <= area[2] - area[0] && b[3] - b[1] <= area[3] - area[1];
+      if (ok) {
+        dx = Math.max(0, area[0] - b[0]) - Math.max(0, b[2] - area[2]);
+        dy = Math.max(0, area[1] - b[1]) - Math.max(0, b[3] - area[3]);
+        b = [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy];
+        for (var p = 0; ok && p < placed.length; p++) {
+          var a = placed[p];
+          if (b[0] < a[2] + GAP && a[0] < b[2] + GAP && b[1] < a[3] + GAP && a[1] < b[3] + GAP) ok = false;
+        }
+      }
+      if (ok) {
+        placed.push(b);
+        if (dx) spans[k].style.left = dx + "px";
+        if (dy) spans[k].style.top = dy + "px";
+      } else {
+        L.DomUtil.addClass(items[k]._icon, "zan-off");
+      }
+    }
   }
 
   function fullscreen(map) {
@@ -212,5 +311,5 @@
   }
 
   root.zan = {ints: ints, geom: geom, esc: esc, fmt: fmt, card: card, frame: frame, store: store,
-    layer: layer, outline: outline, labels: labels, fullscreen: fullscreen, switcher: switcher, sync: sync};
+    layer: layer, outline: outline, labels: labels, free: free, declutter: declutter, fullscreen: fullscreen, switcher: switcher, sync: sync};
 })(window);

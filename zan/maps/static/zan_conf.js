@@ -13,6 +13,17 @@
 
   function panelOf(map) { return map.getContainer().querySelector(":scope > .zan-panel"); }
 
+  // labels stay in the map area the panel leaves free
+  var free = zan.free;
+  zan.free = function (map) {
+    var a = free(map), panel = panelOf(map);
+    if (panel) {
+      var r = panel.getBoundingClientRect();
+      if (r.width > 0) a[2] = Math.min(a[2], r.left);
+    }
+    return a;
+  };
+
   zan.frame = function (map, o) {
     frame(map, o);
     if (!o.conference) return;
@@ -25,7 +36,12 @@
     if (title) panel.appendChild(title);
     panel.appendChild(L.DomUtil.create("div", "zan-now-slot"));
     var corners = map._controlCorners;
-    ["topright", "bottomright", "topleft", "bottomleft"].forEach(function (k) { panel.appendChild(corners[k]); });
+    // one compact row of tools (zoom, fullscreen, layer list), then the legend, then the credit
+    var tools = L.DomUtil.create("div", "zan-tools", panel);
+    tools.appendChild(corners.topleft);
+    tools.appendChild(corners.topright);
+    panel.appendChild(corners.bottomright);
+    panel.appendChild(corners.bottomleft);
     fit(map, o, panel);
     var again = function () { fit(map, o, panel); };
     root.addEventListener("resize", again);
