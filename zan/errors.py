@@ -256,6 +256,7 @@ def require(module: str, extra: str | None, feature: str, *, package: str | None
 #: prints them through :func:`cli_text`, which spells the option instead.
 CLI_OPTIONS: dict[str, str] = {
     "missing": "--missing",
+    "unplaced": "--unplaced",
     "code_column": "--code-column",
     "values_code_column": "--values-code-column",
     "overwrite": "--force",

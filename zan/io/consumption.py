@@ -494,6 +494,11 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
         missing_destinations=tuple(missing),
         source=source,
         notes=tuple(notes),
+        lower_bound=pd.DataFrame(
+            {"code": codes_arr[lower].astype(str), "year": years[lower].astype("int64")}
+        )
+        if lower.any()
+        else None,
     )
 
 
