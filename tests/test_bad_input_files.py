@@ -290,3 +290,315 @@ def test_message_lists_lower_bound_codes_in_order():
     table.attrs["lower_bound"] = tuple(f"{i:05d}" for i in range(25))
     (line,) = flag_sentences(table)
     assert re.search(r"pour 25 territoire\(s\) \(00000, .*00019 et 5 autres\)", line)
+
+
+# ======================================================== files as Excel and portals make them
+DEP = "code;nom\n96;Côtes-de-Démo\n98;Haut-Démo\n"
+
+
+def _zip(path, members: dict[str, bytes | str]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _table(path):
+    from zan.io._files import read_table
+
+    return read_table(path)
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["sep=;\n", "sep=;\r\n", '"sep=;"\n', "SEP=;\n"],
+    ids=["plain", "crlf", "quoted", "upper"],
+)
+def test_excel_sep_hint_is_honoured_and_skipped(tmp_path, first):
+    path = tmp_path / "dep.csv"
+    path.write_bytes((first + DEP.replace(";", ";")).encode("cp1252"))
+    df = _table(path)
+    assert list(df.columns) == ["code", "nom"] and df["nom"].tolist()[0] == "Côtes-de-Démo"
+    assert df.attrs["sep"] == ";"
+    from zan.io._files import row_label
+
+    assert row_label(df.index) == ["line 3", "line 4"]  # the hint is line 1, the header line 2
+
+
+def test_excel_sep_hint_wins_over_sniffing(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("sep=|\ncode|nom, prénom\n59001|Dupont, Jean\n", encoding="utf-8")
+    df = _table(path)
+    assert df.loc[1, "nom, prénom"] == "Dupont, Jean"
+
+
+def test_excel_sep_hint_line_numbers_in_errors(tmp_path):
+    from zan import read_consumption
+
+    naf = ";".join(f"naf{y:02d}art{y + 1:02d}" for y in range(11, 21))
+    path = tmp_path / "conso.csv"
+    path.write_text(
+        f"sep=;\nidcom;{naf}\n59001;{';'.join(['1'] * 10)}\n59002;dix{';1' * 9}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(E.DataError, match=r"line 4 \('dix'\)"):
+        read_consumption(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-8-sig", "cp1252", "latin-1"])
+def test_other_encodings_are_read(tmp_path, encoding):
+    path = tmp_path / "dep.csv"
+    data = DEP.replace("Haut", "Haut-Œuvre" if encoding == "cp1252" else "Haut")
+    if encoding == "utf-16-le-bom":
+        raw = b"\xff\xfe" + data.encode("utf-16-le")
+    else:
+        raw = data.encode(encoding)
+    path.write_bytes(raw)
+    df = _table(path)
+    assert df["nom"].tolist()[0] == "Côtes-de-Démo"
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["flat", "folder", "macosx", "with-readme"],
+)
+def test_zip_with_one_table_is_read_and_named(tmp_path, layout, caplog):
+    members = {
+        "flat": {"dep.csv": DEP},
+        "folder": {"export/2024/dep.csv": DEP},
+        "macosx": {"dep/dep.csv": DEP, "__MACOSX/dep/._dep.csv": b"\x00\x05\x16\x07junk"},
+        "with-readme": {"dep.csv": DEP, "LISEZMOI.pdf": b"%PDF-1.4", ".DS_Store": b"\x00"},
+    }[layout]
+    path = _zip(tmp_path / "portail.zip", members)
+    with caplog.at_level("WARNING", logger="zan"):
+        df = _table(path)
+    assert df["code"].tolist() == ["96", "98"]
+    member = next(m for m in members if m.endswith(".csv") and "MACOSX" not in m)
+    assert df.attrs["source"] == f"{path}!{member}"
+    assert f"reading {member}" in caplog.text
+
+
+def test_zip_with_several_tables_asks_which(tmp_path):
+    path = _zip(tmp_path / "portail.zip", {"a/dep.csv": DEP, "b/dep_2023.csv": DEP})
+    with pytest.raises(E.DataError) as info:
+        _table(path)
+    message = str(info.value)
+    assert "2 candidate table files (a/dep.csv, b/dep_2023.csv)" in message
+    assert f"{path}!a/dep.csv" in message
+    assert _table(f"{path}!b/dep_2023.csv").attrs["source"].endswith("!b/dep_2023.csv")
+    assert _table(f"{path}!dep_2023.csv")["code"].tolist() == ["96", "98"]  # by file name
+
+
+def test_zip_member_not_there_lists_the_files(tmp_path):
+    path = _zip(tmp_path / "portail.zip", {"a/dep.csv": DEP})
+    with pytest.raises(E.DataError, match=r"no member 'b\.csv' in the zip \(files: a/dep\.csv\)"):
+        _table(f"{path}!b.csv")
+
+
+def test_zip_without_table_lists_the_files(tmp_path):
+    path = _zip(tmp_path / "portail.zip", {"carte.pdf": b"%PDF", "__MACOSX/._carte.pdf": b"x"})
+    with pytest.raises(
+        E.DataError, match=r"holds no table file \(CSV, TXT, TSV\); files: carte\.pdf; extract"
+    ):
+        _table(path)
+
+
+def test_zip_renamed_csv_is_told_by_its_bytes(tmp_path):
+    path = _zip(tmp_path / "dep.csv", {"data/dep.csv": DEP})
+    df = _table(path)
+    assert df.attrs["source"] == f"{path}!data/dep.csv"
+
+
+def test_xlsx_renamed_csv_is_named_a_workbook(tmp_path):
+    path = tmp_path / "dep.csv"
+    pd.DataFrame({"code": ["96"], "nom": ["x"]}).to_excel(tmp_path / "dep.xlsx", index=False)
+    (tmp_path / "dep.xlsx").rename(path)
+    with pytest.raises(E.DataError, match=r"it is Excel workbook \(\.xlsx\) named \.csv.*\.xlsx"):
+        _table(path)
+
+
+BINARIES = {
+    "png": (b"\x89PNG\r\n\x1a\nIHDR\x00\x00secret", "PNG image"),
+    "pdf": (b"%PDF-1.7\n%\xe2\xe3 secret stream", "PDF document"),
+    "sqlite": (b"SQLite format 3\x00secret", "SQLite database"),
+    "elf": (b"\x7fELF\x02\x01\x01secret", "executable program"),
+    "nul": (b"code;nom\x00\x00secret\x01\x02", "binary data"),
+    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1secret", "old Excel"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BINARIES))
+def test_binary_content_is_never_printed(tmp_path, kind):
+    raw, words = BINARIES[kind]
+    path = tmp_path / "conso.csv"
+    path.write_bytes(raw)
+    from zan import read_consumption
+
+    with pytest.raises(E.DataError) as info:
+        read_consumption(path)
+    message = str(info.value)
+    assert "not a text table" in message and words in message
+    assert f"({len(raw)} bytes, looks like" in message
+    assert "secret" not in message and "\x00" not in message
+
+
+def test_cli_binary_file_exits_2_without_bytes(tmp_path):
+    path = tmp_path / "conso.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\nsecret")
+    res = _cli(["consumption", path])
+    assert res.exit_code == 2 and "looks like a PNG image" in res.output
+    assert "secret" not in res.output and "Traceback" not in res.output
+
+
+def test_cli_reads_a_zip_and_says_which_member(tmp_path):
+    path = _zip(tmp_path / "conso.zip", {"conso/conso.csv": Path(CONSO).read_bytes()})
+    res = _cli(["consumption", path, "--by", "departement"])
+    assert res.exit_code == 0, res.output
+    assert "reading conso/conso.csv, the only consumption file of the zip" in res.output
+    assert "Côtes-de-Démo" in res.output
+
+
+# ================================================================ coordinate system mistakes
+def _box(x0, y0, d):
+    ring = [[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _communes_geojson(tmp_path, geometry, crs=None, name="communes.geojson"):
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code_insee": "59001", "nom": "A"}, "geometry": g}
+            for g in [geometry]
+        ],
+    }
+    if crs:
+        fc["crs"] = {"type": "name", "properties": {"name": crs}}
+    path = tmp_path / name
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    return path
+
+
+CRS_CASES = {
+    # id: (geometry, declared CRS, regexes)
+    "lambert93-as-default-wgs84": (
+        _box(700000, 7050000, 1000),
+        None,
+        (r"outside the area of EPSG:4326", r"EPSG:2154 \(Lambert-93\)", r"--crs 2154", r"crs="),
+    ),
+    "lambert93-declared-wgs84": (
+        _box(700000, 7050000, 1000),
+        "urn:ogc:def:crs:EPSG::4326",
+        (r"outside the area of EPSG:4326", r"--crs 2154"),
+    ),
+    "web-mercator-as-wgs84": (
+        _box(-8000000, 6600000, 1000),  # west of the Lambert-93 area: Web Mercator only
+        None,
+        (r"EPSG:3857 \(Web Mercator\)", r"--crs 3857"),
+    ),
+    "lon-lat-swapped": (
+        _box(50.1, 3.0, 0.01),
+        None,
+        (r"x and y look swapped", r"longitude", r"RFC 7946"),
+    ),
+    "lambert93-x-y-swapped": (
+        _box(7050000, 700000, 1000),
+        "urn:ogc:def:crs:EPSG::2154",
+        (r"x and y look swapped", r"easting"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CRS_CASES))
+def test_coordinates_outside_the_declared_crs(tmp_path, case):
+    from zan.io.territories import read_communes
+
+    geometry, crs, patterns = CRS_CASES[case]
+    path = _communes_geojson(tmp_path, geometry, crs)
+    with pytest.raises(E.CRSError) as info:
+        read_communes(path)
+    message = str(info.value)
+    assert "communes.geojson" in message
+    assert "invalid" not in message  # no longer "the geometry of N communes is invalid"
+    for pattern in patterns:
+        assert re.search(pattern, message), (pattern, message)
+
+
+def test_crs_keyword_reads_lambert93_numbers_read_as_wgs84(tmp_path):
+    from zan.io.territories import read_communes
+
+    path = _communes_geojson(tmp_path, _box(700000, 7050000, 1000))
+    with pytest.warns(E.ZanWarning, match="do not fit the declared EPSG:4326"):
+        communes = read_communes(path, crs="EPSG:2154")
+    assert communes.crs.to_epsg() == 2154
+    assert communes["area_ha"].iloc[0] == pytest.approx(100.0)
+
+
+def test_cli_says_crs_option_and_it_works(tmp_path):
+    import geopandas as gpd
+
+    layer = gpd.read_file(get_path("communes.gpkg"))
+    path = tmp_path / "communes.geojson"
+    layer.to_file(path, driver="GeoJSON")
+    text = json.loads(path.read_text())
+    text.pop("crs", None)  # as a portal's export: numbers in Lambert-93, no CRS said
+    path.write_text(json.dumps(text))
+    args = ["consumption", CONSO, "--territories", path, "--by", "departement"]
+    res = _cli(args)
+    assert res.exit_code == 2 and "--crs 2154" in res.output and "Traceback" not in res.output
+    res = _cli(args + ["--crs", "2154"])
+    assert "outside the area" not in res.output  # past the CRS: the next message is the COG one
+    assert "--passage" in res.output
+
+
+@pytest.mark.parametrize(
+    "missing, patterns",
+    [
+        (".dbf", (r"comes without communes\.dbf", r"attribute table", r"\.shp, \.shx, \.dbf")),
+        (".shx", (r"comes without communes\.shx",)),
+        (".prj", (r"without communes\.prj", r"crs='EPSG:2154'", r"--crs 2154")),
+    ],
+)
+def test_shapefile_without_a_part_is_named(tmp_path, missing, patterns):
+    import geopandas as gpd
+
+    from zan.io.territories import read_communes
+
+    layer = gpd.read_file(get_path("communes.gpkg")).head(3)[["code_insee", "nom", "geometry"]]
+    path = tmp_path / "communes.shp"
+    layer.to_file(path)
+    (tmp_path / f"communes{missing}").unlink()
+    error = E.CRSError if missing == ".prj" else E.DataError
+    with pytest.raises(error) as info:
+        read_communes(path)
+    message = str(info.value)
+    assert "no commune code column" not in message and "communes.shp" in message
+    for pattern in patterns:
+        assert re.search(pattern, message), (pattern, message)
+
+
+def test_shapefile_set_in_a_zip_is_read(tmp_path):
+    import geopandas as gpd
+
+    from zan.io.territories import read_communes
+
+    layer = gpd.read_file(get_path("communes.gpkg")).head(3)[["code_insee", "nom", "geometry"]]
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    layer.to_file(folder / "communes.shp")
+    members = {f"COMMUNES/{p.name}": p.read_bytes() for p in folder.iterdir()}
+    members["__MACOSX/COMMUNES/._communes.shp"] = b"\x00\x05\x16\x07"
+    path = _zip(tmp_path / "admin-express.zip", members)
+    communes = read_communes(path)
+    assert len(communes) == 3
+    from zan.io._files import read_layer
+
+    assert read_layer(path).attrs["source"] == f"{path}!COMMUNES/communes.shp"
+    del members["COMMUNES/communes.dbf"]
+    broken = _zip(tmp_path / "broken.zip", members)
+    with pytest.raises(
+        E.DataError, match=r"broken\.zip: the shapefile communes\.shp comes without communes\.dbf"
+    ):
+        read_communes(broken)
