@@ -200,7 +200,12 @@ def test_property_no_commune_lost_without_a_word(case, unplaced, how):
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    st.lists(st.integers(1001, 99999), min_size=1, max_size=30, unique=True),
+    st.lists(
+        st.integers(1001, 99999).filter(lambda n: not 20000 <= n < 21000),  # 20xxx: no code
+        min_size=1,
+        max_size=30,
+        unique=True,
+    ),
     st.sampled_from([",", ";", "\t"]),
     st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
     st.booleans(),
@@ -602,3 +607,215 @@ def test_shapefile_set_in_a_zip_is_read(tmp_path):
         E.DataError, match=r"broken\.zip: the shapefile communes\.shp comes without communes\.dbf"
     ):
         read_communes(broken)
+
+
+# ====================================================================== secrets in messages
+SCENARIO = (
+    '[scenario]\nname = "t"\n[data]\ncommunes = "demo:communes.gpkg"\n'
+    'communes_layer = "communes"\nmembership = "demo:communes.csv"\n'
+    'consumption = "{conso}"\n'
+    '[envelope]\nenvelope_ha = 1000\n[[criteria]]\nrule = "uniform"\nweight = 1.0\n'
+)
+SECRETS = {
+    "passwd": b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/bin/false\n",
+    "env": b"API_TOKEN=sk-secret-123456\n",
+    "ssh-key": b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
+    "binary": b"\x7fELF\x02\x01\x01\x00secret-in-binary",
+}
+
+
+def _scenario_to(tmp_path, secret: bytes):
+    outside = tmp_path / "etc" / "passwd"
+    outside.parent.mkdir()
+    outside.write_bytes(secret)
+    folder = tmp_path / "shared" / "scenarios"
+    folder.mkdir(parents=True)
+    path = folder / "s.toml"
+    path.write_text(SCENARIO.format(conso="../../etc/passwd"), encoding="utf-8")
+    return path, outside
+
+
+@pytest.mark.parametrize("kind", list(SECRETS))
+def test_scenario_data_file_content_is_never_quoted(tmp_path, kind):
+    from zan.scenario import run_scenario
+
+    path, outside = _scenario_to(tmp_path, SECRETS[kind])
+    with pytest.raises(E.ScenarioError) as info:
+        run_scenario(path)
+    message = str(info.value)
+    assert "key 'data.consumption' (../../etc/passwd → " in message
+    assert f"→ {outside.resolve()})" in message  # the path resolved
+    for word in ("root:x", "sk-secret", "BEGIN OPENSSH", "secret-in-binary", "b3Blbn"):
+        assert word not in message, message
+
+
+def test_data_root_refuses_a_file_outside_it(tmp_path):
+    from zan.scenario import load_scenario
+
+    path, outside = _scenario_to(tmp_path, SECRETS["passwd"])
+    root = tmp_path / "shared"
+    with pytest.raises(E.ScenarioError) as info:
+        load_scenario(path, data_root=root)
+    message = str(info.value)
+    assert f"'../../etc/passwd' resolves to {outside.resolve()}" in message
+    assert f"outside the data folder {root.resolve()}" in message and "--data-root" in message
+    assert "root:x" not in message
+
+
+def test_data_root_follows_symbolic_links(tmp_path):
+    from zan.scenario import load_scenario
+
+    path, outside = _scenario_to(tmp_path, SECRETS["passwd"])
+    link = path.parent / "conso.csv"
+    link.symlink_to(outside)
+    path.write_text(SCENARIO.format(conso="conso.csv"), encoding="utf-8")
+    with pytest.raises(E.ScenarioError, match=r"'conso\.csv' resolves to .*etc/passwd, outside"):
+        load_scenario(path, data_root=path.parent)
+
+
+def test_data_root_accepts_files_inside_and_shipped_ones():
+    from zan.datasets import scenario_path
+    from zan.scenario import load_scenario
+
+    scenario = scenario_path("01_reduction_uniforme")  # ../demo/... files
+    data = Path(scenario).parent.parent
+    assert load_scenario(scenario, data_root=data).data.consumption.endswith(".csv")
+    with pytest.raises(E.ScenarioError, match="outside the data folder"):
+        load_scenario(scenario, data_root=Path(scenario).parent)
+
+
+def test_data_root_must_be_a_folder(tmp_path):
+    from zan.datasets import scenario_path
+    from zan.scenario import load_scenario
+
+    with pytest.raises(E.ScenarioError, match=r"nowhere: the data folder .* is not a folder"):
+        load_scenario(scenario_path("01_reduction_uniforme"), data_root=tmp_path / "nowhere")
+
+
+def test_cli_data_root_and_resolved_path(tmp_path):
+    path, outside = _scenario_to(tmp_path, SECRETS["env"])
+    res = _cli(["allocate", path])
+    assert res.exit_code == 2 and "sk-secret" not in res.output
+    assert str(outside.resolve()) in res.output
+    res = _cli(["allocate", path, "--data-root", tmp_path / "shared"])
+    assert res.exit_code == 2 and "outside the data folder" in res.output
+    assert "Traceback" not in res.output
+
+
+# ====================================================================== implausible values
+def _conso_with(tmp_path, column: str, value: str, code: str | None = None):
+    lines = Path(CONSO).read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index(column)] = value
+    if code is not None:
+        row[0] = code
+    lines[1] = ",".join(row)
+    path = tmp_path / "conso.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_flow_of_ten_to_the_thirteen_is_refused(tmp_path):
+    from zan import read_consumption
+
+    path = _conso_with(tmp_path, "naf11art12", "10000000000000")
+    with pytest.raises(E.ValidationError) as info:
+        read_consumption(path)
+    message = str(info.value)
+    assert "1 implausible flow(s) for a commune and a year: 96001 naf11art12 (1e+13 m²)" in message
+    assert "2e+10 m²" in message and "check the unit" in message
+
+
+def test_flow_above_the_commune_area_is_refused(tmp_path):
+    from zan import read_consumption
+
+    path = _conso_with(tmp_path, "naf11art12", "20000000")  # 2,000 ha; 96001 is 1,124 ha
+    with pytest.raises(E.ValidationError, match=r"96001 naf11art12 \(2e\+07 m², area 1\.12e\+07"):
+        read_consumption(path)
+
+
+def test_api_flow_implausible(tmp_path):
+    from zan import read_consumption
+
+    path = tmp_path / "api.csv"
+    path.write_text("idcom;annee;naf_arti_m2\n59001;2021;3e13\n59001;2022;100\n", encoding="utf-8")
+    with pytest.raises(E.ValidationError, match=r"59001 naf_arti_m2 \(3e\+13 m²\)"):
+        read_consumption(path)
+
+
+@pytest.mark.parametrize("reader", ["consumption", "membership", "communes"])
+def test_corsican_code_written_20xxx(tmp_path, reader):
+    from zan import read_communes, read_consumption, read_membership
+
+    if reader == "consumption":
+        call = lambda: read_consumption(_conso_with(tmp_path, "idcom", "20004"))  # noqa: E731
+    elif reader == "membership":
+        path = tmp_path / "membership.csv"
+        path.write_text("code_insee;epci\n20004;242010056\n2A041;242010056\n", encoding="utf-8")
+        call = lambda: read_membership(path)  # noqa: E731
+    else:
+        path = tmp_path / "communes.geojson"
+        fc = {
+            "type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"code_insee": "20004", "nom": "Ajaccio"},
+                    "geometry": _box(1180000, 6100000, 1000),
+                }
+            ],
+        }
+        path.write_text(json.dumps(fc), encoding="utf-8")
+        call = lambda: read_communes(path)  # noqa: E731
+    with pytest.raises(E.DataError) as info:
+        call()
+    message = str(info.value)
+    assert "20004" in message and "2A or 2B, never 20" in message
+
+
+def test_valid_corsican_codes_still_read(tmp_path):
+    from zan import read_membership
+
+    path = tmp_path / "membership.csv"
+    path.write_text("code_insee;epci\n2A004;242010056\n2B033;242000354\n", encoding="utf-8")
+    assert list(read_membership(path).index) == ["2A004", "2B033"]
+
+
+@pytest.mark.parametrize(
+    "key, size, pattern",
+    [
+        ("name", 50_000_000, r"50,000,\d+ bytes, more than the 1,000,000 of a scenario file"),
+        ("name", 201, r"'scenario\.name': String should have at most 200 characters"),
+        ("description", 5001, r"'scenario\.description': .* at most 5000 characters"),
+    ],
+)
+def test_scenario_name_and_description_limits(tmp_path, key, size, pattern):
+    import time
+
+    from zan.scenario import load_scenario
+
+    text = SCENARIO.replace('consumption = "{conso}"\n', "")
+    text = text.replace('name = "t"', 'name = "n"\ndescription = "d"').replace(
+        f'{key} = "{key[0]}"', f'{key} = "{"x" * size}"'
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(E.ScenarioError) as info:
+        load_scenario(path)
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    assert re.search(pattern, message), message
+    assert len(message) < 400  # the value is cut, never echoed whole
+
+
+def test_scenario_name_limit_through_set():
+    from zan.datasets import scenario_path
+    from zan.scenario import load_scenario
+
+    with pytest.raises(E.ScenarioError, match=r"at most 200 characters \(got 'yyy.*\.\.\. \(500 "):
+        load_scenario(
+            scenario_path("01_reduction_uniforme"), overrides={"scenario.name": "y" * 500}
+        )

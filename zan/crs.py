@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pyproj import CRS
 
-from .errors import CRSError
+from .errors import CoordinatesError, CRSError
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -180,7 +180,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, source: str, *, crs=None) -> gpd.Ge
 
     Raises
     ------
-    CRSError
+    CoordinatesError
         When the coordinates do not fit the declared CRS (nor ``crs``), or look like
         longitude and latitude swapped; the message says what they fit and the fix.
 
@@ -192,9 +192,13 @@ def check_coordinates(gdf: gpd.GeoDataFrame, source: str, *, crs=None) -> gpd.Ge
     >>> check_coordinates(g, "c.geojson")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    zan.errors.CRSError: c.geojson: the coordinates (x 700,000 to 700,000, y 7,050,000 to 7,050,000) are outside the area of EPSG:4326 (WGS 84)...
-    >>> check_coordinates(g, "c.geojson", crs="EPSG:2154").crs.to_epsg()
+    zan.errors.CoordinatesError: c.geojson: the coordinates (x 700,000 to 700,000, y 7,050,000 to 7,050,000) are outside the area of EPSG:4326 (WGS 84)...
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     check_coordinates(g, "c.geojson", crs="EPSG:2154").crs.to_epsg()
     2154
+    >>> "read as EPSG:2154 as asked" in str(said[0].message)
+    True
     """
     import warnings
 
@@ -231,7 +235,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, source: str, *, crs=None) -> gpd.Ge
     if max(abs(v) for v in bounds) < 1000:
         where = f"x {x0:.4f} to {x1:.4f}, y {y0:.4f} to {y1:.4f}"
     if swapped:
-        raise CRSError(
+        raise CoordinatesError(
             f"{source}: x and y look swapped ({where}): for {name} x is "
             f"{'the longitude' if declared.is_geographic else 'the easting'} and y "
             f"{'the latitude' if declared.is_geographic else 'the northing'}; swap the "
@@ -250,7 +254,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, source: str, *, crs=None) -> gpd.Ge
     else:
         fix = "declare the file's true CRS, or pass crs= (--crs EPSG code) to read it so"
     declared_how = "declared by the file or GeoJSON's default"
-    raise CRSError(
+    raise CoordinatesError(
         f"{source}: the coordinates ({where}) are outside the area of {name}, the CRS "
         f"{declared_how}; {fix}"
     )

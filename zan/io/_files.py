@@ -301,9 +301,7 @@ def read_table(
             f"{source}: the {what} file has a header ({', '.join(map(str, df.columns[:8]))}"
             f"{', ...' if len(df.columns) > 8 else ''}) but no data rows; export the table again"
         )
-    df.attrs["source"] = source
-    df.attrs["encoding"] = enc_used
-    df.attrs["sep"] = sep_used
+    df.attrs.update(source=source, encoding=enc_used, sep=sep_used)
     logger.info("read %s: %d rows, %d columns (%s)", source, len(df), len(df.columns), enc_used)
     return df
 
@@ -314,6 +312,7 @@ def read_layer(
     layer: str | None = None,
     crs=None,
     columns: Sequence[str] | None = None,
+    check_bounds: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (GeoJSON, GeoPackage, Shapefile, GeoParquet) with clear errors.
 
@@ -326,10 +325,12 @@ def read_layer(
         Layer name, for files holding several (GeoPackage). When omitted, the only
         layer (or the only layer with geometries) is read.
     crs : str or pyproj.CRS, optional
-        CRS to assume when the file declares none. The file's own CRS, when it has
-        one, is kept (reproject with :func:`zan.to_projected`).
+        CRS to assume when the file declares none, or declares one its coordinates do
+        not fit (:func:`zan.crs.check_coordinates`); else the file's own CRS is kept.
     columns : sequence of str, optional
         Attribute columns to read (all by default); the geometry is always read.
+    check_bounds : bool, default True
+        Refuse coordinates that do not fit the declared CRS (the validator reads them).
 
     Returns
     -------
@@ -347,16 +348,14 @@ def read_layer(
     SchemaError
         When requested ``columns`` are not in the layer.
     CRSError
-        When the file declares no CRS and ``crs`` is not given.
+        When the file declares no CRS and ``crs`` is not given; CoordinatesError when
+        its coordinates do not fit the CRS it declares (Lambert-93 read as WGS 84).
 
     Examples
     --------
     >>> from zan.datasets import get_path
-    >>> communes = read_layer(get_path("communes.gpkg"))
-    >>> communes.crs.to_epsg()
+    >>> read_layer(get_path("communes.gpkg")).crs.to_epsg()
     2154
-    >>> {"code_insee", "nom"} <= set(communes.columns)
-    True
     """
     import geopandas as gpd
     import pyogrio
@@ -448,7 +447,7 @@ def read_layer(
             gdf = gdf.set_crs(crs)
         else:
             ensure_crs(gdf, source)
-    gdf = check_coordinates(gdf, source, crs=crs)  # Lambert-93 numbers read as WGS 84...
+    gdf = check_coordinates(gdf, source, crs=crs) if check_bounds else gdf  # L93 as WGS 84...
     gdf.attrs["source"] = source
     logger.info("read %s: %d features", source, len(gdf))
     return gdf
