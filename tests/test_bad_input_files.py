@@ -819,3 +819,22 @@ def test_scenario_name_limit_through_set():
         load_scenario(
             scenario_path("01_reduction_uniforme"), overrides={"scenario.name": "y" * 500}
         )
+
+
+def test_excel_sep_hint_long_row_names_the_file_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("sep=;\ncode;nom\n59001;A\n59002;B;C;D\n", encoding="utf-8")
+    with pytest.raises(E.DataError, match=r"line 4 has 4 fields but the header has 2"):
+        _table(path)
+
+
+def test_unreadable_file_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "conso.csv"
+    path.write_text(DEP, encoding="utf-8")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(E.DataError, match=r"conso\.csv: cannot be read \(Permission denied\)"):
+        _table(path)

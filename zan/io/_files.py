@@ -272,7 +272,7 @@ def read_table(
         except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
             found = _first_long_row(text, sep_used)
             where = (
-                f"line {found[0]} has {found[1]} fields but the header has {found[2]}"
+                f"line {found[0] + bool(hint)} has {found[1]} fields but the header has {found[2]}"
                 if found
                 else str(exc).strip()
             )

@@ -282,6 +282,18 @@ def excel_sep_hint(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _head(path: Path) -> bytes:
+    """The first bytes of a file, or a DataError saying why it cannot be read."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4)
+    except OSError as exc:
+        raise DataError(
+            f"{path}: cannot be read ({exc.strerror or exc}); check its permissions, or copy "
+            "it somewhere you can read"
+        ) from None
+
+
 def table_bytes(path: Path, member: str | None, what: str) -> tuple[bytes | None, str]:
     """The bytes of the table a zip holds and its name (``archive.zip!member.csv``).
 
@@ -295,8 +307,7 @@ def table_bytes(path: Path, member: str | None, what: str) -> tuple[bytes | None
         A workbook named otherwise than ``.xlsx``; a zip without a table, or with
         several and none named; a member that is not in the zip.
     """
-    with path.open("rb") as fh:
-        head = fh.read(4)
+    head = _head(path)
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if member is not None:
             raise DataError(
@@ -350,8 +361,7 @@ def layer_target(path: Path, member: str | None) -> tuple[str, str]:
     (str, str)
         The path for GDAL and the source name (``archive.zip!communes.shp``).
     """
-    with path.open("rb") as fh:
-        head = fh.read(4)
+    head = _head(path)
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if member is not None:
             raise DataError(
