@@ -838,3 +838,18 @@ def test_unreadable_file_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(E.DataError, match=r"conso\.csv: cannot be read \(Permission denied\)"):
         _table(path)
+
+
+def test_cli_raster_stats_takes_crs_too(tmp_path):
+    import geopandas as gpd
+
+    path = tmp_path / "communes.geojson"
+    gpd.read_file(get_path("communes.gpkg")).to_file(path, driver="GeoJSON")
+    text = json.loads(path.read_text())
+    text.pop("crs", None)
+    path.write_text(json.dumps(text))
+    args = ["raster-stats", get_path("corine_demo.tif"), "--territories", path, "--quiet"]
+    res = _cli(args)
+    assert res.exit_code == 2 and "--crs 2154" in res.output
+    res = _cli(args + ["--crs", "2154"])
+    assert res.exit_code == 0, res.output

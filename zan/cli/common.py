@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CRS_HELP",
     "LEVELS",
     "SET_HELP",
+    "crs_arg",
     "notes",
     "print_table",
     "scenario_arg",
@@ -141,6 +143,23 @@ def scenario_arg(path, overrides):
 
     parsed = parse_overrides(overrides) if overrides else None
     return load_scenario(path, overrides=parsed, data_root=data_root)
+
+
+CRS_HELP = (
+    "Coordinate system of the --territories layer when the file declares none or a wrong "
+    "one (e.g. 2154 for Lambert-93 numbers in a GeoJSON read as WGS 84)."
+)
+
+
+def crs_arg(crs: str | None) -> str | None:
+    """``--crs 2154`` → ``"EPSG:2154"``; other spellings are passed on as they are.
+
+    Examples
+    --------
+    >>> crs_arg("2154"), crs_arg("EPSG:3857"), crs_arg(None)
+    ('EPSG:2154', 'EPSG:3857', None)
+    """
+    return f"EPSG:{crs}" if crs and crs.strip().isdigit() else crs
 
 
 def write_table(table: pd.DataFrame, out: str | None) -> None:

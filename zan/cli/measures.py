@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import LEVELS, notes, with_options, write_table
+from .common import CRS_HELP, LEVELS, crs_arg, notes, with_options, write_table
 from .group import main
 
 
@@ -16,8 +16,9 @@ def _load_grouping(
     from ..territory import Territories
 
     if territories:
-        crs = f"EPSG:{crs}" if crs and crs.isdigit() else crs
-        return Territories.from_files(territories, membership, code_column=code_column, crs=crs)
+        return Territories.from_files(
+            territories, membership, code_column=code_column, crs=crs_arg(crs)
+        )
     if membership:
         return read_membership(membership, code_column=code_column)
     return None
@@ -54,11 +55,7 @@ _grouping_options = [
         type=click.Path(exists=True, dir_okay=False),
         help="Commune layer (GeoJSON, GeoPackage, Shapefile, GeoParquet).",
     ),
-    click.option(
-        "--crs",
-        help="Coordinate system of the --territories layer when the file declares none or a "
-        "wrong one (e.g. 2154 for Lambert-93 numbers in a GeoJSON read as WGS 84).",
-    ),
+    click.option("--crs", help=CRS_HELP),
     click.option(
         "--membership",
         type=click.Path(dir_okay=False),
