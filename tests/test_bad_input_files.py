@@ -853,3 +853,14 @@ def test_cli_raster_stats_takes_crs_too(tmp_path):
     assert res.exit_code == 2 and "--crs 2154" in res.output
     res = _cli(args + ["--crs", "2154"])
     assert res.exit_code == 0, res.output
+
+
+def test_validate_reads_a_portal_zip(tmp_path):
+    from zan.validate import detect_kind, validate_paths
+
+    table = _zip(tmp_path / "conso.zip", {"data/conso.csv": Path(CONSO).read_bytes()})
+    layer = _zip(
+        tmp_path / "communes.zip", {"x/communes.gpkg": get_path("communes.gpkg").read_bytes()}
+    )
+    assert detect_kind(table) == "consumption" and detect_kind(layer) == "communes"
+    assert not validate_paths([layer, MEMBERSHIP]).errors

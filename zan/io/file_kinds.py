@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+#: Zip members already announced (path, member, modification time).
+_ANNOUNCED: set[tuple[str, str, int]] = set()
 
 #: Members of a zip that :func:`zan.io.read_table` reads.
 TABLE_MEMBERS: tuple[str, ...] = (".csv", ".txt", ".tsv")
@@ -230,7 +232,10 @@ def choose_member(path: Path, member: str | None, suffixes: tuple[str, ...], wha
         )
     candidates = [n for n in names if n.lower().endswith(suffixes)]
     if len(candidates) == 1:
-        logger.warning("%s: reading %s, the only %s file of the zip", path, candidates[0], what)
+        said = (str(path.resolve()), candidates[0], path.stat().st_mtime_ns)
+        if said not in _ANNOUNCED:  # once per zip, not at each of its readers
+            _ANNOUNCED.add(said)
+            logger.warning("%s: reading %s, the only %s file of the zip", path, candidates[0], what)
         return candidates[0]
     kinds = ", ".join(s.lstrip(".").upper() for s in suffixes)
     if not candidates:
