@@ -864,3 +864,16 @@ def test_validate_reads_a_portal_zip(tmp_path):
     )
     assert detect_kind(table) == "consumption" and detect_kind(layer) == "communes"
     assert not validate_paths([layer, MEMBERSHIP]).errors
+
+
+def test_missing_ignore_says_which_communes_it_left_out(tmp_path):
+    from zan import read_consumption
+    from zan.measure.consumption import consumption
+
+    path = _conso_with(tmp_path, "naf11art12", "")  # 96001: total of 2011 unknown
+    path.write_text(path.read_text().replace(",5291,0,3253,0,2038,0,0,", ",,,,,,,,", 1))
+    conso = read_consumption(path)
+    out = consumption(conso, level="epci", missing="ignore")
+    assert out.attrs["unknown"] == ("96001",)
+    res = _cli(["consumption", path, "--by", "epci", "--missing", "ignore"])
+    assert res.exit_code == 0 and "1 communes of unknown total left out" in res.output

@@ -172,6 +172,15 @@ def _measure(
     _echo_flags(table, file, out)
     _echo_unassigned(grouping, kwargs.get("level"))
     left_out, incomplete = table.attrs.get("left_out", ()), table.attrs.get("incomplete", ())
+    unknown = table.attrs.get("unknown", ())
+    if unknown:
+        more = " ..." if len(unknown) > 20 else ""
+        notes(
+            [
+                f"{len(unknown)} communes of unknown total left out (--missing ignore): "
+                f"{', '.join(unknown[:20])}{more}"
+            ]
+        )
     if left_out:
         more = " ..." if len(left_out) > 20 else ""
         notes(

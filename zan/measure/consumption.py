@@ -306,7 +306,9 @@ def consumption(
         (absent from the territories or membership table, or without a territory
         of that level there): raise a :class:`~zan.errors.MembershipError` naming
         them, or leave them out and report them in ``attrs["excluded"]`` (codes)
-        and ``attrs["excluded_ha"]``. Never dropped without a word.
+        and ``attrs["excluded_ha"]``. Never dropped without a word (nor are the
+        communes of unknown total left out by ``missing="ignore"``: their codes are
+        in ``attrs["unknown"]``).
 
     Returns
     -------
@@ -349,6 +351,7 @@ def consumption(
                 "complete the file, choose a period it covers, or pass missing='zero' or missing='ignore'"
             )
         wide = wide.fillna(0.0) if missing == "zero" else wide.drop(index=unknown)
+    dropped = tuple(str(c) for c in unknown) if missing == "ignore" else ()
     wide.index.name = "code"
     lower = conso.lower_bound_codes(start, end)
     if len(lower):  # summed with the values: > 0 where a territory holds a lower bound
@@ -396,6 +399,8 @@ def consumption(
     if flagged is not None:
         out["lower_bound"] = flagged.reindex(out.index, fill_value=False).astype(bool)
         out.attrs["lower_bound"] = tuple(str(c) for c in out.index[out["lower_bound"]])
+    if dropped:  # missing="ignore": communes of unknown total, left out and said
+        out.attrs["unknown"] = dropped
     if excluded:
         out.attrs["excluded"] = tuple(excluded)
         out.attrs["excluded_ha"] = float(total_m2.reindex(list(excluded)).sum()) / M2_PER_HA
