@@ -9,6 +9,7 @@ so ``except ValueError`` keeps working for code that does not know zan::
     │   ├── SchemaError(DataError)                 columns missing, mistyped or duplicated
     │   │   └── ValidationError(SchemaError)       several problems collected at once (lazy)
     │   ├── CRSError(DataError)                    missing or unsuitable coordinate system
+    │   │   └── CoordinatesError(CRSError)         coordinates outside the declared CRS
     │   ├── GeometryError(DataError)               unreadable or unusable geometries
     │   ├── MembershipError(DataError)             commune → territory links inconsistent
     │   └── PeriodError(DataError)                 years asked for are not in the data
@@ -48,6 +49,7 @@ __all__ = [
     "SchemaError",
     "ValidationError",
     "CRSError",
+    "CoordinatesError",
     "GeometryError",
     "MembershipError",
     "PeriodError",
@@ -152,6 +154,15 @@ class ValidationError(SchemaError):
 
 class CRSError(DataError):
     """A layer has no coordinate reference system, or one unsuitable for areas."""
+
+
+class CoordinatesError(CRSError):
+    """A layer's coordinates do not fit the CRS it declares (or defaults to).
+
+    Lambert-93 metres in a GeoJSON read as WGS 84 degrees, longitude and latitude
+    swapped...: the message says which CRSs the numbers do fit, and the fix
+    (``crs='EPSG:2154'``, ``--crs 2154``).
+    """
 
 
 class GeometryError(DataError):
@@ -272,6 +283,7 @@ def require(module: str, extra: str | None, feature: str, *, package: str | None
 #: prints them through :func:`cli_text`, which spells the option instead.
 CLI_OPTIONS: dict[str, str] = {
     "missing": "--missing",
+    "unplaced": "--unplaced",
     "code_column": "--code-column",
     "values_code_column": "--values-code-column",
     "overwrite": "--force",

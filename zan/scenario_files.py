@@ -22,7 +22,14 @@ from .scenario_levels import level_files
 from .scenario_model import Scenario
 from .scenario_overrides import apply_overrides
 
-__all__ = ["load_scenario", "resolve_path", "scenario_inputs", "scenario_region", "check_files"]
+__all__ = [
+    "load_scenario",
+    "resolve_path",
+    "scenario_inputs",
+    "scenario_region",
+    "check_files",
+    "shown_path",
+]
 
 _HINTS = {
     "envelope.reduction": "write 0.5 for a 50 % reduction",
@@ -69,6 +76,20 @@ def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+#: Largest scenario file read (bytes): a scenario is a few kB of settings; a bigger
+#: file is refused before it is parsed (its values would end in every output).
+MAX_SCENARIO_BYTES = 1_000_000
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value quoted in a message, cut to ``limit`` characters with its length said."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters"
+    return f"{text[:limit]}... ({size})"
+
+
 def _convert_error(source: str, exc: _PydanticValidationError) -> ScenarioError:
     lines, seen = [], set()
     for err in exc.errors():
@@ -107,7 +128,7 @@ def _convert_error(source: str, exc: _PydanticValidationError) -> ScenarioError:
             text = err["msg"].removeprefix("Value error, ")
             msg = f"key {key!r}: {text}"
             if value is not None and etype not in ("value_error",) and not isinstance(value, dict):
-                msg += f" (got {value!r})"
+                msg += f" (got {_shown(value)})"
             hint = _HINTS.get(key)
             if hint and etype != "value_error":
                 msg += f"; {hint}"
@@ -121,7 +142,12 @@ def _convert_error(source: str, exc: _PydanticValidationError) -> ScenarioError:
     )
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    data_root: str | Path | None = None,
+) -> Scenario:
     """Read and validate a scenario file, with values overridden if asked.
 
     Parameters
@@ -133,6 +159,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         :mod:`zan.scenario_overrides`): ``{"envelope.reduction": 0.55,
         "data.consumption": "conso.csv"}``. Relative paths resolve against the
         current folder. The scenario's hash changes with them.
+    data_root : str or path-like, optional
+        A folder every data file of the scenario must lie in, once resolved (``..``
+        and symbolic links followed): a scenario received from someone else then
+        cannot make zan read ``../../etc/passwd`` (``zan ... --data-root DIR``).
+        ``demo:`` and ``region:`` files, shipped with zan, are always allowed.
 
     Returns
     -------
@@ -158,6 +189,12 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     p = Path(path)
     if not p.is_file():
         raise ScenarioError(f"{p}: scenario file not found; check the path")
+    if p.stat().st_size > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"{p}: {p.stat().st_size:,} bytes, more than the {MAX_SCENARIO_BYTES:,} of a "
+            "scenario file (a few kB of settings); check that it is a scenario, and keep "
+            "tables in data files named in [data] or criteria params"
+        )
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -173,12 +210,24 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     except _PydanticValidationError as exc:
         raise _convert_error(source, exc) from None
     sc._path = p.resolve()
+    if data_root is not None:
+        root = Path(data_root).expanduser().resolve()
+        if not root.is_dir():
+            raise ScenarioError(
+                f"{data_root}: the data folder (data_root=, --data-root) is not a folder "
+                f"(resolved: {root}); give an existing folder"
+            )
+        sc._data_root = root
     check_files(sc)
     return sc
 
 
 def resolve_path(sc: Scenario, value: str, key: str) -> Path:
-    """Resolve a data path: ``demo:<name>``, absolute, or relative to the scenario."""
+    """Resolve a data path: ``demo:<name>``, absolute, or relative to the scenario.
+
+    With a data folder (``load_scenario(..., data_root=)``), a path that resolves
+    outside it raises :class:`~zan.errors.ScenarioError` naming the resolved path.
+    """
     if value.startswith("demo:"):
         from .datasets import available, demo_dir
 
@@ -201,9 +250,17 @@ def resolve_path(sc: Scenario, value: str, key: str) -> Path:
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = sc.base_dir / path
+    resolved = path.resolve()
+    root = sc._data_root
+    if root is not None and not resolved.is_relative_to(root):
+        raise ScenarioError(
+            f"{sc.source}: key {key!r}: {value!r} resolves to {resolved}, outside the data "
+            f"folder {root} (data_root=, --data-root); put the file in that folder, or "
+            "give the folder that holds it"
+        )
     if not path.exists():
         raise ScenarioError(
-            f"{sc.source}: key {key!r}: file {value!r} not found (looked for {path}); paths "
+            f"{sc.source}: key {key!r}: file {value!r} not found (looked for {resolved}); paths "
             "are relative to the scenario file ('demo:<name>' for a demo file, "
             "'region:<region>/<name>' for a shipped reference table), or give the file on "
             f"the command line: --set {key}=PATH"
@@ -274,3 +331,24 @@ def scenario_region(sc: Scenario) -> Any:
         return region_info(arg)
     except ScenarioError as exc:
         raise ScenarioError(f"{sc.source}: key 'envelope.region': {exc}") from exc
+
+
+def shown_path(sc: Scenario, key: str, value: str | None) -> str:
+    """``key 'data.consumption' (../x.csv → /abs/x.csv)`` for messages on a data file.
+
+    The path as written and as resolved, so that ``../../`` in a scenario is seen.
+
+    Examples
+    --------
+    >>> from zan.datasets import scenario_path
+    >>> sc = load_scenario(scenario_path("01_reduction_uniforme"))
+    >>> shown_path(sc, "data.communes", sc.data.communes).endswith("data/demo/communes.gpkg)")
+    True
+    >>> shown_path(sc, "data.communes", "demo:communes.gpkg")
+    "key 'data.communes'"
+    """
+    if not value or value.startswith(("demo:", "region:")):
+        return f"key {key!r}"
+    path = Path(value).expanduser()
+    resolved = (path if path.is_absolute() else sc.base_dir / path).resolve()
+    return f"key {key!r} ({value} → {resolved})"

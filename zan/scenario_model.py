@@ -53,11 +53,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Longest scenario name read (characters): it heads every map, report and table.
+MAX_NAME_CHARS = 200
+#: Longest scenario description read (characters).
+MAX_DESCRIPTION_CHARS = 5000
+
+
 class ScenarioInfo(_Model):
     """``[scenario]``: name and description."""
 
-    name: str = Field(description="Short name of the scenario, shown in reports.")
-    description: str = Field("", description="What the scenario tests, in plain words.")
+    name: str = Field(
+        max_length=MAX_NAME_CHARS,
+        description=f"Short name of the scenario, shown in reports ({MAX_NAME_CHARS} "
+        "characters at most).",
+    )
+    description: str = Field(
+        "",
+        max_length=MAX_DESCRIPTION_CHARS,
+        description="What the scenario tests, in plain words "
+        f"({MAX_DESCRIPTION_CHARS} characters at most).",
+    )
 
 
 class DataConfig(_Model):
@@ -511,6 +526,8 @@ class Scenario(_Model):
     )
 
     _path: Path | None = PrivateAttr(default=None)
+    #: Folder the data files must lie in (``load_scenario(..., data_root=)``), or None.
+    _data_root: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _weights(self) -> Scenario:

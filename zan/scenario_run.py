@@ -24,7 +24,7 @@ from .envelope import Envelope, load_profile, regional_envelope
 from .errors import InfeasibleError, ScenarioError, ZanError
 from .garantie import eligibility_warning, garantie_levels, warn
 from .rules import Criterion, evaluate_rule
-from .scenario_files import load_scenario, resolve_path, scenario_region
+from .scenario_files import load_scenario, resolve_path, scenario_region, shown_path
 from .scenario_levels import add_scenario_levels, envelope_comparison, split_unassigned
 from .scenario_model import LEVELS_HINT, Scenario
 
@@ -97,7 +97,8 @@ def _load_territories(sc: Scenario) -> Any:
         territories = Territories.from_files(communes, membership, layer=sc.data.communes_layer)
     except ZanError as exc:
         key = "data.membership" if membership is not None else "data.communes"
-        raise ScenarioError(f"{sc.source}: key {key!r}: {exc}") from exc
+        where = shown_path(sc, key, sc.data.membership if membership else sc.data.communes)
+        raise ScenarioError(f"{sc.source}: {where}: {exc}") from exc
     return add_scenario_levels(
         territories, sc.data.levels, resolve=lambda v, k: resolve_path(sc, v, k), source=sc.source
     )
@@ -168,7 +169,8 @@ def _read_consumption(sc: Scenario, territories: Any = None) -> tuple[Any, pd.Se
                 split_weights=territories.communes["area_ha"],
             )
     except ZanError as exc:
-        raise ScenarioError(f"{sc.source}: key 'data.consumption': {exc}") from exc
+        where = shown_path(sc, "data.consumption", sc.data.consumption)
+        raise ScenarioError(f"{sc.source}: {where}: {exc}") from exc
     return conso, status
 
 

@@ -152,6 +152,17 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
             return _layer_kind(p, columns_of_layer(p))
         except Exception:  # unreadable: the validator reports why
             return "unknown"
+    if suffix == ".zip":  # a portal's zip: its one table, else its one layer
+        from .io._files import read_layer
+
+        for columns in (lambda: read_table(p), lambda: read_layer(p, check_bounds=False)):
+            try:
+                frame = columns()
+            except Exception:  # noqa: S112 - not that kind: try the next
+                continue
+            if hasattr(frame, "geometry"):
+                return _layer_kind(p, [str(c) for c in frame.columns if c != "geometry"])
+            return _table_kind(frame.columns, frame)
     return "unknown"
 
 

@@ -121,11 +121,13 @@ def _check_communes(path: Path, c: Checked) -> None:
     import shapely
 
     from .crs import LAMBERT93, OVERSEAS_CRS
-    from .errors import CRSError
+    from .errors import CoordinatesError, CRSError
     from .io._files import find_column, read_layer
 
     try:
         gdf = read_layer(path)
+    except CoordinatesError:  # reported below as coordinates_out_of_range
+        gdf = read_layer(path, check_bounds=False)
     except CRSError:
         c.add("error", "no_crs")
         try:

@@ -257,7 +257,8 @@ _READER_FR: dict[str, tuple[str, str]] = {
     "empty_codes": ("{n} code(s) commune vide(s)", "donner à chaque commune son code INSEE"),
     "bad_codes": (
         "{n} code(s) commune mal formé(s) : {values}",
-        "les codes commune INSEE ont cinq caractères : '02001', '2A004', '97101'",
+        "les codes commune INSEE ont cinq caractères : '02001', '2A004', '97101' ; "
+        "ceux de la Corse commencent par 2A ou 2B, jamais 20 (écrire 2A004, pas 20004)",
     ),
     "padded_codes": (
         "{n} code(s) à quatre chiffres lus comme ayant perdu leur zéro initial : {values}",

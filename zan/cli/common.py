@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CRS_HELP",
     "LEVELS",
     "SET_HELP",
+    "crs_arg",
     "notes",
     "print_table",
     "scenario_arg",
@@ -104,19 +106,60 @@ SET_HELP = (
 )
 
 
+DATA_ROOT_HELP = (
+    "Folder the scenario's data files must lie in (once '..' and links are resolved); a "
+    "file outside it is refused. For scenarios received from others."
+)
+
+
+def _keep_data_root(ctx: click.Context, _param, value):
+    if value is not None:
+        ctx.meta["zan.data_root"] = value
+    return value
+
+
 def set_option(f):
-    """``--set KEY=VALUE`` (repeatable) for every command that takes a scenario."""
+    """``--set KEY=VALUE`` (repeatable) and ``--data-root DIR`` for every command that
+    takes a scenario."""
+    f = click.option(
+        "--data-root",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=_keep_data_root,
+        help=DATA_ROOT_HELP,
+    )(f)
     return click.option("overrides", "--set", multiple=True, metavar="KEY=VALUE", help=SET_HELP)(f)
 
 
 def scenario_arg(path, overrides):
-    """The scenario file, or the loaded Scenario when ``--set`` overrides values."""
-    if not overrides:
+    """The scenario file, or the loaded Scenario when ``--set`` overrides values or
+    ``--data-root`` restricts its data files."""
+    ctx = click.get_current_context(silent=True)
+    data_root = ctx.meta.get("zan.data_root") if ctx is not None else None
+    if not overrides and data_root is None:
         return path
     from ..scenario import load_scenario
     from ..scenario_overrides import parse_overrides
 
-    return load_scenario(path, overrides=parse_overrides(overrides))
+    parsed = parse_overrides(overrides) if overrides else None
+    return load_scenario(path, overrides=parsed, data_root=data_root)
+
+
+CRS_HELP = (
+    "Coordinate system of the --territories layer when the file declares none or a wrong "
+    "one (e.g. 2154 for Lambert-93 numbers in a GeoJSON read as WGS 84)."
+)
+
+
+def crs_arg(crs: str | None) -> str | None:
+    """``--crs 2154`` → ``"EPSG:2154"``; other spellings are passed on as they are.
+
+    Examples
+    --------
+    >>> crs_arg("2154"), crs_arg("EPSG:3857"), crs_arg(None)
+    ('EPSG:2154', 'EPSG:3857', None)
+    """
+    return f"EPSG:{crs}" if crs and crs.strip().isdigit() else crs
 
 
 def write_table(table: pd.DataFrame, out: str | None) -> None:

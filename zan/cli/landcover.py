@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import notes, show_progress, with_options, write_table
+from .common import CRS_HELP, crs_arg, notes, show_progress, with_options, write_table
 from .group import main
 
 _territory_options = [
@@ -22,6 +22,7 @@ _territory_options = [
     click.option(
         "--code-column", help="Commune code column of the territories (detected by default)."
     ),
+    click.option("--crs", help=CRS_HELP),
     click.option("--by", "level", default="commune", show_default=True, help="Territorial level."),
     click.option("--quiet", is_flag=True, help="No progress bars."),
 ]
@@ -59,6 +60,7 @@ def artif_cmd(
     territories,
     membership,
     code_column,
+    crs,
     level,
     quiet,
     matrix,
@@ -79,7 +81,9 @@ def artif_cmd(
     from ..nomenclature import read_matrix
     from ..territory import Territories
 
-    zones = Territories.from_files(territories, membership, code_column=code_column)
+    zones = Territories.from_files(
+        territories, membership, code_column=code_column, crs=crs_arg(crs)
+    )
     kwargs = dict(
         matrix=read_matrix(matrix) if matrix else None,
         thresholds=None if no_thresholds else Thresholds(),
@@ -190,13 +194,15 @@ def parcels_cmd(
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file.")
 def raster_stats_cmd(
-    raster, territories, membership, code_column, level, quiet, legend, by_class, out
+    raster, territories, membership, code_column, crs, level, quiet, legend, by_class, out
 ):
     """Area of each raster class per territory, and the artificial share (e.g. Corine Land Cover)."""
     from ..measure.raster import raster_class_areas
     from ..territory import Territories
 
-    zones = Territories.from_files(territories, membership, code_column=code_column)
+    zones = Territories.from_files(
+        territories, membership, code_column=code_column, crs=crs_arg(crs)
+    )
     stats = raster_class_areas(
         raster, zones, level=level, legend=legend, progress=show_progress(quiet)
     )

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import click
 
-from .common import LEVELS, notes, with_options, write_table
+from .common import CRS_HELP, LEVELS, crs_arg, notes, with_options, write_table
 from .group import main
 
 
-def _load_grouping(territories: str | None, membership: str | None, code_column: str | None):
+def _load_grouping(
+    territories: str | None, membership: str | None, code_column: str | None, crs=None
+):
     """Territories (with geometry) or a membership table, or None."""
     from ..io.territories import read_membership
     from ..territory import Territories
 
     if territories:
-        return Territories.from_files(territories, membership, code_column=code_column)
+        return Territories.from_files(
+            territories, membership, code_column=code_column, crs=crs_arg(crs)
+        )
     if membership:
         return read_membership(membership, code_column=code_column)
     return None
@@ -51,9 +55,10 @@ _grouping_options = [
         type=click.Path(exists=True, dir_okay=False),
         help="Commune layer (GeoJSON, GeoPackage, Shapefile, GeoParquet).",
     ),
+    click.option("--crs", help=CRS_HELP),
     click.option(
         "--membership",
-        type=click.Path(exists=True, dir_okay=False),
+        type=click.Path(dir_okay=False),
         help="Commune → EPCI → SCoT table (CSV). Without it, --by epci/scot use the file's own columns.",
     ),
     click.option(
@@ -72,6 +77,15 @@ _grouping_options = [
         show_default=True,
         help="Communes of the territories absent from the file: error (raise), count them as "
         "zero, or leave them out (ignore: territories without any data are not in the result).",
+    ),
+    click.option(
+        "--unplaced",
+        type=click.Choice(["raise", "exclude"]),
+        default="raise",
+        show_default=True,
+        help="Communes of the file that cannot be placed in the level (not in the territories "
+        "or membership table, or without a territory of that level): error (raise), or leave "
+        "them out and list them (exclude; also in <out>.sources.json).",
     ),
     click.option(
         "--out", type=click.Path(dir_okay=False), help="Write the table to this CSV file."
@@ -123,17 +137,50 @@ def _echo_unassigned(grouping, level) -> None:
     )
 
 
+def _echo_flags(table, file: str, out: str | None) -> None:
+    """Say which figures are lower bounds and which communes were excluded; record both
+    in ``<out stem>.sources.json`` beside the written table."""
+    from ..measure.flags import flag_sentences, write_flags
+
+    lines = flag_sentences(table)
+    for line in lines:
+        click.echo(line)
+    if out and lines:
+        click.echo(f"written: {write_flags(table, file, out)}")
+
+
 def _measure(
-    measure, file, *, territories, membership, code_column, passage, out, level_tables, **kwargs
+    measure,
+    file,
+    *,
+    territories,
+    membership,
+    code_column,
+    passage,
+    out,
+    level_tables,
+    crs,
+    **kwargs,
 ) -> None:
     """Load the grouping and the file, run one measure (``level``, ``missing``... passed
     on), print and write its table."""
-    grouping = _add_levels(_load_grouping(territories, membership, code_column), level_tables)
+    grouping = _load_grouping(territories, membership, code_column, crs)
+    grouping = _add_levels(grouping, level_tables)
     conso = _load_consumption(file, passage, grouping)
     table = measure(conso, grouping, **kwargs)
     write_table(table, out)
+    _echo_flags(table, file, out)
     _echo_unassigned(grouping, kwargs.get("level"))
     left_out, incomplete = table.attrs.get("left_out", ()), table.attrs.get("incomplete", ())
+    unknown = table.attrs.get("unknown", ())
+    if unknown:
+        more = " ..." if len(unknown) > 20 else ""
+        notes(
+            [
+                f"{len(unknown)} communes of unknown total left out (--missing ignore): "
+                f"{', '.join(unknown[:20])}{more}"
+            ]
+        )
     if left_out:
         more = " ..." if len(left_out) > 20 else ""
         notes(
@@ -153,7 +200,7 @@ def _measure(
 
 
 @main.command("consumption")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--period",
     default="2011-2020",
@@ -177,7 +224,7 @@ def consumption_cmd(file, period, **grouping):
 
 
 @main.command("trajectory")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--reduction",
     type=float,

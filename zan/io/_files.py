@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, GeometryError, Problem, SchemaError, ValidationError
+from . import file_kinds as kinds
 from .codes import labelled_values, rule_problem
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,6 @@ _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _LAYER_SUFFIXES = (".parquet", ".geoparquet")
 #: Number of offending rows quoted in a message.
 _MAX_QUOTED = 5
-
-
-def _source_name(path: str | Path) -> str:
-    return str(path)
 
 
 def _check_exists(path: Path, what: str) -> None:
@@ -210,18 +207,19 @@ def read_table(
     >>> df.loc[0, "code"], df.loc[0, "nom"], df.attrs["sep"], df.attrs["encoding"]
     ('02001', 'Abbécourt', ';', 'cp1252')
     """
-    path = Path(path)
-    source = _source_name(path)
+    path, member = kinds.split_member(path)
     _check_exists(path, what)
-    if path.suffix.lower() in _EXCEL_SUFFIXES:
+    raw, source = kinds.table_bytes(path, member, what)  # a zip's member, else (None, path)
+    if raw is None and path.suffix.lower() in _EXCEL_SUFFIXES:
         if path.stat().st_size == 0:
             raise DataError(f"{source}: the {what} file is empty (0 bytes); export the table again")
         df = _read_excel(path, dtype, what)
         enc_used, sep_used = "xlsx", None
     else:
-        raw = _read_bytes(path, what)
+        raw = _read_bytes(path, what) if raw is None else raw
         if not raw.strip():
             raise DataError(f"{source}: the {what} file is empty (0 bytes); export the table again")
+        kinds.refuse_binary(raw, path, source, what)
         if encoding is None:
             text, enc_used = _decode(raw)
         else:
@@ -236,6 +234,8 @@ def read_table(
             text = text[1:]
         if "\r" in text:  # Windows (\r\n) and old Mac (\r) line ends read as \n
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        hint, text = kinds.excel_sep_hint(text)  # Excel's first line "sep=;": honoured, skipped
+        sep = sep if sep is not None else hint
         lines = _sample_lines(text)
         if not lines:
             raise DataError(
@@ -243,8 +243,9 @@ def read_table(
             )
         sep_used = sep if sep is not None else _sniff_sep(lines)
         if sep_used is None:
-            raise DataError(
-                f"{source}: not a table: one column found in the header ({lines[0][:80]!r}); "
+            raise DataError(  # the line is not quoted: the file may be anything
+                f"{source}: not a table: one column found in the first line "
+                f"({len(lines[0])} characters, {len(raw):,} bytes); "
                 "expected columns separated by ',', ';', tab or '|'; "
                 "check the file, or pass sep= to name its separator"
             )
@@ -271,7 +272,7 @@ def read_table(
         except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
             found = _first_long_row(text, sep_used)
             where = (
-                f"line {found[0]} has {found[1]} fields but the header has {found[2]}"
+                f"line {found[0] + bool(hint)} has {found[1]} fields but the header has {found[2]}"
                 if found
                 else str(exc).strip()
             )
@@ -284,6 +285,7 @@ def read_table(
             raise DataError(f"{source}: cannot read the {what} file ({exc})") from None
         # Blank lines were kept as all-empty rows so that the index still gives the line.
         df = df[df.notna().any(axis=1)] if len(df) else df
+        df.index += 1 if hint else 0  # the header is line 2 after a "sep=" line
 
     df.columns = [str(c).strip() for c in df.columns]
     # Trailing separators produce unnamed, empty columns: drop those only.
@@ -299,9 +301,7 @@ def read_table(
             f"{source}: the {what} file has a header ({', '.join(map(str, df.columns[:8]))}"
             f"{', ...' if len(df.columns) > 8 else ''}) but no data rows; export the table again"
         )
-    df.attrs["source"] = source
-    df.attrs["encoding"] = enc_used
-    df.attrs["sep"] = sep_used
+    df.attrs.update(source=source, encoding=enc_used, sep=sep_used)
     logger.info("read %s: %d rows, %d columns (%s)", source, len(df), len(df.columns), enc_used)
     return df
 
@@ -312,6 +312,7 @@ def read_layer(
     layer: str | None = None,
     crs=None,
     columns: Sequence[str] | None = None,
+    check_bounds: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (GeoJSON, GeoPackage, Shapefile, GeoParquet) with clear errors.
 
@@ -324,10 +325,12 @@ def read_layer(
         Layer name, for files holding several (GeoPackage). When omitted, the only
         layer (or the only layer with geometries) is read.
     crs : str or pyproj.CRS, optional
-        CRS to assume when the file declares none. The file's own CRS, when it has
-        one, is kept (reproject with :func:`zan.to_projected`).
+        CRS to assume when the file declares none, or declares one its coordinates do
+        not fit (:func:`zan.crs.check_coordinates`); else the file's own CRS is kept.
     columns : sequence of str, optional
         Attribute columns to read (all by default); the geometry is always read.
+    check_bounds : bool, default True
+        Refuse coordinates that do not fit the declared CRS (the validator reads them).
 
     Returns
     -------
@@ -345,31 +348,30 @@ def read_layer(
     SchemaError
         When requested ``columns`` are not in the layer.
     CRSError
-        When the file declares no CRS and ``crs`` is not given.
+        When the file declares no CRS and ``crs`` is not given; CoordinatesError when
+        its coordinates do not fit the CRS it declares (Lambert-93 read as WGS 84).
 
     Examples
     --------
     >>> from zan.datasets import get_path
-    >>> communes = read_layer(get_path("communes.gpkg"))
-    >>> communes.crs.to_epsg()
+    >>> read_layer(get_path("communes.gpkg")).crs.to_epsg()
     2154
-    >>> {"code_insee", "nom"} <= set(communes.columns)
-    True
     """
     import geopandas as gpd
     import pyogrio
 
-    from ..crs import ensure_crs
+    from ..crs import check_coordinates, ensure_crs
 
-    path = Path(path)
-    source = _source_name(path)
+    path, member = kinds.split_member(path)
+    source = str(path)
     if not path.exists():
         raise DataError(
             f"{source}: layer file not found; check the path (working folder: {Path.cwd()})"
         )
     if path.is_file() and path.stat().st_size == 0:
         raise DataError(f"{source}: the layer file is empty (0 bytes); export the layer again")
-
+    target, source = kinds.layer_target(path, member) if path.is_file() else (source, source)
+    kinds.check_shapefile(path, crs is not None)  # its .dbf, .shx and .prj beside it
     if path.suffix.lower() in _LAYER_SUFFIXES:
         try:
             gdf = gpd.read_parquet(path)
@@ -383,7 +385,7 @@ def read_layer(
             gdf = gdf[[*columns, gdf.geometry.name]]
     else:
         try:
-            layers = pyogrio.list_layers(path)
+            layers = pyogrio.list_layers(target)
         except Exception as exc:
             raise GeometryError(
                 f"{source}: cannot read the file as a vector layer ({_reason(exc)}); "
@@ -410,7 +412,7 @@ def read_layer(
             )
         if columns is not None:
             try:
-                fields = list(pyogrio.read_info(path, layer=layer)["fields"])
+                fields = list(pyogrio.read_info(target, layer=layer)["fields"])
             except Exception as exc:
                 raise GeometryError(
                     f"{source}: cannot read layer {layer!r} ({_reason(exc)})"
@@ -426,7 +428,7 @@ def read_layer(
                 # GDAL warns about ring orientation and unusual field types it still reads.
                 warnings.simplefilter("ignore", RuntimeWarning)
                 gdf = gpd.read_file(
-                    path,
+                    target,
                     layer=layer,
                     columns=list(columns) if columns is not None else None,
                     engine="pyogrio",
@@ -445,6 +447,7 @@ def read_layer(
             gdf = gdf.set_crs(crs)
         else:
             ensure_crs(gdf, source)
+    gdf = check_coordinates(gdf, source, crs=crs) if check_bounds else gdf  # L93 as WGS 84...
     gdf.attrs["source"] = source
     logger.info("read %s: %d features", source, len(gdf))
     return gdf

@@ -38,6 +38,7 @@ from ..errors import Problem
 
 __all__ = [
     "CODE_RULES",
+    "CODE_FIX",
     "COMMUNE_CODE_PATTERN",
     "LISTED",
     "NO_TERRITORY",
@@ -53,8 +54,16 @@ __all__ = [
 ]
 
 #: INSEE commune codes: two-character département (digits, ``2A`` or ``2B``) and
-#: three digits, or ``97`` and three digits overseas.
-COMMUNE_CODE_PATTERN = r"^(\d{2}|2A|2B)\d{3}$|^97\d{3}$"
+#: three digits, or ``97`` and three digits overseas. ``20`` is no département since
+#: 1976 (Corsica: ``2A`` Corse-du-Sud, ``2B`` Haute-Corse): ``20004`` is malformed
+#: (often a postal code, or a code whose 2A/2B became 20 in a spreadsheet); zan does
+#: not guess which of 2A and 2B it was (the numbers need the COG to tell).
+COMMUNE_CODE_PATTERN = r"^(?!20)(\d{2}|2A|2B)\d{3}$|^97\d{3}$"
+#: The fix said for malformed codes.
+CODE_FIX = (
+    "INSEE commune codes have five characters: '02001', '2A004', '97101'; "
+    "Corsica's start with 2A or 2B, never 20 (write 2A004, not 20004)"
+)
 #: SIREN codes (EPCI): nine digits.
 SIREN_PATTERN = r"^\d{9}$"
 #: Values that mean "no territory" in the sources (empty, ADMIN EXPRESS "NC",
@@ -69,7 +78,7 @@ CODE_RULES: dict[str, tuple[str, str]] = {
     "empty_codes": ("{n} empty commune code(s)", "give every commune its INSEE code"),
     "bad_codes": (
         "{n} malformed commune code(s): {values}",
-        "INSEE commune codes have five characters: '02001', '2A004', '97101'",
+        CODE_FIX,
     ),
     "padded_codes": (
         "{n} four-digit code(s) read as having lost their leading zero: {values}",

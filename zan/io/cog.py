@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import DataError, Problem, SchemaError, ValidationError
 from ._files import find_column, read_table, row_label
+from .codes import CODE_FIX, COMMUNE_CODE_PATTERN
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,6 @@ __all__ = [
     "normalize_codes",
 ]
 
-#: INSEE commune codes: two-character département (digits, ``2A``, ``2B``) and three
-#: digits; overseas ``97`` and three digits.
-COMMUNE_CODE_PATTERN = r"^(\d{2}|2A|2B)\d{3}$|^97\d{3}$"
 
 _CODE_PREFIX = (
     r"(?:code|codgeo|cod_geo|com|depcom|insee|code_insee|codeinsee|insee_com"
@@ -140,7 +138,7 @@ def normalize_codes(
                 f"{int(bad.sum())} malformed commune code(s): {shown}"
                 + (f" and {int(bad.sum()) - 10} more" if bad.sum() > 10 else ""),
                 column=column,
-                fix="INSEE codes have five characters, e.g. '02001', '2A004', '97101'",
+                fix=CODE_FIX,
             )
         )
     return text.fillna("").astype(str), problems, notes

@@ -45,7 +45,7 @@ from .consumption_data import (
     tidy_flows,
     years_text,
 )
-from .residues import RESIDUE_MAX_M2, clip_destinations, negative_residues
+from .residues import RESIDUE_MAX_M2, clip_destinations, implausible_flows, negative_residues
 
 __all__ = [
     "DESTINATIONS",
@@ -207,6 +207,10 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     residue = negative_residues(num, list(parts.values()), codes, source, problems, "nafYYartZZ")
     if residue:
         notes.append(residue)
+    surf = [c for c in df.columns if str(c).lower().startswith("surfcom")]
+    area = parse_numbers(df, surf[-1:], source=source)[0][surf[-1]] if surf else None
+    huge = implausible_flows(num, flow_cols, codes, source, area.to_numpy() if surf else None)
+    problems += [huge] if huge else []
 
     present = {d: [y for y in years if (y, d) in parts] for d in DESTINATIONS}
     destinations = tuple(d for d in DESTINATIONS if len(present[d]) == len(years))
@@ -388,6 +392,8 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     )
     if residue:
         notes.append(residue)
+    huge = implausible_flows(num, flow_cols, codes, source)
+    problems += [huge] if huge else []
 
     n = len(df)
     dmat = num[list(dest_cols.values())].to_numpy(dtype="float64").reshape(n, len(dest_cols))
@@ -494,6 +500,11 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
         missing_destinations=tuple(missing),
         source=source,
         notes=tuple(notes),
+        lower_bound=pd.DataFrame(
+            {"code": codes_arr[lower].astype(str), "year": years[lower].astype("int64")}
+        )
+        if lower.any()
+        else None,
     )
 
 

@@ -86,6 +86,11 @@ class Consumption:
     notes : tuple of str
         Everything inferred while reading (padded codes, totals computed from
         destinations, lower bounds, alignment...).
+    lower_bound : pandas.DataFrame or None
+        The (``code``, ``year``) pairs whose total is only a lower bound: the
+        Cerema API long layout without ``naf_arti`` total and with a destination
+        unknown (road and rail without their split...); None when every total is
+        complete. :func:`zan.consumption` flags the territories they fall in.
     """
 
     flows: pd.DataFrame
@@ -95,6 +100,24 @@ class Consumption:
     missing_destinations: tuple[str, ...] = ()
     source: str = "consumption"
     notes: tuple[str, ...] = ()
+    lower_bound: pd.DataFrame | None = None
+
+    def lower_bound_codes(self, start: int, end: int) -> pd.Index:
+        """Communes whose total over ``start``..``end`` is only a lower bound.
+
+        Examples
+        --------
+        >>> from zan.datasets import get_path
+        >>> from zan.io.consumption import read_consumption
+        >>> list(read_consumption(get_path("conso_enaf_2009_2023.csv")).lower_bound_codes(2011, 2020))
+        []
+        """
+        lb = self.lower_bound
+        if lb is None or not len(lb):
+            return pd.Index([], dtype=object, name="code")
+        years = lb["year"].to_numpy()
+        codes = lb.loc[(years >= start) & (years <= end), "code"].astype(str)
+        return pd.Index(sorted(set(codes)), dtype=object, name="code")
 
     def __repr__(self) -> str:
         missing = (
@@ -293,7 +316,10 @@ class Consumption:
             .drop(columns="_o")
             .reset_index(drop=True)
         )
-        return replace(self, flows=flows, communes=self.communes.loc[wanted])
+        lb = self.lower_bound
+        if lb is not None:
+            lb = lb[lb["code"].isin(wanted)].reset_index(drop=True)
+        return replace(self, flows=flows, communes=self.communes.loc[wanted], lower_bound=lb)
 
     def align(
         self,
@@ -369,7 +395,31 @@ class Consumption:
             f"{summary or 'no change'} (merges summed, splits shared pro rata)"
         )
         notes = (*self.notes, *passage.attrs.get("notes", ()), note)
-        out = replace(self, flows=flows, communes=communes, notes=notes)
+        lower_bound = self.lower_bound
+        if lower_bound is not None and len(lower_bound):
+            # A new commune is a lower bound where any old one it receives from is.
+            flag = (
+                lower_bound.assign(one=1.0)
+                .pivot_table(index="code", columns="year", values="one", aggfunc="max")
+                .reindex(self.communes.index)
+                .fillna(0.0)
+            )
+            moved = _align_values(
+                flag,
+                passage,
+                target_codes=target_codes,
+                split_weights=split_weights,
+                source=self.source,
+            ).values.fillna(0.0)
+            stacked = moved.stack()
+            stacked = stacked[stacked > 0]
+            lower_bound = pd.DataFrame(
+                {
+                    "code": stacked.index.get_level_values(0).astype(str),
+                    "year": stacked.index.get_level_values(1).astype("int64"),
+                }
+            )
+        out = replace(self, flows=flows, communes=communes, notes=notes, lower_bound=lower_bound)
         return out, res.status
 
     def _align_communes(

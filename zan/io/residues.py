@@ -24,8 +24,10 @@ from .consumption_data import DESTINATIONS, INFRASTRUCTURES
 __all__ = [
     "RESIDUE_MAX_M2",
     "RESIDUE_RULES",
+    "MAX_FLOW_M2",
     "check_residues",
     "clip_destinations",
+    "implausible_flows",
     "is_residue_note",
     "negative_residues",
 ]
@@ -36,6 +38,11 @@ __all__ = [
 #: or any negative total, is an error.
 RESIDUE_MAX_M2 = 3.0
 _MAX_LISTED = 10
+#: Largest consumption of one commune in one year that zan reads (m²): 2 × 10¹⁰ m²
+#: (20,000 km²), more than the whole area of the largest commune of France
+#: (Maripasoula, Guyane, 18,360 km²). A larger value is a unit or column mistake;
+#: with the commune's area (``surfcomYYYY``) in the file, a flow above it is one too.
+MAX_FLOW_M2 = 2e10
 
 
 #: The rule on residues: rule code → (message, fix), English (:func:`check_residues`;
@@ -227,3 +234,46 @@ def is_residue_note(note: str) -> bool:
     True
     """
     return _NOTE in note
+
+
+def implausible_flows(
+    num: pd.DataFrame,
+    columns: list[str],
+    codes: pd.Series,
+    source: str,
+    surface: np.ndarray | None = None,
+) -> Problem | None:
+    """The flows no commune-year can reach: above :data:`MAX_FLOW_M2`, or above the
+    commune's area (``surface``, m², NaN where unknown), as one problem.
+
+    Examples
+    --------
+    >>> num = pd.DataFrame({"naf11art12": [1e13, 500.0, 2e7]})
+    >>> codes = pd.Series(["59001", "59002", "59003"])
+    >>> p = implausible_flows(num, ["naf11art12"], codes, "c.csv", np.array([1e7, 1e7, 1e7]))
+    >>> p.message
+    '2 implausible flow(s) for a commune and a year: 59001 naf11art12 (1e+13 m²), 59003 naf11art12 (2e+07 m², area 1e+07 m²)'
+    """
+    found: list[str] = []
+    n = 0
+    for col in columns:
+        values = num[col].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            over = values > MAX_FLOW_M2
+            above_area = (
+                (values > surface) & ~np.isnan(surface) if surface is not None else over & False
+            )
+        bad = over | above_area
+        n += int(bad.sum())
+        for i in np.flatnonzero(bad)[:_MAX_LISTED]:
+            area = f", area {surface[i]:.3g} m²" if above_area[i] and not over[i] else ""
+            found.append(f"{codes.iloc[i]} {col} ({values[i]:.3g} m²{area})")
+    if not n:
+        return None
+    return Problem(
+        source,
+        f"{n} implausible flow(s) for a commune and a year: {_listed(found, total=n)}",
+        fix=f"a commune cannot consume more than its area in a year, nor more than "
+        f"{MAX_FLOW_M2:.0e} m² (the largest commune of France is 1.8e+10 m²): flows are in m² "
+        "per commune and year; check the unit (hectares? already summed?) and the column",
+    )

@@ -37,6 +37,7 @@ from zan.errors import (
 )
 from zan.io._files import find_column, read_layer, read_table
 from zan.io.codes import (
+    CODE_FIX,
     COMMUNE_CODE_PATTERN,
     as_code_text,
     commune_codes,
@@ -193,8 +194,7 @@ def _check_codes(
                 f"{int(bad.sum())} invalid commune code(s): "
                 f"{shorten([repr(c) for c in codes[bad]])} ({_rows(labels[bad], kind)})",
                 column=column,
-                fix="INSEE commune codes have 5 characters ('02001', '2A004', '97101'); "
-                "pass code_column= if this is not the commune code column",
+                fix=f"{CODE_FIX}; pass code_column= if this is not the commune code column",
             )
         )
     return problems

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, PeriodError, ScenarioError
+from ..errors import DataError, MembershipError, PeriodError, ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..io.consumption import Consumption
@@ -51,7 +51,10 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 Missing = Literal["raise", "zero", "ignore"]
+Unplaced = Literal["raise", "exclude"]
 M2_PER_HA = 10_000.0
+#: Temporary column counting the lower-bound communes of each territory.
+_LOWER = "__lower_bound__"
 
 # Where each level is found in the Cerema file's own identifier columns,
 # when no territories are given: (code column pattern, name column pattern).
@@ -107,6 +110,54 @@ def parse_period(
     return start, end
 
 
+def _place(
+    wide: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    unplaced: Unplaced,
+    source: str,
+    where: str,
+    level: str,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Communes of the file that have a group of ``level``; the others raise or are excluded.
+
+    A commune absent from ``groups`` or whose group is empty cannot be placed: with
+    ``unplaced="raise"`` a :class:`~zan.errors.MembershipError` names them (and their
+    hectares, which would otherwise be missing from a total); with ``"exclude"`` they
+    are left out and returned, for the caller to report.
+    """
+    if unplaced not in ("raise", "exclude"):
+        raise DataError(f"unplaced={unplaced!r} is unknown; valid: 'raise', 'exclude'")
+    key = groups.reindex(wide.index)
+    lost = key.isna().to_numpy() | (key.astype("string") == "").fillna(False).to_numpy()
+    if not lost.any():
+        return wide, ()
+    codes = [str(c) for c in wide.index[lost]]
+    if unplaced == "raise":
+        absent = [c for c in codes if c not in groups.index]
+        blank = [c for c in codes if c in groups.index]
+        ha = float(wide.loc[lost, "total"].sum()) / M2_PER_HA
+        parts = []
+        if absent:
+            parts.append(
+                f"{len(absent)} are not in {where} ({', '.join(absent[:20])}"
+                f"{' ...' if len(absent) > 20 else ''})"
+            )
+        if blank:
+            parts.append(
+                f"{len(blank)} have no {level} there ({', '.join(blank[:20])}"
+                f"{' ...' if len(blank) > 20 else ''})"
+            )
+        raise MembershipError(
+            f"{source}: {len(codes)} commune(s) of the consumption file cannot be placed in any "
+            f"{level}: {'; '.join(parts)}; their {ha:,.2f} ha would be missing from the totals; "
+            f"complete {where} (the {level} of every commune), align the file's geography "
+            "(zan consumption --passage TABLE), or pass unplaced='exclude' to leave them out "
+            "and report them"
+        )
+    return wide[~lost], tuple(codes)
+
+
 def _own_grouping(conso: Consumption, level: str) -> tuple[pd.Series, pd.Series]:
     """Commune → territory code and territory names from the Cerema file's own columns."""
     ids = conso.communes
@@ -159,6 +210,7 @@ def _aggregate_membership(
     *,
     missing: Missing,
     source: str,
+    unplaced: Unplaced = "raise",
 ) -> pd.DataFrame:
     """Aggregate per-commune values with a membership table (no geometry)."""
     if isinstance(level, pd.Series):
@@ -180,14 +232,16 @@ def _aggregate_membership(
         names = membership[name_col].groupby(groups).first() if name_col in membership else None
         if level == "scot" and names is not None:
             names.loc["hors_scot"] = "Hors SCoT"
-    extra = wide.index.difference(groups.index)
-    if len(extra):
-        raise DataError(
-            f"{source}: {len(extra)} communes of the consumption file are not in the membership table "
-            f"({', '.join(extra[:20])}); align the file on the membership's commune geography "
-            "(zan consumption --passage TABLE) or complete the table"
-        )
-    absent = groups.index.difference(wide.index)
+    where = f"the membership table {membership.attrs.get('source', '')}".rstrip()
+    wide, excluded = _place(
+        wide,
+        groups,
+        unplaced=unplaced,
+        source=source,
+        where=where,
+        level=level if isinstance(level, str) else "group",
+    )
+    absent = groups.index.difference(wide.index).difference(pd.Index(excluded, dtype=object))
     if len(absent) and missing == "raise":
         raise DataError(
             f"{source}: {len(absent)} communes of the membership table are missing from the "
@@ -196,11 +250,13 @@ def _aggregate_membership(
             "or align the file's geography"
         )
     if missing == "zero":
-        wide = wide.reindex(wide.index.union(groups.index), fill_value=0.0)
+        wide = wide.reindex(wide.index.union(absent), fill_value=0.0)
     table = wide.groupby(groups.reindex(wide.index)).sum()
     table.insert(
         0, "nom", names.reindex(table.index) if names is not None else table.index.astype(str)
     )
+    if excluded:
+        table.attrs["excluded"] = excluded
     if missing == "ignore":  # territories without data are not in the table: say which
         lacking = groups.reindex(absent).dropna()
         table.attrs.update(
@@ -218,6 +274,7 @@ def consumption(
     period: str | tuple[int, int] = REFERENCE_PERIOD,
     by_destination: bool = True,
     missing: Missing = "raise",
+    unplaced: Unplaced = "raise",
 ) -> pd.DataFrame:
     """ENAF consumption per territory over an inclusive period of calendar years, in hectares.
 
@@ -244,11 +301,23 @@ def consumption(
         out: a territory without any data is then absent from the table (its code in
         ``attrs["left_out"]``), one with part of its communes sums those it has
         (``attrs["incomplete"]``).
+    unplaced : {"raise", "exclude"}, default "raise"
+        What to do with communes of the file that cannot be placed in the level
+        (absent from the territories or membership table, or without a territory
+        of that level there): raise a :class:`~zan.errors.MembershipError` naming
+        them, or leave them out and report them in ``attrs["excluded"]`` (codes)
+        and ``attrs["excluded_ha"]``. Never dropped without a word (nor are the
+        communes of unknown total left out by ``missing="ignore"``: their codes are
+        in ``attrs["unknown"]``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by territory ``code``: ``nom``, ``total_ha`` and ``<destination>_ha``.
+        Indexed by territory ``code``: ``nom``, ``total_ha`` and ``<destination>_ha``;
+        and a boolean ``lower_bound`` column when some commune total of the period
+        is only a lower bound (:attr:`Consumption.lower_bound`: the Cerema API long
+        layout without total nor road/rail figures); its codes are also in
+        ``attrs["lower_bound"]``.
 
     Raises
     ------
@@ -282,29 +351,33 @@ def consumption(
                 "complete the file, choose a period it covers, or pass missing='zero' or missing='ignore'"
             )
         wide = wide.fillna(0.0) if missing == "zero" else wide.drop(index=unknown)
+    dropped = tuple(str(c) for c in unknown) if missing == "ignore" else ()
     wide.index.name = "code"
+    lower = conso.lower_bound_codes(start, end)
+    if len(lower):  # summed with the values: > 0 where a territory holds a lower bound
+        wide[_LOWER] = wide.index.isin(lower).astype("float64")
+    level_name = level if isinstance(level, str) else "group"
+    place = {"unplaced": unplaced, "source": conso.source, "level": level_name}
+    excluded: tuple[str, ...] = ()
+    total_m2 = wide["total"]
 
     if isinstance(territories, pd.DataFrame):
         table = _aggregate_membership(
-            wide, territories, level, missing=missing, source=conso.source
+            wide, territories, level, missing=missing, source=conso.source, unplaced=unplaced
         )
+        excluded = table.attrs.get("excluded", ())
     elif territories is not None:
-        extra = wide.index.difference(territories.communes.index)
-        if len(extra):
-            raise DataError(
-                f"{conso.source}: {len(extra)} communes of the consumption file are not in the "
-                f"territories ({', '.join(extra[:20])}{' ...' if len(extra) > 20 else ''}); the file "
-                "is probably coded in another COG vintage: align it with a table de passage "
-                "(Consumption.align, or zan consumption --passage TABLE)"
-            )
+        universe = pd.Series(territories.communes.index, index=territories.communes.index)
+        wide, excluded = _place(
+            wide,
+            universe,
+            where=f"the territories ({territories.source}; the file is probably coded in "
+            "another COG vintage)",
+            **place,
+        )
         table = territories.aggregate(wide, level, missing=missing)
     elif isinstance(level, pd.Series):
-        unknown = wide.index.difference(level.index)
-        if len(unknown):
-            raise DataError(
-                f"{conso.source}: {len(unknown)} communes of the file are not in the grouping "
-                f"({', '.join(unknown[:20])}); complete the grouping or select communes first"
-            )
+        wide, excluded = _place(wide, level, where="the grouping", **place)
         table = wide.groupby(level.reindex(wide.index)).sum()
         table.insert(0, "nom", table.index.astype(str))
     elif level == "commune":
@@ -312,13 +385,25 @@ def consumption(
         table.insert(0, "nom", conso.communes["nom"].reindex(wide.index))
     else:
         groups, names = _own_grouping(conso, level)
+        wide, excluded = _place(wide, groups, where=conso.source, **place)
         table = wide.groupby(groups.reindex(wide.index)).sum()
         table.insert(0, "nom", names.reindex(table.index))
     table.index.name = "code"
+    flagged = None
+    if _LOWER in table.columns:
+        flagged = table.pop(_LOWER) > 0
     values = table.drop(columns="nom") / M2_PER_HA
     values.columns = [f"{c}_ha" for c in values.columns]
     out = pd.concat([table[["nom"]], values], axis=1)
     out.attrs.update(period=(start, end), source=conso.source, unit="ha")
+    if flagged is not None:
+        out["lower_bound"] = flagged.reindex(out.index, fill_value=False).astype(bool)
+        out.attrs["lower_bound"] = tuple(str(c) for c in out.index[out["lower_bound"]])
+    if dropped:  # missing="ignore": communes of unknown total, left out and said
+        out.attrs["unknown"] = dropped
+    if excluded:
+        out.attrs["excluded"] = tuple(excluded)
+        out.attrs["excluded_ha"] = float(total_m2.reindex(list(excluded)).sum()) / M2_PER_HA
     for key in ("left_out", "incomplete"):  # missing="ignore": territories without (all) data
         if table.attrs.get(key):
             out.attrs[key] = table.attrs[key]
@@ -336,6 +421,7 @@ def trajectory(
     allowed: pd.Series | None = None,
     missing: Missing = "raise",
     floor_ha: float = ALLOWED_FLOOR_HA,
+    unplaced: Unplaced = "raise",
 ) -> pd.DataFrame:
     """Trajectory of each territory against its allowed 2021-2030 consumption.
 
@@ -375,6 +461,8 @@ def trajectory(
         computes ``max(reference × (1 − reduction), 1 ha)`` (DOMAIN.md §1,
         :data:`ALLOWED_FLOOR_HA`). ``0`` turns the floor off (the bare
         ``reference × (1 − reduction)`` of the law's text).
+    unplaced : {"raise", "exclude"}, default "raise"
+        See :func:`consumption`; excluded communes in ``attrs["excluded"]``.
 
     Returns
     -------
@@ -384,7 +472,9 @@ def trajectory(
         ``consumed_since_2021_ha``, ``annual_rate_since_2021_ha``,
         ``projected_2030_ha``, ``used_pct``, ``projected_pct``, ``status``.
         The column names keep "2021" and "2030" whatever the target period; its
-        actual years are in ``.attrs["target"]``.
+        actual years are in ``.attrs["target"]``. A boolean ``lower_bound``
+        column (and ``attrs["lower_bound"]``) when a figure of either period is only
+        a lower bound (see :func:`consumption`).
 
     Raises
     ------
@@ -444,6 +534,7 @@ def trajectory(
         period=(ref_start, ref_end),
         by_destination=False,
         missing=missing,
+        unplaced=unplaced,
     )
     since = consumption(
         conso,
@@ -452,6 +543,7 @@ def trajectory(
         period=(tgt_start, since_end),
         by_destination=False,
         missing=missing,
+        unplaced=unplaced,
     )
     n_years = since_end - tgt_start + 1
     target_years = tgt_end - tgt_start + 1
@@ -501,4 +593,17 @@ def trajectory(
         floor_ha=float(floor_ha) if floored else None,
         source=conso.source,
     )
+    if "lower_bound" in ref.columns or "lower_bound" in since.columns:
+        flags = [
+            t["lower_bound"].reindex(out.index, fill_value=False)
+            for t in (ref, since)
+            if "lower_bound" in t.columns
+        ]
+        out["lower_bound"] = np.logical_or.reduce([f.to_numpy(dtype=bool) for f in flags])
+        out.attrs["lower_bound"] = tuple(str(c) for c in out.index[out["lower_bound"]])
+    if ref.attrs.get("excluded") or since.attrs.get("excluded"):
+        out.attrs["excluded"] = tuple(
+            sorted({*ref.attrs.get("excluded", ()), *since.attrs.get("excluded", ())})
+        )
+        out.attrs["excluded_ha"] = ref.attrs.get("excluded_ha", 0.0)
     return out
