@@ -147,6 +147,17 @@ def run(
     return rows
 
 
+def bench_rows(quick: bool = False) -> list[dict]:
+    """The national run's steps as rows for ``scripts/bench_all.py`` (no baseline: info)."""
+    import benchlib
+
+    communes, epci = (3_800, 140) if quick else (35_000, 1_250)
+    return [
+        benchlib.row(f"national run, {r['step']}: {r['detail']}", r["seconds"])
+        for r in run(communes=communes, epci=epci)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="folder written by make_national.py")
