@@ -15,8 +15,8 @@ and ``verdict`` (``"met"``, ``"not met"`` or ``"info"`` when there is no goal).
 Times are taken over alternated rounds (:func:`alternate`: zan, baseline, zan,
 baseline...) so that a change in the machine's load hits both; the minimum is reported
 and the median kept in the case's text when useful. :func:`run_child` times a command in
-its own process and returns its peak resident memory (``os.wait4``: per process, not
-the maximum over all children).
+its own process and returns its peak resident memory (``os.wait4`` in a small launcher
+process: per process, not the maximum over all children, nor the benchmark's own).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 
@@ -71,24 +72,45 @@ def summary(times: Sequence[float]) -> str:
     return f"min {min(times):.2f} s, median {statistics.median(times):.2f} s"
 
 
+#: Runs the command from a fresh, small process: a child forked from the benchmark itself
+#: would count the benchmark's own memory in its peak (Linux keeps the high-water mark of
+#: the memory a process had before its exec).
+_SHIM = """
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{time.perf_counter() - t0} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(cmd: Sequence[str], *, env: dict | None = None, cwd=None) -> tuple[float, float]:
     """Run a command; return (wall seconds, peak RSS in MiB of that process).
 
     Raises ``subprocess.CalledProcessError`` (with its stderr) when it fails.
     """
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        list(cmd), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read() if proc.stderr else b""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, list(cmd), stderr=err)
-    return seconds, usage.ru_maxrss / 1024  # Linux: KiB
+    import shutil
+    import tempfile
+
+    exe = shutil.which(cmd[0]) or cmd[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "usage")
+        done = subprocess.run(
+            [sys.executable, "-c", _SHIM, out, exe, *cmd[1:]],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        if done.returncode:
+            raise subprocess.CalledProcessError(done.returncode, list(cmd), stderr=done.stderr)
+        with open(out) as f:
+            seconds, kib = f.read().split()
+    return float(seconds), float(kib) / 1024  # Linux: KiB
 
 
 def load() -> str:
