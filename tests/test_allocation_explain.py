@@ -80,3 +80,21 @@ def test_map_carries_figures_not_paragraphs(cascade, tmp_path):
     assert sentence not in html  # written by the page, not stored
     assert '"x":{' in html and "function explain(" in html  # the template, once
     assert html.count("Cette part est prise") < 40  # one sentence per parent envelope
+
+
+def test_national_maps_round_vertices_to_the_same_shapes(monkeypatch):
+    import shapely
+
+    from zan.maps import _geometry
+
+    rng = np.random.default_rng(0)
+    x = 2 + rng.random(12_000) * 5
+    y = 43 + rng.random(12_000) * 5
+    geoms = shapely.box(x, y, x + 0.013, y + 0.0071)  # vertices off the grid
+    fast = _geometry.encode(geoms, step=0.001)
+    monkeypatch.setattr(_geometry, "SNAP_ROUND_FROM", 10**9)
+    reduced = _geometry.encode(geoms, step=0.001)
+    a, b = _geometry.decode(fast), _geometry.decode(reduced)
+    assert len(geoms) >= 10_000 and len(a) == len(geoms)
+    assert shapely.is_valid(a).all()
+    assert shapely.equals(a, b).all()
