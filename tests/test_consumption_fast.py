@@ -32,6 +32,16 @@ def test_wide_matrix_sums_equal_the_pivot(period):
     assert conso.flows is conso.flows
 
 
+@pytest.mark.parametrize("period", [(2011, 2020), (2009, 2009), None])
+def test_wide_matrix_totals_equal_the_pivot(period):
+    conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
+    fast, fast_sum = conso.total(period), conso.period_total(2011, 2020)
+    assert isinstance(object.__getattribute__(conso, "flows"), WideFlows)
+    plain = replace(conso, flows=conso.flows.copy())  # a DataFrame: the pivot path
+    pd.testing.assert_frame_equal(fast, plain.total(period), check_exact=True)
+    pd.testing.assert_series_equal(fast_sum, plain.period_total(2011, 2020), check_exact=True)
+
+
 def test_cube_sums_equal_the_pivot_to_the_last_bit():
     conso = read_consumption(get_path("conso_enaf_2009_2023.csv"))
     rng = np.random.default_rng(3)

@@ -189,6 +189,9 @@ class Consumption:
         True
         """
         years = self._period_years(period)
+        held = object.__getattribute__(self, "flows")
+        if isinstance(held, WideFlows) and held.codes_are(self.communes.index):
+            return held.total(years, self.communes.index)
         tot = self.flows[self.flows["destination"] == "total"]
         wide = tot.pivot(index="code", columns="year", values="m2")
         wide = wide.reindex(index=self.communes.index, columns=years)
@@ -502,6 +505,17 @@ class WideFlows:
         """The tidy flows (sorted by code, then year-major as the matrix columns)."""
         order = np.argsort(self.codes.astype(object), kind="stable")
         return tidy_flows(self.codes[order], self.matrix[order], self.years, self.dests)
+
+    def total(self, years: list[int], index: pd.Index) -> pd.DataFrame:
+        """:meth:`Consumption.total`: the total columns of ``years`` (NaN when absent)."""
+        out = np.full((len(self.codes), len(years)), np.nan)
+        where = {y: j for j, y in enumerate(years)}
+        for c, (year, dest) in enumerate(zip(self.years, self.dests, strict=True)):
+            if dest == "total" and year in where:
+                out[:, where[year]] = self.matrix[:, c]
+        wide = pd.DataFrame(out, index=index.copy(), columns=pd.Index(years, dtype="int64"))
+        wide.index.name, wide.columns.name = "code", "year"
+        return wide
 
     def by_destination(self, years: list[int], index: pd.Index) -> pd.DataFrame:
         """Sums over ``years`` per commune (rows of ``index``) and destination."""
