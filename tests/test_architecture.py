@@ -69,6 +69,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan.cascade",
         "zan.batch",
         "zan.allocation",
+        "zan.allocation_explain",
     ),
     6: ("zan.scenario", "zan.scenario_*", "zan.scenario.*"),
     7: (  # analysis, the ledger's kernel

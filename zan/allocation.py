@@ -13,34 +13,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .allocation_explain import ROUNDING_FR, criterion_label
 from .envelope import Envelope
 from .errors import Problem, ScenarioError, ValidationError
 from .formatting import LEVEL_LABELS, fr_text
 from .garantie import pooling_text
 from .rounding import UNITS_EPS, total_units
-from .rules import Criterion, get_rule
+from .rules import Criterion
 
 __all__ = ["Allocation"]
-
-_ROUNDING_FR = {
-    "largest_remainder": "plus forts restes",
-    "sainte_lague": "Sainte-Laguë",
-}
-
-
-def _criterion_label(crit: Criterion) -> str:
-    label = get_rule(crit.rule).label
-    detail = crit.params.get("column") if isinstance(crit.params, Mapping) else None
-    if crit.rule == "growth":
-        start = crit.params.get("start", "population_2015")
-        detail = f"{start} → {crit.params.get('end', 'population')}"
-    return f"{label} ({detail})" if detail else label
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -270,6 +258,11 @@ class Allocation:
         return True
 
     # ------------------------------------------------------------------ explanation
+    @cached_property
+    def _has_garantie(self) -> bool:
+        """Whether any territory has a garantie communale (summed once, not per territory)."""
+        return any(float(t["garantie_ha"].sum()) > 0 for t in self.tables.values())
+
     def _find(self, code: str, level: str | None) -> tuple[str, pd.Series]:
         code = str(code)
         if level is not None:
@@ -346,7 +339,7 @@ class Allocation:
         parts = []
         for crit, a in zip(self.criteria, self.weights, strict=True):
             parts.append(
-                f"{fr_text(100 * a, 0)} % {_criterion_label(crit)} → {fr_text(row[f'{crit.key}_ha'])} ha"
+                f"{fr_text(100 * a, 0)} % {criterion_label(crit)} → {fr_text(row[f'{crit.key}_ha'])} ha"
             )
         text.append("Règle de partage : " + " ; ".join(parts) + ".")
         before = fr_text(row["exact_ha"] - row["adjustment_ha"])
@@ -367,10 +360,10 @@ class Allocation:
             gar = row["garantie_ha"]
             gtxt = f" (garantie communale : {fr_text(gar)} ha)" if gar > 0 else ""
             text.append(f"Le plancher de {fr_text(row['floor_ha'])} ha{gtxt} est dépassé.")
-        if any(float(t["garantie_ha"].sum()) > 0 for t in self.tables.values()):
+        if self._has_garantie:
             text.append(pooling_text(self.garantie_pooling, lv))
         text.append(
-            f"Arrondi au {fr_text(self.resolution, 2)} ha ({_ROUNDING_FR[self.rounding]}) : "
+            f"Arrondi au {fr_text(self.resolution, 2)} ha ({ROUNDING_FR[self.rounding]}) : "
             f"{'+' if row['rounding_ha'] >= 0 else ''}{fr_text(row['rounding_ha'], 4)} ha."
         )
         return " ".join(text)

@@ -21,7 +21,7 @@ import gzip
 import io
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import DataError, GeometryError, Problem, SchemaError, ValidationError
 from . import file_kinds as kinds
+from ._csv_floats import read_csv_text
 from .codes import labelled_values, rule_problem
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def read_table(
     dtype=str,
     sep: str | None = None,
     encoding: str | None = None,
+    numeric: Callable[[list[str]], Iterable[str]] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV (or Excel) table, sniffing the separator and the encoding.
 
@@ -181,6 +183,9 @@ def read_table(
     encoding : str, optional
         Encoding; tried in the order UTF-8 with BOM, UTF-8, cp1252 (Latin-1) when
         not given.
+    numeric : callable, optional
+        Names of the CSV columns to read as float64 given all the names, with the
+        default ``dtype`` (see :func:`zan.io._csv_floats.read_csv_text`).
 
     Returns
     -------
@@ -258,17 +263,7 @@ def read_table(
                 "rename them so that each column has a unique name"
             )
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(
-                    io.StringIO(text),
-                    sep=sep_used,
-                    dtype=dtype,
-                    keep_default_na=False,
-                    na_values=[""],
-                    skip_blank_lines=False,
-                    index_col=False,
-                )
+            df = read_csv_text(text, sep_used, dtype, header, numeric if dtype is str else None)
         except (pd.errors.ParserWarning, pd.errors.ParserError) as exc:
             found = _first_long_row(text, sep_used)
             where = (

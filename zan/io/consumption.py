@@ -40,9 +40,9 @@ from .consumption_data import (
     INFRASTRUCTURES,
     MAX_LISTED,
     Consumption,
+    WideFlows,
     listed,
     sort_flows,
-    tidy_flows,
     years_text,
 )
 from .residues import RESIDUE_MAX_M2, clip_destinations, implausible_flows, negative_residues
@@ -75,9 +75,7 @@ _API_DEST_RE = re.compile(r"^conso_(act|hab|mix|inc|infra|rou|fer)(?:_m2)?$", re
 #: populations, households, jobs and their changes, commune area (``surfcom2025``),
 #: share of the area consumed (``artcom1125``, a percentage) and the consumption per
 #: new inhabitant or household (``artpop1116``, ``mepart1622``, ``menhab1122``).
-_INDICATOR_RE = re.compile(
-    r"^(pop|men|emp|menhab|mepart|artpop|surfcom|artcom)\d+$", re.IGNORECASE
-)
+_INDICATOR_RE = re.compile(r"^(pop|men|emp|menhab|mepart|artpop|surfcom|artcom)\d+$", re.IGNORECASE)
 #: Tolerance when checking that destinations add up to the total (m²). The Cerema
 #: rounds each of the six destinations to the m² (DOMAIN.md §3): their sum may differ
 #: from the rounded total by at most 6 × 0.5 = 3 m².
@@ -276,8 +274,8 @@ def _read_wide(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     _check_multi_year(num, multi, totals, source, notes)
 
     matrix = np.hstack(blocks) if blocks else np.empty((len(df), 0))
-    order = np.argsort(codes.to_numpy(dtype=object), kind="stable")  # blocks are already year-major
-    flows = tidy_flows(codes.to_numpy()[order], matrix[order], block_years, block_dests)
+    # the tidy table is built when first read (blocks are already year-major)
+    flows = WideFlows(codes.to_numpy(), matrix, block_years, block_dests)
 
     name_col = find_column(
         df, ["idcomtxt", "nom", "libcom", "libgeo"], source=source, what="name", required=False
@@ -316,9 +314,13 @@ def _check_multi_year(
         span = range(first, end)
         if not all(y in totals for y in span):
             continue
-        given = pd.to_numeric(
-            pd.Series(num[col], dtype="string").str.replace(",", ".", regex=False), errors="coerce"
-        ).to_numpy(dtype="float64", na_value=np.nan)
+        if pd.api.types.is_float_dtype(num[col].dtype):  # read as numbers already
+            given = num[col].to_numpy(dtype="float64")
+        else:
+            given = pd.to_numeric(
+                pd.Series(num[col], dtype="string").str.replace(",", ".", regex=False),
+                errors="coerce",
+            ).to_numpy(dtype="float64", na_value=np.nan)
         summed = num[[totals[y] for y in span]].to_numpy(dtype="float64").sum(axis=1)
         with np.errstate(invalid="ignore"):
             off = np.abs(given - summed) > TOLERANCE_M2
@@ -508,6 +510,13 @@ def _read_api(df: pd.DataFrame, source: str, code_col: str) -> Consumption:
     )
 
 
+def _wide_numbers(names: list[str]) -> list[str]:
+    """Columns of a wide Cerema file read as numbers (flows, multi-year totals, indicators)."""
+    if not any(_NAF_RE.match(n) or _ART_RE.match(n) for n in names):
+        return []
+    return [n for n in names if _NAF_RE.match(n) or _ART_RE.match(n) or _INDICATOR_RE.match(n)]
+
+
 def is_consumption_table(columns: Iterable[Any]) -> bool:
     """Whether columns are those of a Cerema consumption file (wide or long layout).
 
@@ -585,7 +594,7 @@ def read_consumption(path: str | Path, *, code_column: str | None = None) -> Con
     >>> sorted(conso.flows.columns)
     ['code', 'destination', 'm2', 'year']
     """
-    df = read_table(path, what="consumption")
+    df = read_table(path, what="consumption", numeric=_wide_numbers)
     source = df.attrs["source"]
     names = [str(c).strip() for c in df.columns]
     wide = any(

@@ -22,6 +22,7 @@ __all__ = [
     "INFRASTRUCTURES",
     "MAX_LISTED",
     "Consumption",
+    "WideFlows",
     "listed",
     "sort_flows",
     "tidy_flows",
@@ -119,6 +120,13 @@ class Consumption:
         codes = lb.loc[(years >= start) & (years <= end), "code"].astype(str)
         return pd.Index(sorted(set(codes)), dtype=object, name="code")
 
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if name == "flows" and isinstance(value, WideFlows):  # built on first use
+            value = value.tidy()
+            object.__setattr__(self, "flows", value)
+        return value
+
     def __repr__(self) -> str:
         missing = (
             f"; missing: {', '.join(self.missing_destinations)}"
@@ -204,6 +212,9 @@ class Consumption:
         True
         """
         years = self._period_years(period)
+        held = object.__getattribute__(self, "flows")
+        if isinstance(held, WideFlows) and held.codes_are(self.communes.index):
+            return held.total(years, self.communes.index)
         tot = self.flows[self.flows["destination"] == "total"]
         wide = tot.pivot(index="code", columns="year", values="m2")
         wide = wide.reindex(index=self.communes.index, columns=years)
@@ -235,6 +246,12 @@ class Consumption:
         True
         """
         years = self._period_years(period)
+        wide = object.__getattribute__(self, "flows")
+        if isinstance(wide, WideFlows) and wide.codes_are(self.communes.index):
+            return wide.by_destination(years, self.communes.index)
+        fast = self._summed_by_destination(years)
+        if fast is not None:
+            return fast
         flows = self.flows[self.flows["year"].isin(years)]
         per_year = flows.pivot(index=["code", "destination"], columns="year", values="m2")
         per_year = per_year.reindex(columns=years)
@@ -244,6 +261,39 @@ class Consumption:
         out = summed.reindex(index=self.communes.index, columns=cols)
         out.index.name, out.columns.name = "code", None
         return out
+
+    def _summed_by_destination(self, years: list[int]) -> pd.DataFrame | None:
+        """:meth:`by_destination` on arrays: the flows placed in a commune × destination ×
+        year cube, summed over the years as the pivot's sum is (the same additions, so
+        the same figures to the last bit). None when flows repeat a (code, year, destination)
+        or name a destination outside the known ones (the pivot then says so)."""
+        flows = self.flows
+        if not len(flows) or not len(years):
+            return None
+        dest_codes, dest_names = pd.factorize(flows["destination"], sort=False)
+        known = ("total", *DESTINATION_ORDER)
+        if any(str(d) not in known for d in dest_names):
+            return None
+        code_codes, code_names = pd.factorize(flows["code"], sort=False)
+        row_of_code = self.communes.index.get_indexer(pd.Index(code_names))
+        if (row_of_code < 0).any() or not self.communes.index.is_unique:
+            return None
+        year = flows["year"].to_numpy()
+        first = years[0]
+        if years != list(range(first, first + len(years))):
+            return None
+        col_of_dest = np.array([known.index(str(d)) for d in dest_names], dtype=np.int64)
+        n, k, m = len(self.communes), len(known), len(years)
+        sel = (year >= first) & (year < first + m)
+        cell = (row_of_code[code_codes[sel]] * k + col_of_dest[dest_codes[sel]]) * m + (
+            year[sel] - first
+        )
+        if len(cell) and np.bincount(cell, minlength=n * k * m).max() > 1:
+            return None
+        cube = np.full(n * k * m, np.nan)
+        cube[cell] = flows["m2"].to_numpy(dtype="float64")[sel]
+        present = {str(d) for d in dest_names}
+        return _by_destination_frame(cube.reshape(n, k, m), present, self.communes.index)
 
     def period_total(self, start: int, end: int) -> pd.Series:
         """Total consumption per commune over the inclusive years start..end, in m².
@@ -459,18 +509,97 @@ def sort_flows(flows: pd.DataFrame) -> pd.DataFrame:
     return flows.iloc[order].reset_index(drop=True)
 
 
+def _by_destination_frame(cube: np.ndarray, present: set[str], index: pd.Index) -> pd.DataFrame:
+    """:meth:`Consumption.by_destination`'s table from a commune × ("total", then
+    :data:`DESTINATION_ORDER`) × year cube: summed along contiguous rows of years, as
+    the pivot's ``sum(axis=1)`` adds them (the same figures to the last bit)."""
+    n, k, m = cube.shape
+    summed = cube.reshape(n * k, m).sum(axis=1).reshape(n, k)
+    known = ("total", *DESTINATION_ORDER)
+    cols = [d for d in DESTINATION_ORDER if d in present] + ["total"]
+    out = pd.DataFrame(
+        summed[:, [known.index(c) for c in cols]], index=index.copy(), columns=pd.Index(cols)
+    )
+    out.index.name, out.columns.name = "code", None
+    return out
+
+
+class WideFlows:
+    """The flows of a wide Cerema file as read: a commune × (year, destination) matrix.
+
+    :class:`Consumption` holds it in place of ``flows`` until ``flows`` is first read,
+    when it becomes the tidy table (:meth:`tidy`, the same table as if built at once);
+    :meth:`Consumption.by_destination` sums it directly, without that table of millions
+    of rows (``zan consumption`` on a national file never builds it).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Commune codes, one per matrix row (file order, unique).
+    matrix : numpy.ndarray
+        m² (NaN where unknown), one column per (year, destination).
+    years, dests : list
+        Year and destination (``"total"`` or one of :data:`DESTINATIONS`) of each column.
+    """
+
+    def __init__(self, codes: np.ndarray, matrix: np.ndarray, years: list[int], dests: list[str]):
+        self.codes, self.matrix, self.years, self.dests = codes, matrix, years, dests
+
+    def codes_are(self, index: pd.Index) -> bool:
+        """Whether ``index`` lists the matrix rows' codes, in order."""
+        return len(index) == len(self.codes) and bool(
+            (index.to_numpy(dtype=object) == self.codes).all()
+        )
+
+    def tidy(self) -> pd.DataFrame:
+        """The tidy flows (sorted by code, then year-major as the matrix columns)."""
+        order = np.argsort(self.codes.astype(object), kind="stable")
+        return tidy_flows(self.codes[order], self.matrix[order], self.years, self.dests)
+
+    def total(self, years: list[int], index: pd.Index) -> pd.DataFrame:
+        """:meth:`Consumption.total`: the total columns of ``years`` (NaN when absent)."""
+        out = np.full((len(self.codes), len(years)), np.nan)
+        where = {y: j for j, y in enumerate(years)}
+        for c, (year, dest) in enumerate(zip(self.years, self.dests, strict=True)):
+            if dest == "total" and year in where:
+                out[:, where[year]] = self.matrix[:, c]
+        wide = pd.DataFrame(out, index=index.copy(), columns=pd.Index(years, dtype="int64"))
+        wide.index.name, wide.columns.name = "code", "year"
+        return wide
+
+    def by_destination(self, years: list[int], index: pd.Index) -> pd.DataFrame:
+        """Sums over ``years`` per commune (rows of ``index``) and destination."""
+        known = ("total", *DESTINATION_ORDER)
+        n, m = len(self.codes), len(years)
+        where = {y: j for j, y in enumerate(years)}
+        cube = np.full((n, len(known), m), np.nan)
+        for c, (year, dest) in enumerate(zip(self.years, self.dests, strict=True)):
+            if year in where and dest in known:
+                cube[:, known.index(dest), where[year]] = self.matrix[:, c]
+        has_value = ~np.isnan(self.matrix).all(axis=0) if n else np.zeros(len(self.dests), bool)
+        present = {d for d, v in zip(self.dests, has_value, strict=True) if v}
+        return _by_destination_frame(cube, present, index)
+
+
+def _repeated_text(values: np.ndarray, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[positions]`` as a text array, built by one take of the few distinct values
+    (a Python-level conversion of millions of strings is what this avoids)."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str").take(positions)
+
+
 def tidy_flows(
     codes: np.ndarray, matrix: np.ndarray, years: list[int], dests: list[str]
 ) -> pd.DataFrame:
     """Commune × (year, destination) matrix → tidy flows without the unknown cells."""
     n, k = matrix.shape
     m2 = matrix.ravel()
-    keep = ~np.isnan(m2)
+    keep = np.flatnonzero(~np.isnan(m2))
+    row, col = np.divmod(keep, k) if k else (keep, keep)
     return pd.DataFrame(
         {
-            "code": np.repeat(codes.astype(object), k)[keep],
-            "year": np.tile(np.asarray(years, dtype="int64"), n)[keep],
-            "destination": np.tile(np.asarray(dests, dtype=object), n)[keep],
+            "code": _repeated_text(codes, row),
+            "year": np.asarray(years, dtype="int64")[col],
+            "destination": _repeated_text(np.asarray(dests, dtype=object), col),
             "m2": m2[keep],
         }
     )

@@ -78,7 +78,9 @@ def allocation_map(
 
     The popup of each territory shows the breakdown: reference consumption,
     each criterion's contribution, floor and cap, bound applied, garantie
-    communale; with ``explain=True`` also the text of ``allocation.explain(code)``.
+    communale; with ``explain=True`` also the text of ``allocation.explain(code)``,
+    written by the page when the popup opens from compact figures
+    (:func:`zan.allocation_explain.explain_data`), for an :class:`~zan.Allocation`.
 
     Parameters
     ----------
@@ -89,7 +91,8 @@ def allocation_map(
     column : str, default "envelope_ha"
         Column mapped (``reduction_pct`` for the rates).
     explain : bool, default False
-        Add ``allocation.explain(code)`` to each popup (one call per territory).
+        Add ``allocation.explain(code)`` to each popup (for an Allocation, written in
+        the page on demand; otherwise one call per territory).
     **kwargs
         :func:`choropleth` options.
 
@@ -111,7 +114,11 @@ def allocation_map(
     """
     table = getattr(allocation, "table", allocation)
     popup = kwargs.pop("popup", None)
-    if explain and hasattr(allocation, "explain"):
+    if explain and hasattr(allocation, "tables") and hasattr(allocation, "level_table"):
+        from ..allocation_explain import explain_data  # written in the page, on demand
+
+        popup = explain_data(allocation)
+    elif explain and hasattr(allocation, "explain"):
         popup = pd.Series({code: str(allocation.explain(code)) for code in table.index})
     return choropleth(gdf, column, values=table, popup=popup, **kwargs)
 

@@ -179,10 +179,7 @@ def encode(geoms: np.ndarray, *, step: float) -> dict:
     x0 = float(np.floor(minx / step) * step)
     y0 = float(np.floor(miny / step) * step)
     grid = shapely.transform(geoms, lambda c: (c - (x0, y0)) / step)
-    try:
-        grid = shapely.set_precision(grid, 1.0)  # snap to the grid, keeping polygons valid
-    except shapely.errors.GEOSException:
-        grid = shapely.set_precision(shapely.make_valid(grid), 1.0)
+    grid = _snap(grid)
     empty = shapely.is_empty(grid)
     if empty.any():
         # a feature smaller than the grid step: keep one tiny triangle so it stays drawable
@@ -205,6 +202,31 @@ def encode(geoms: np.ndarray, *, step: float) -> dict:
         "n": _varints(ring_len - 1),
         "c": _varints(deltas.reshape(-1)),
     }
+
+
+#: From this many territories (a national map of communes), vertices are rounded to the
+#: grid directly and only the polygons that this leaves invalid go through GEOS's
+#: precision reducer (six times faster on 35,000 communes; the same shapes, the vertices
+#: of each ring possibly in another order). Smaller maps keep the reducer for all.
+SNAP_ROUND_FROM = 10_000
+
+
+def _snap(grid: np.ndarray) -> np.ndarray:
+    """Snap polygons in grid units to the integer grid, keeping them valid."""
+    if len(grid) >= SNAP_ROUND_FROM:
+        rounded = shapely.remove_repeated_points(shapely.transform(grid, np.round))
+        bad = ~shapely.is_valid(rounded) | shapely.is_empty(rounded)
+        if bad.any():
+            rounded[bad] = _snap_reduce(grid[bad])
+        return rounded
+    return _snap_reduce(grid)
+
+
+def _snap_reduce(grid: np.ndarray) -> np.ndarray:
+    try:
+        return shapely.set_precision(grid, 1.0)  # snap to the grid, keeping polygons valid
+    except shapely.errors.GEOSException:
+        return shapely.set_precision(shapely.make_valid(grid), 1.0)
 
 
 def _as_multi(grid: np.ndarray) -> np.ndarray:
@@ -508,6 +530,7 @@ def prefetch(
     >>> MapGeometry.build(g, ["A"]).codes
     ['96001']
     """
+
     def run() -> None:
         try:
             layer = gdf() if callable(gdf) else gdf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ from ._base import (
     text_field,
 )
 from ._classify import NA_COLOUR, Classes, classify
+from ._geometry import names_of
 from ._legend import legend_html
 from ._text import decimals_of, format_number, label_of, unit_of
 
@@ -245,6 +247,9 @@ def popup_fields(
     if isinstance(popup, pd.Series):
         base = allocation_fields(frame) if is_allocation(frame) else []
         return base + [text_field(popup, frame.index)]
+    if isinstance(popup, Mapping) and "x" in popup and "r" in popup:  # explain_data
+        base = allocation_fields(frame) if is_allocation(frame) else []
+        return base + [explain_field(popup, frame)]
     if popup is None:
         return allocation_fields(frame) if is_allocation(frame) else None
     if popup is True:
@@ -265,3 +270,23 @@ def legend_for(classes: Classes, title: str, unit: str, note: str | None = None)
     if (classes.yb < 0).any():
         items.append((NA_COLOUR, NOT_AVAILABLE))
     return legend_html(title, items, unit=unit, note=note)
+
+
+def explain_field(data: Mapping[str, Any], frame: pd.DataFrame) -> dict:
+    """Popup field writing :meth:`zan.Allocation.explain` in the page (``zan.explain``).
+
+    ``data`` is :func:`zan.allocation_explain.explain_data`: its rows are put in the
+    map's order (``null`` for a territory without one) and sent as one JSON text, parsed
+    when a popup first opens; names and codes are sent only where they differ from the
+    map's own.
+    """
+    at = pd.Index([str(c) for c in data["codes"]]).get_indexer(frame.index.astype(str))
+    rows = "[" + ",".join(data["r"][i] if i >= 0 else "null" for i in at) + "]"
+    names = [data["names"][i] if i >= 0 else None for i in at]
+    codes = [data["codes"][i] if i >= 0 else None for i in at]
+    x = {**data["x"], "r": rows}
+    if names != names_of(frame):
+        x["nm"] = names
+    if codes != [str(c) for c in frame.index]:
+        x["cd"] = codes
+    return {"x": x}

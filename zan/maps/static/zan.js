@@ -63,12 +63,55 @@
     return fmt(v, f.d, f.sg) + (f.u ? "\u00a0" + esc(f.u) : "");
   }
 
+  // Allocation.explain written from compact figures (zan/allocation_explain.py: the same
+  // words; numbers come rounded, only the French separators are added here)
+  function fx(v, d) {
+    if (typeof v === "string") return v;
+    if (v == null) return "\u2014";
+    var neg = v < 0 || Object.is(v, -0), p = Math.abs(v).toFixed(d).split(".");
+    p[0] = p[0].replace(/\B(?=(\d{3})+(?!\d))/g, " ");
+    return (neg ? "-" : "") + p.join(",");
+  }
+
+  function explain(st, x, i) {
+    if (!x.rows) x.rows = JSON.parse(x.r);
+    var r = x.rows[i];
+    if (r == null) return "";
+    var nm = x.nm ? x.nm[i] : st.names[i], cd = x.cd ? x.cd[i] : st.codes[i], g = r[9];
+    var t = [nm + " (" + x.lab + cd + ") : " + fx(r[0], 2) + " ha" + x.tgt];
+    t[0] += r[1] == null ? "." : ", contre " + fx(r[1], 2) + " ha consomm\u00e9s " + x.refp +
+      ", soit une r\u00e9duction de " + fx(r[2], 2) + " %.";
+    t.push(x.par[r[3]]);
+    var parts = [];
+    for (var k = 0; k < x.crit.length; k++) parts.push(x.crit[k] + fx(r[11 + k], 2) + " ha");
+    t.push("R\u00e8gle de partage : " + parts.join(" ; ") + ".");
+    if (r[4] === 1) {
+      t.push("La part calcul\u00e9e (" + fx(r[5], 2) + " ha) est relev\u00e9e au plancher de " + fx(r[6], 2) +
+        " ha" + (g != null ? ", dont " + fx(g, 2) + " ha de garantie communale" : "") + " : +" + fx(r[8], 2) + " ha.");
+    } else if (r[4] === 2) {
+      t.push("La part calcul\u00e9e (" + fx(r[5], 2) + " ha) est ramen\u00e9e au plafond de " + fx(r[7], 2) +
+        " ha : " + fx(r[8], 2) + " ha, redistribu\u00e9s aux autres territoires.");
+    } else if (r[4] === 3) {
+      t.push("Le plancher de " + fx(r[6], 2) + " ha" +
+        (g != null ? " (garantie communale : " + fx(g, 2) + " ha)" : "") + " est d\u00e9pass\u00e9.");
+    }
+    if (x.pool) t.push(x.pool);
+    var rd = r[10];
+    t.push(x.rnd + (typeof rd === "string" ? rd : (rd < 0 || Object.is(rd, -0) ? "" : "+") + fx(rd, 4)) + " ha.");
+    return t.join(" ");
+  }
+
   function card(st, fields, i) {
     var h = '<div class="zan-card"><div class="zan-name">' + esc(st.names[i]) +
       ' <span class="zan-code">(' + esc(st.codes[i]) + ")</span></div><table>";
     for (var j = 0; j < fields.length; j++) {
       var f = fields[j];
       if (f.h) { h += '<tr><th colspan="2">' + esc(f.h) + "</th></tr>"; continue; }
+      if (f.x) {
+        var ex = explain(st, f.x, i);
+        if (ex) h += '<tr><td colspan="2" class="zan-text">' + esc(ex) + "</td></tr>";
+        continue;
+      }
       if (f.t) {
         if (f.t[i]) h += '<tr><td colspan="2" class="zan-text">' + esc(f.t[i]).replace(/\n/g, "<br>") + "</td></tr>";
         continue;
@@ -310,6 +353,6 @@
     follow(a, b); follow(b, a);
   }
 
-  root.zan = {ints: ints, geom: geom, esc: esc, fmt: fmt, card: card, frame: frame, store: store,
+  root.zan = {ints: ints, geom: geom, esc: esc, fmt: fmt, card: card, explain: explain, frame: frame, store: store,
     layer: layer, outline: outline, labels: labels, free: free, declutter: declutter, fullscreen: fullscreen, switcher: switcher, sync: sync};
 })(window);
