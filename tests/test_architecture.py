@@ -68,6 +68,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan.rounding",
         "zan.cascade",
         "zan.batch",
+        "zan.batch_stream",
         "zan.allocation",
     ),
     6: ("zan.scenario", "zan.scenario_*", "zan.scenario.*"),

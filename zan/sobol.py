@@ -131,6 +131,9 @@ def summaries(
     threads): the Sobol sums in double precision, the quantiles (5 %, 50 %, 95 %,
     linear interpolation as :func:`numpy.quantile`) from a single-precision sorted
     copy (relative error below 1e-7, clipped to the exact minimum and maximum).
+
+    ``Y`` is a (K, n) array, or a :class:`zan.batch_stream.BatchColumns` whose blocks
+    of columns are recomputed one at a time (the same numbers in bounded memory).
     """
     from .allocate import batch_threads
 
@@ -149,7 +152,12 @@ def summaries(
     ymax = np.empty(n)
 
     def run(c0: int, c1: int) -> None:
-        Yb = np.ascontiguousarray(Y[:, c0:c1].T)  # (b, K)
+        # (b, K): a block of columns as contiguous rows (recomputed by a BatchColumns)
+        Yb = (
+            Y.block_t(slice(c0, c1))
+            if hasattr(Y, "block_t")
+            else np.ascontiguousarray(Y[:, c0:c1].T)
+        )
         ymin[c0:c1] = Yb.min(axis=1)
         ymax[c0:c1] = Yb.max(axis=1)
         if P:
