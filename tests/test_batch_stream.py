@@ -132,3 +132,27 @@ def test_sensitivity_streams_above_the_threshold(prep02, monkeypatch):
     big = sensitivity_analysis(prep02, samples=64)
     assert isinstance(big.values, BatchColumns)
     pd.testing.assert_frame_equal(big.intervals, small.intervals, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(("d", "m", "seed"), [(1, 5, 7), (2, 3, 1), (10, 12, 2154), (14, 10, 3)])
+def test_sobol_points_are_scipys(d, m, seed):
+    from scipy.stats import qmc
+
+    from zan.sobol import sobol_points
+
+    want = qmc.Sobol(d=d, scramble=True, seed=seed).random_base2(m)
+    assert np.array_equal(sobol_points(d, m, seed=seed), want)
+
+
+def test_design_without_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from zan.sobol import saltelli_design; "
+        "from zan.scenario_model import DistributionConfig as D; "
+        "X = saltelli_design([D(min=0, max=1), D(min=1, max=2)], 64, seed=1); "
+        "print(X.shape, 'scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["(256,", "2)", "False"]
