@@ -199,7 +199,13 @@ p = synthetic_problem({communes}, seed=3)
 t0 = time.perf_counter()
 cols = stream_batch(p, blends({samples}, seed=4))
 summaries(cols, 2)
-print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # ru_maxrss counts the parent's memory at the fork: VmHWM is this process' own
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0]) / 1024
+except (OSError, IndexError):
+    pass
+print(time.perf_counter() - t0, peak)
 """
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     out = subprocess.run(
