@@ -19,11 +19,20 @@ Timed:
   on the prepared scenario (files read once), timed on a subset and extrapolated
   (said so in the output); results are compared on that subset;
 * the weights widget's update (``zan.notebook.WeightsModel``: recompute the allocation
-  and redraw the map as PNG) on the 3,800 communes (goal: < 1 s).
+  and redraw the map as PNG) on the 3,800 communes (goal: < 1 s);
+* the rounded batch (10,000 blends × 3,800 communes, 0.01 ha, largest remainder) in
+  every one of five runs (goal: < 1 s each);
+* the streamed batch at national size (10,000 variants × 35,000 communes, summaries
+  included) in a fresh process: its peak resident memory (goal: < 2 GiB; dense would be
+  2.8 GB of values alone).
+
+Every timing is printed as min / median / max over ``--runs`` (default 5) runs, and the
+goals with a verdict. ``rows(quick)`` gives the summary rows of ``scripts/bench_all.py``
+(case, zan_s, baseline_name, baseline_s, ratio, goal, verdict).
 
 Usage::
 
-    python scripts/bench_sensitivity.py [--samples 10000] [--communes 3800] [--plain 40] [--no-cli]
+    python scripts/bench_sensitivity.py [--samples 10000] [--communes 3800] [--runs 5] [--no-cli]
 """
 
 from __future__ import annotations
@@ -168,125 +177,155 @@ share_of_reference = 1.0
     return folder / "scenario.toml"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=10_000)
-    parser.add_argument("--communes", type=int, default=3_800)
-    parser.add_argument("--plain", type=int, default=40, help="variants timed on the plain path")
-    parser.add_argument("--repeat", type=int, default=3, help="batch runs (best time is kept)")
-    parser.add_argument("--no-cli", action="store_true", help="skip timing the command itself")
-    args = parser.parse_args(argv)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+def _stats(times: list[float]) -> str:
+    return f"min {min(times):.2f} / median {np.median(times):.2f} / max {max(times):.2f} s"
+
+
+def _fresh(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t0
+
+
+def _national_memory(samples: int, communes: int) -> tuple[float, float]:
+    """(seconds, peak MiB) of a streamed batch and its summaries in a fresh process."""
+    code = f"""
+import resource, sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / "tests")!r})
+from test_batch_stream import blends, synthetic_problem
+from zan.batch_stream import stream_batch
+from zan.sobol import summaries
+p = synthetic_problem({communes}, seed=3)
+t0 = time.perf_counter()
+cols = stream_batch(p, blends({samples}, seed=4))
+summaries(cols, 2)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:  # ru_maxrss counts the parent's memory at the fork: VmHWM is this process' own
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0]) / 1024
+except (OSError, IndexError):
+    pass
+print(time.perf_counter() - t0, peak)
+"""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    seconds, peak = out.stdout.split()
+    return float(seconds), float(peak)
+
+
+def measure(
+    samples: int = 10_000,
+    communes: int = 3_800,
+    *,
+    runs: int = 5,
+    plain: int = 40,
+    cli: bool = True,
+    national: tuple[int, int] = (10_000, 35_000),
+) -> dict:
+    """Every timing of the benchmark (seconds), as lists over ``runs`` runs."""
+    from zan.batch import BatchProblem
     from zan.scenario import run_scenario
 
+    r: dict = {"load": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        path = make_region(tmp, args.communes)
-        t_make = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        path = make_region(tmp, communes)
         prep = prepare(path)
-        t_prep = time.perf_counter() - t0
         weights = [c.weight for c in prep.criteria]
         ranges = {c.key: (0.5 * c.weight, 1.5 * c.weight) for c in prep.criteria}
         ranges["envelope.reduction"] = (0.45, 0.55)
-
-        # batch path: the whole analysis (design, evaluations, quantiles, Sobol indices)
-        totals, evals, cpu = [], [], []
-        for _ in range(args.repeat):
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = sensitivity_analysis(prep, samples=args.samples, ranges=ranges)
-            totals.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-            evals.append(result.seconds)
-        t_total, t_eval = min(totals), min(evals)
-        K = len(result.samples)
+        r["analysis"], r["evaluations"] = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            result = sensitivity_analysis(prep, samples=samples, ranges=ranges)
+            r["analysis"].append(time.perf_counter() - t0)
+            r["evaluations"].append(result.seconds)
+        r["K"], r["n_base"], r["keys"] = len(result.samples), result.n_base, list(result.samples)
+        # the rounded batch: 10,000 blends of the four criteria at 0.01 ha
+        problem = BatchProblem.from_prepared(prep)
+        rng = np.random.default_rng(1)
+        blend = problem.base_weights * rng.uniform(0.5, 1.5, (samples, len(weights)))
+        blend /= blend.sum(axis=1, keepdims=True)
+        problem.run(blend[:64])
+        r["rounded"] = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            b = problem.run(blend)
+            r["rounded"].append(time.perf_counter() - t0)
+        assert (b.units.sum(axis=1) == round(problem.envelope_ha / problem.resolution)).all()
 
         # plain path: the same variants one by one through run_scenario
-        m = min(args.plain, K)
-        rows = np.linspace(0, K - 1, m).astype(int)
+        K = r["K"]
+        m = min(plain, K)
+        rows_ = np.linspace(0, K - 1, m).astype(int)
         X = result.samples.to_numpy()
-        keys = list(result.samples.columns)
+        keys = r["keys"]
+        from zan.envelope import regional_envelope
+
         t0 = time.perf_counter()
         diffs = []
-        for r in rows:
+        for k in rows_:
             w = np.array(weights, dtype=float)
             for j, c in enumerate(prep.criteria):
-                w[j] = X[r, keys.index(f"weights.{c.key}")]
+                w[j] = X[k, keys.index(f"weights.{c.key}")]
             w = w / w.sum()
             crit = [
                 dataclasses.replace(c, weight=float(x))
                 for c, x in zip(prep.criteria, w, strict=True)
             ]
-            red = X[r, keys.index("envelope.reduction")]
+            red = float(X[k, keys.index("envelope.reduction")])
             sc = prep.scenario.model_copy(
-                update={
-                    "envelope": prep.scenario.envelope.model_copy(update={"reduction": float(red)})
-                }
+                update={"envelope": prep.scenario.envelope.model_copy(update={"reduction": red})}
             )
-            from zan.envelope import regional_envelope
-
             env = prep.envelope
             envelope = regional_envelope(
                 env.reference_ha,
-                reduction=float(red),
+                reduction=red,
                 profile=env.profile,
                 garantie_communes=env.garantie_communes,
             )
             variant = dataclasses.replace(prep, scenario=sc, criteria=crit, envelope=envelope)
-            alloc = run_scenario(variant)
-            exact = alloc.table.sort_index()["exact_ha"].to_numpy()
-            diffs.append(float(np.max(np.abs(exact - result.values[r]))))
-        t_plain_subset = time.perf_counter() - t0
-        t_plain = t_plain_subset / m * K
+            exact = run_scenario(variant).table.sort_index()["exact_ha"].to_numpy()
+            diffs.append(float(np.max(np.abs(exact - result.values[k]))))
+        r["plain"] = (time.perf_counter() - t0) / m * K
+        r["plain_m"], r["max_diff"] = m, max(diffs)
 
-        # end to end, as `zan sensitivity SCENARIO.toml --samples N --out DIR` does:
-        # read the files, analyse, write every default output (imports already done by
-        # the runs above, as in a notebook or any second run in one process)
-        ends, reads = [], []
-        write_sensitivity(result, Path(tmp) / "warm-up")  # imports matplotlib, folium, xlsxwriter
-        for i in range(args.repeat):
+        # end to end in one process (imports done), as `zan sensitivity --out` works
+        write_sensitivity(result, Path(tmp) / "warm-up")
+        r["end"] = []
+        for i in range(runs):
             _geometry._CACHE.clear()  # as in a fresh command: the map geometry is not ready
             t0 = time.perf_counter()
-            full = sensitivity_analysis(path, samples=args.samples, ranges=ranges, prepare_map=prefetch)
-            reads.append(time.perf_counter() - t0)
-            written = write_sensitivity(full, Path(tmp) / f"sorties{i}")
-            ends.append(time.perf_counter() - t0)
-        t_end, t_read_analyse = min(ends), reads[int(np.argmin(ends))]
+            full = sensitivity_analysis(path, samples=samples, ranges=ranges, prepare_map=prefetch)
+            r["written"] = write_sensitivity(full, Path(tmp) / f"sorties{i}")
+            r["end"].append(time.perf_counter() - t0)
 
-        # the command itself in a fresh interpreter (Python start-up and imports included)
-        cli, t_imports = None, None
-        if not args.no_cli:
+        # the command itself in fresh interpreters, alternated with the bare imports
+        r["cli"], r["imports"] = [], []
+        if cli:
             exe = Path(sys.executable).with_name("zan")
             cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "zan.cli"]
             env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-            t0 = time.perf_counter()
-            subprocess.run(
-                [
-                    *cmd,
-                    "sensitivity",
-                    str(path),
-                    "--samples",
-                    str(args.samples),
-                    "--out",
-                    str(Path(tmp) / "cli"),
-                ],
-                check=True,
-                capture_output=True,
-                env=env,
-            )
-            cli = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "import zan.cli, zan.sensitivity, zan.maps, scipy.stats, "
-                    "matplotlib.figure, folium, xlsxwriter",
-                ],
-                check=True,
-                env=env,
-            )
-            t_imports = time.perf_counter() - t0
+            for i in range(runs):
+                out = str(Path(tmp) / f"cli{i}")
+                r["cli"].append(
+                    _fresh(
+                        [*cmd, "sensitivity", str(path), "--samples", str(samples), "--out", out],
+                        env,
+                    )
+                )
+                r["imports"].append(
+                    _fresh(
+                        [
+                            sys.executable,
+                            "-c",
+                            "import zan.cli, zan.sensitivity, zan.maps, matplotlib.figure, "
+                            "folium, xlsxwriter",
+                        ],
+                        env,
+                    )
+                )
 
         # the widget's update on the same communes
         from zan.notebook import WeightsModel
@@ -294,58 +333,160 @@ def main(argv: list[str] | None = None) -> int:
         model = WeightsModel(prep)
         model.update(model.base)
         model.png()
-        upd = []
-        for k in range(5):
+        r["widget"] = []
+        for k in range(runs):
             w = {
                 n: v * (1 + 0.1 * k) if i == 0 else v for i, (n, v) in enumerate(model.base.items())
             }
             t0 = time.perf_counter()
             model.update(w)
             model.png()
-            upd.append(time.perf_counter() - t0)
+            r["widget"].append(time.perf_counter() - t0)
         model.close()
+    r["national"] = national
+    if national:
+        r["national_s"], r["national_mib"] = _national_memory(*national)
+    return r
 
-    print(f"machine: {os.cpu_count()} cores, load average {load:.2f} at the start")
-    print(
-        f"region: {args.communes:,} synthetic communes (written in {t_make:.1f} s, scenario "
-        f"prepared in {t_prep:.1f} s, not counted); 4 criteria, garantie communale 1 ha, caps "
-        "at past consumption"
-    )
-    print(
-        f"analysis: {K:,} evaluations (Saltelli design N = {result.n_base:,} x "
-        f"{len(keys) + 2}; parameters: {', '.join(keys)})"
-    )
-    print(
-        f"batch path, whole analysis (design + evaluations + quantiles + Sobol): {t_total:.3f} s "
-        f"(best of {args.repeat}: {', '.join(f'{t:.3f}' for t in totals)}; CPU time "
-        f"{min(cpu):.3f} s); of which batch "
-        f"evaluations {t_eval:.3f} s  (goal: < 5 s)"
-    )
-    print(
-        f"plain path (run_scenario one variant at a time, files read once): "
-        f"{t_plain_subset:.3f} s for {m} variants, extrapolated to {K:,}: {t_plain:.1f} s"
-    )
-    print(f"speed-up of the batch analysis over the plain path: {t_plain / t_total:.0f}x")
-    print(
-        f"max |batch - plain| (exact values before rounding) on the {m} variants: "
-        f"{max(diffs):.2e} ha"
-    )
-    print(
-        f"end to end like `zan sensitivity --out` in one process (read the files, analyse, write "
-        f"{len(written)} files: {', '.join(p.name for p in written)}): {t_end:.2f} s best of "
-        f"{args.repeat} ({', '.join(f'{t:.2f}' for t in ends)}), of which reading + analysis "
-        f"{t_read_analyse:.2f} s  (goal: < 5 s)"
-    )
-    if cli is not None:
-        print(
-            f"the command in a fresh interpreter: {cli:.2f} s, of which Python start-up and "
-            f"imports (pandas, geopandas, scipy.stats, matplotlib, folium) {t_imports:.2f} s"
+
+def _row(case: str, zan_s: float, base: str, base_s: float, goal: str, met: bool) -> dict:
+    return {
+        "case": case,
+        "zan_s": round(zan_s, 3),
+        "baseline_name": base,
+        "baseline_s": round(base_s, 3),
+        "ratio": round(base_s / zan_s, 2) if zan_s > 0 else float("nan"),
+        "goal": goal,
+        "verdict": "met" if met else "not met",
+    }
+
+
+def rows(quick: bool = False, r: dict | None = None) -> list[dict]:
+    """Summary rows: sensitivity fresh process, in-process analysis, rounded batch, memory.
+
+    ``quick`` runs smaller cases (1,000 communes, 2,000 samples, 3 runs, national memory
+    on 1,000 variants) that do not judge the goals (their verdicts say so).
+    """
+    if r is None:
+        r = (
+            measure(2_000, 1_000, runs=3, plain=10, national=(1_000, 35_000))
+            if quick
+            else measure()
         )
-    print(
-        f"weights widget update (recompute + redraw PNG) on {args.communes:,} communes: "
-        f"median {np.median(upd) * 1000:.0f} ms, max {max(upd) * 1000:.0f} ms (goal: < 1 s)"
+    tag = ""
+    K = r["K"]
+    out = [
+        _row(
+            f"sensitivity analysis {K:,} evaluations, in process (median of {len(r['analysis'])})",
+            float(np.median(r["analysis"])),
+            "plain path: run_scenario per variant (extrapolated)",
+            r["plain"],
+            ">= 10x the plain path" + tag,
+            r["plain"] / float(np.median(r["analysis"])) >= 10,
+        ),
+        _row(
+            f"rounded batch {K:,} x communes at 0.01 ha (max of {len(r['rounded'])} runs)",
+            max(r["rounded"]),
+            "goal: 1 s in every run",
+            1.0,
+            "< 1 s in every run" + tag,
+            max(r["rounded"]) < 1.0,
+        ),
+    ]
+    if r["cli"]:
+        out.insert(
+            0,
+            _row(
+                f"zan sensitivity --samples {K:,}, fresh process (max of {len(r['cli'])})",
+                max(r["cli"]),
+                "goal: 4 s",
+                4.0,
+                "< 4 s" + tag,
+                max(r["cli"]) < 4.0,
+            ),
+        )
+    if r.get("national"):
+        k, n = r["national"]
+        out.append(
+            _row(
+                f"streamed batch + summaries {k:,} x {n:,}: peak {r['national_mib']:.0f} MiB",
+                r["national_s"],
+                "peak memory goal: 2 GiB (ratio = 2048 MiB / peak)",
+                r["national_s"] * 2048 / r["national_mib"],
+                "peak < 2 GiB",
+                r["national_mib"] < 2048,
+            )
+        )
+    if quick:  # small cases: the goals are for the full sizes
+        for row in out:
+            row["verdict"] = "not judged (quick)"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--communes", type=int, default=3_800)
+    parser.add_argument("--plain", type=int, default=40, help="variants timed on the plain path")
+    parser.add_argument("--runs", type=int, default=5, help="runs of every timing")
+    parser.add_argument("--no-cli", action="store_true", help="skip timing the command itself")
+    parser.add_argument(
+        "--no-national", action="store_true", help="skip the 10,000 x 35,000 memory run"
     )
-    return 0 if max(diffs) <= 1e-6 else 1
+    parser.add_argument("--quick", action="store_true", help="small cases (goals not judged)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        r = measure(2_000, 1_000, runs=3, plain=10, cli=not args.no_cli, national=(1_000, 35_000))
+    else:
+        r = measure(
+            args.samples,
+            args.communes,
+            runs=args.runs,
+            plain=args.plain,
+            cli=not args.no_cli,
+            national=() if args.no_national else (10_000, 35_000),
+        )
+    n = args.communes if not args.quick else 1_000
+    print(f"machine: {os.cpu_count()} cores, load average {r['load']:.2f} at the start")
+    print(
+        f"region: {n:,} synthetic communes; 4 criteria, garantie communale 1 ha, caps at past "
+        f"consumption; {r['K']:,} evaluations (Saltelli N = {r['n_base']:,} x "
+        f"{len(r['keys']) + 2}; parameters: {', '.join(r['keys'])})"
+    )
+    print(f"analysis in process (design, evaluations, quantiles, Sobol): {_stats(r['analysis'])}")
+    print(f"  of which batch evaluations: {_stats(r['evaluations'])}")
+    print(
+        f"plain path (run_scenario per variant), {r['plain_m']} variants extrapolated to "
+        f"{r['K']:,}: {r['plain']:.1f} s; max |batch - plain| {r['max_diff']:.2e} ha"
+    )
+    print(
+        f"rounded batch ({r['K']:,} x {n:,}, 0.01 ha): {_stats(r['rounded'])}  (goal: < 1 s each)"
+    )
+    print(
+        f"end to end in one process (read, analyse, write {len(r['written'])} files): "
+        f"{_stats(r['end'])}"
+    )
+    if r["cli"]:
+        print(
+            f"the command in a fresh interpreter: {_stats(r['cli'])}  (goal: < 4 s); bare "
+            f"imports (zan.cli, zan.sensitivity, zan.maps, matplotlib, folium): {_stats(r['imports'])}"
+        )
+    print(f"weights widget update (recompute + PNG): {_stats(r['widget'])}  (goal: < 1 s)")
+    if r.get("national"):
+        k, nn = r["national"]
+        print(
+            f"streamed batch + summaries, {k:,} x {nn:,} in a fresh process: "
+            f"{r['national_s']:.1f} s, peak resident {r['national_mib']:.0f} MiB (goal: < 2 GiB)"
+        )
+    table = rows(args.quick, r)
+    print()
+    print(f"{'case':70s} {'zan_s':>8s} {'baseline_s':>10s} {'ratio':>7s}  verdict")
+    for row in table:
+        print(
+            f"{row['case'][:70]:70s} {row['zan_s']:8.3f} {row['baseline_s']:10.3f} "
+            f"{row['ratio']:7.2f}  {row['verdict']} ({row['goal']}; {row['baseline_name']})"
+        )
+    return 0 if r["max_diff"] <= 1e-6 else 1
 
 
 if __name__ == "__main__":

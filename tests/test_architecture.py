@@ -68,6 +68,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan.rounding",
         "zan.cascade",
         "zan.batch",
+        "zan.batch_stream",
         "zan.allocation",
         "zan.allocation_explain",
     ),

@@ -208,12 +208,14 @@ def allocate_batch(
             )
 
         def on_chunk(sl: slice, values: np.ndarray) -> None:
-            units[sl] = round_rows(
-                values / res,
+            round_rows(
+                values,
                 tot[sl],
                 lo[sl] if lo.ndim == 2 else lo,
                 hi[sl] if hi.ndim == 2 else hi,
                 rounding,
+                resolution=res,
+                out=units[sl],
             )
 
     X, lam, iters = water_fill_rows(

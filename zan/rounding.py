@@ -15,6 +15,7 @@ of quotas at once (the batch path and the cascade); :func:`to_units_bounds` and
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -53,28 +54,60 @@ def to_units_bounds(
     return np.maximum(lo, 0), hi
 
 
+#: Work buffers kept per thread up to this many values each (larger calls allocate).
+SCRATCH_MAX_VALUES = 1 << 22
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 work buffer of this shape, reused by the thread from call to call.
+
+    Fresh megabyte-sized arrays cost their page faults on every chunk of a batch
+    (more than the arithmetic on them); the buffers are kept per thread, up to
+    :data:`SCRATCH_MAX_VALUES` values each.
+    """
+    size = math.prod(shape)
+    if size > SCRATCH_MAX_VALUES:
+        return np.empty(shape)
+    bufs = getattr(_SCRATCH, "bufs", None)
+    if bufs is None:
+        bufs = _SCRATCH.bufs = {}
+    buf = bufs.get(name)
+    if buf is None or buf.size < size:
+        buf = bufs[name] = np.empty(size)
+    return buf[:size].reshape(shape)
+
+
 def total_units(total_ha: float, resolution: float) -> int:
     """The envelope in units of the resolution, rounded down (never above the envelope)."""
     return int(math.floor(total_ha / resolution + 1e-6))
 
 
-def _round_rows_lr(Q: np.ndarray, total: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _round_rows_lr(
+    Q: np.ndarray,
+    total: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Largest remainder on each row of quotas Q (units), bounded by [lo, hi].
 
     Extra units go to the largest remainders; ties to the lowest column (the rows are
     in territory-code order). Units taken back (only when bounds pushed the floors up)
     come from the smallest remainders, ties from the highest column. The k-th largest
-    remainder of each row is found by a row sort; the units are counted in float64
-    (exact below 2**53) and returned as int64.
+    remainder of each row is found by a selection per row; the units are counted in
+    float64 (exact below 2**53) and returned as int64 (into ``out`` when given). Q is
+    overwritten.
     """
     K, n = Q.shape
-    units = Q + UNITS_EPS
+    units = np.add(Q, UNITS_EPS, out=_scratch("units", (K, n)))
     np.floor(units, out=units)
     rem = np.subtract(Q, units, out=Q)  # Q is not needed any more
     np.clip(rem, 0.0, 1.0, out=rem)
     if (lo > 0).any():
         np.maximum(units, lo, out=units)
-    if (hi < NO_CAP_UNITS).any():
+    capped = bool((hi < NO_CAP_UNITS).any())
+    if capped:
         np.minimum(units, hi, out=units)
     hi_f = np.broadcast_to(hi.astype(np.float64), (K, n))
     lo_f = np.broadcast_to(lo.astype(np.float64), (K, n))
@@ -83,17 +116,25 @@ def _round_rows_lr(Q: np.ndarray, total: np.ndarray, lo: np.ndarray, hi: np.ndar
         up = np.flatnonzero(k > 0)
         down = np.flatnonzero(k < 0)
         if not (up.size or down.size):
-            return units.astype(np.int64)
+            if out is None:
+                return units.astype(np.int64)
+            np.copyto(out, units, casting="unsafe")
+            return out
         if up.size:
             sel = slice(None) if up.size == K else up
             u, r = units[sel], rem[sel]
             kk = np.minimum(k[up], n).astype(np.int64)
-            R = np.where(u < hi_f[sel], r, -np.inf)
-            thr = np.sort(R, axis=1)[np.arange(up.size), n - kk]
+            if capped:  # a unit only where the cap leaves room
+                R = _scratch("eligible", r.shape)
+                np.copyto(R, r)
+                np.copyto(R, -np.inf, where=u >= hi_f[sel])
+            else:
+                R = r
+            thr = _kth_largest(R, kk)
             grant = R >= thr[:, None]
             if np.isneginf(thr).any():  # fewer eligible than needed: never the ineligible
                 grant &= R > -np.inf
-            got = grant.sum(axis=1)
+            got = np.count_nonzero(grant, axis=1)
             extra = got - kk  # ties at the threshold beyond what is needed
             rows = np.flatnonzero(extra > 0)
             if rows.size:  # keep the first ties (lowest columns)
@@ -137,6 +178,19 @@ def _round_rows_lr(Q: np.ndarray, total: np.ndarray, lo: np.ndarray, hi: np.ndar
         "rounding could not meet the envelope within the floors and caps; "
         "check that floors <= caps and that the envelope lies between their sums"
     )
+
+
+def _kth_largest(R: np.ndarray, kk: np.ndarray) -> np.ndarray:
+    """The ``kk[i]``-th largest value of each row ``R[i]`` (1 <= kk <= n).
+
+    A selection per row (:func:`numpy.partition`, linear time) rather than a sort of
+    every row; the same values as ``np.sort(R, axis=1)[i, n - kk[i]]``.
+    """
+    n = R.shape[1]
+    out = np.empty(R.shape[0])
+    for i, k in enumerate((n - kk).tolist()):
+        out[i] = np.partition(R[i], k)[k]
+    return out
 
 
 def _round_row_sl(q: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -218,12 +272,27 @@ def _round_row_sl(q: np.ndarray, total: int, lo: np.ndarray, hi: np.ndarray) -> 
 
 
 def round_rows(
-    Q: np.ndarray, total: np.ndarray, lo: np.ndarray, hi: np.ndarray, method: str
+    Q: np.ndarray,
+    total: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    method: str,
+    *,
+    resolution: float | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
+    """Round each row of quotas Q (units) to integers summing to ``total``, within [lo, hi].
+
+    With ``resolution``, Q is in hectares and divided by it first (into a work buffer:
+    Q is left as it is); otherwise Q is overwritten. ``out`` receives the (K, n) int64
+    units (a new array otherwise).
+    """
+    if resolution is not None:
+        Q = np.divide(Q, resolution, out=_scratch("quotas", Q.shape))
     if method == "largest_remainder":
-        return _round_rows_lr(Q, total, lo, hi)
+        return _round_rows_lr(Q, total, lo, hi, out)
     if method == "sainte_lague":
-        out = np.empty(Q.shape, dtype=np.int64)
+        out = np.empty(Q.shape, dtype=np.int64) if out is None else out
         for r in range(Q.shape[0]):
             out[r] = _round_row_sl(
                 Q[r],

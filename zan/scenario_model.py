@@ -394,8 +394,6 @@ class DistributionConfig(_Model):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Map uniform numbers in (0, 1) to values of the distribution (inverse CDF)."""
-        from scipy import stats
-
         u = np.clip(np.asarray(u, dtype=np.float64), 1e-12, 1.0 - 1e-12)
         lo, hi = self.bounds
         if self.distribution == "uniform":
@@ -405,8 +403,12 @@ class DistributionConfig(_Model):
         if self.distribution == "triangular":
             if hi == lo:
                 return np.full_like(u, lo)
+            from scipy import stats  # only here: importing scipy.stats takes a second
+
             c = (float(self.mode) - lo) / (hi - lo)  # type: ignore[arg-type]
             return stats.triang.ppf(u, c, loc=lo, scale=hi - lo)
+        from scipy import stats
+
         a = (lo - self.mean) / self.sd  # type: ignore[operator]
         b = (hi - self.mean) / self.sd  # type: ignore[operator]
         return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)

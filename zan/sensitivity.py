@@ -86,6 +86,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as _PydanticValidationError
 
 from .allocate import BatchProblem
+from .batch_stream import STREAM_MIN_VALUES, stream_batch
 from .errors import InfeasibleError, ScenarioError
 from .formatting import fr_text
 from .scenario_model import (
@@ -377,11 +378,20 @@ def _envelopes(prep: Any, setup: BatchProblem, key: str, x: np.ndarray, where: s
 
 
 def _bounds_rows(
-    setup: BatchProblem, terms: _Terms, sc: Any, cols: Mapping[str, np.ndarray]
+    setup: BatchProblem,
+    terms: _Terms,
+    sc: Any,
+    cols: Mapping[str, np.ndarray],
+    *,
+    columns: Any = slice(None),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(k, n) floors and caps at the resolution for rows whose bound parameters vary."""
+    """(k, n) floors and caps at the resolution for rows whose bound parameters vary.
+
+    ``columns`` selects territories (the same floats, element by element).
+    """
     fl, cp = sc.floors, sc.caps
-    ref = np.nan_to_num(setup.reference_ha, nan=0.0)
+    ref = np.nan_to_num(setup.reference_ha[columns], nan=0.0)
+    eligible = terms.eligible[columns]
     k = len(next(iter(cols.values())))
 
     def col(key: str, default: float) -> np.ndarray:
@@ -390,11 +400,7 @@ def _bounds_rows(
     floor = np.maximum(
         col("floors.ha", fl.ha), col("floors.share_of_reference", fl.share_of_reference) * ref
     )
-    gar = (
-        col("floors.ha_per_commune", terms.ha_per_commune) * terms.eligible
-        if terms.garantie
-        else 0.0
-    )
+    gar = col("floors.ha_per_commune", terms.ha_per_commune) * eligible if terms.garantie else 0.0
     cap_ha = col("caps.ha", math.inf if cp.ha is None else cp.ha)
     cap_share = col(
         "caps.share_of_reference",
@@ -417,6 +423,7 @@ def sensitivity_analysis(
     rounded: bool = False,
     chunk_rows: int = 2048,
     prepare_map: Callable[[Callable[[], Any]], Any] | None = None,
+    stream: bool | None = None,
 ) -> SensitivityResult:
     """Vary a scenario's weights and parameters; intervals and Sobol indices per territory.
 
@@ -445,6 +452,13 @@ def sensitivity_analysis(
         A function that runs work in a background thread, e.g. :func:`zan.maps.prefetch`:
         given, the territories' map geometry is prepared while the variants are
         evaluated, for a map of the result drawn next (``zan sensitivity`` does so).
+    stream : bool, optional
+        Keep the variants' envelopes as their multipliers and recompute them block by
+        block (:func:`zan.batch_stream.stream_batch`: memory bounded whatever the
+        size, the same numbers); default above
+        :data:`zan.batch_stream.STREAM_MIN_VALUES` evaluations × territories (10,000
+        variants of 35,000 communes). ``values`` is then a
+        :class:`~zan.batch_stream.BatchColumns` (``np.asarray`` gives the array).
 
     Returns
     -------
@@ -525,15 +539,27 @@ def sensitivity_analysis(
             E = _envelopes(prep, setup, key, cols[key], where)
     bound_keys = [k for k in cols if k.startswith(("floors.", "caps."))]
     t0 = time.perf_counter()
+    if stream is None:
+        stream = K * len(setup.codes) > STREAM_MIN_VALUES
+    offset = 0
     try:
-        if not bound_keys:
+        if stream:
+
+            def row_bounds(rows: Any, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+                given = {k: cols[k][rows] for k in bound_keys}
+                return _bounds_rows(setup, terms, sc, given, columns=columns)
+
+            Y: Any = stream_batch(
+                setup, W, E, bounds=row_bounds if bound_keys else None, rounded=rounded
+            )
+        elif not bound_keys:
             batch = setup.run(W, E, rounded=rounded)
             Y = batch.rounded_ha if rounded else batch.values
         else:
             Y = np.empty((K, len(setup.codes)))
             Ek = np.broadcast_to(np.asarray(E, dtype=np.float64), (K,))
-            for start in range(0, K, chunk_rows):
-                sl = slice(start, min(start + chunk_rows, K))
+            for offset in range(0, K, chunk_rows):
+                sl = slice(offset, min(offset + chunk_rows, K))
                 F, C = _bounds_rows(setup, terms, sc, {k: cols[k][sl] for k in bound_keys})
                 b = setup.run(W[sl], Ek[sl], floors=F, caps=C, rounded=rounded)
                 Y[sl] = b.rounded_ha if rounded else b.values
@@ -541,7 +567,7 @@ def sensitivity_analysis(
         msg = str(exc)
         row = None
         if msg.startswith("row "):
-            row = int(msg.split(":")[0].split()[1]) + (start if bound_keys else 0)
+            row = int(msg.split(":")[0].split()[1]) + offset
         values = (
             ", ".join(f"{p.key} = {X[row, j]:.4g}" for j, p in enumerate(params))
             if row is not None

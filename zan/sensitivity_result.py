@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 __all__ = ["SensitivityResult"]
@@ -34,8 +33,10 @@ class SensitivityResult:
         description), ``min``, ``max``, ``base`` (the scenario's value).
     samples : pandas.DataFrame
         ``(K, P)`` parameter values of every evaluation (Saltelli design order).
-    values : numpy.ndarray
-        ``(K, n)`` envelopes (ha) of every evaluation, columns in ``intervals`` order.
+    values : numpy.ndarray or BatchColumns
+        ``(K, n)`` envelopes (ha) of every evaluation, columns in ``intervals`` order;
+        for large analyses a :class:`zan.batch_stream.BatchColumns` that recomputes
+        rows and columns on demand (``np.asarray`` gives the whole array).
     intervals : pandas.DataFrame
         Per territory (index: code): ``nom``, ``reference_ha``, ``base_ha`` (the
         scenario's own rounded envelope), ``min_ha``, ``p05_ha``, ``median_ha``,
@@ -61,7 +62,7 @@ class SensitivityResult:
     level: str
     parameters: pd.DataFrame
     samples: pd.DataFrame
-    values: np.ndarray
+    values: Any
     intervals: pd.DataFrame
     first_order: pd.DataFrame
     total: pd.DataFrame

@@ -9,15 +9,89 @@ Sobol sequence mapped through each parameter's distribution;
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from .errors import ScenarioError
 from .scenario_model import DistributionConfig
 
-__all__ = ["saltelli_design", "sobol_indices", "summaries"]
+__all__ = ["saltelli_design", "sobol_indices", "sobol_points", "summaries"]
+
+_BITS = 30
+_DIRECTIONS: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+def _directions() -> tuple[np.ndarray, np.ndarray] | None:
+    """SciPy's Joe & Kuo direction numbers (poly, vinit), read without importing scipy.stats."""
+    if not _DIRECTIONS:
+        spec = importlib.util.find_spec("scipy")
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        path = Path(roots[0], "stats", "_sobol_direction_numbers.npz") if roots else None
+        if path is None or not path.is_file():
+            return None
+        with np.load(path) as z:
+            _DIRECTIONS.append((z["poly"], z["vinit"]))
+    return _DIRECTIONS[0]
+
+
+def sobol_points(d: int, m: int, *, seed: int | None = None) -> np.ndarray:
+    """``2**m`` points of a scrambled Sobol sequence in ``[0, 1)^d``.
+
+    The very numbers of ``scipy.stats.qmc.Sobol(d, scramble=True, seed=seed).random_base2(m)``
+    (direction numbers of Joe & Kuo 2008, left linear matrix scrambling and digital
+    shift drawn from ``numpy.random.default_rng(seed)``, Gray-code order), computed with
+    numpy: importing ``scipy.stats`` costs longer than a whole analysis' design
+    (``tests/test_batch_stream.py`` compares both). Falls back to SciPy when its
+    direction numbers are not where this SciPy keeps them.
+
+    Examples
+    --------
+    >>> U = sobol_points(2, 3, seed=1)
+    >>> U.shape, bool(((U >= 0) & (U < 1)).all())
+    ((8, 2), True)
+    """
+    found = _directions() if seed is None or isinstance(seed, (int, np.integer)) else None
+    if found is None or d < 1:
+        from scipy.stats import qmc
+
+        return qmc.Sobol(d=d, scramble=True, seed=seed).random_base2(m)
+    poly, vinit = found
+    bits = _BITS
+    v = np.zeros((d, bits), dtype=np.int64)
+    v[0, :] = 1
+    for k in range(1, d):  # Bratley & Fox (1988), Algorithm 659
+        p = int(poly[k])
+        deg = p.bit_length() - 1
+        v[k, :deg] = vinit[k, :deg]
+        for j in range(deg, bits):
+            new = int(v[k, j - deg])
+            pow2 = 1
+            for i in range(deg):
+                pow2 <<= 1
+                if (p >> (deg - 1 - i)) & 1:
+                    new ^= pow2 * int(v[k, j - i - 1])
+            v[k, j] = new
+    msb = np.arange(bits - 1, -1, -1, dtype=np.int64)  # bit weights, most significant first
+    v <<= msb[None, :]
+    rng = np.random.default_rng(seed)
+    shift_bits = rng.integers(2, size=(d, bits), dtype=np.uint32).astype(np.int64)
+    shift = (shift_bits << np.arange(bits, dtype=np.int64)).sum(axis=1)
+    ltm = np.tril(rng.integers(2, size=(d, bits, bits), dtype=np.uint32)).astype(np.int64)
+    ltm[:, np.arange(bits), np.arange(bits)] = 1
+    v_bits = (v[:, :, None] >> msb[None, None, :]) & 1  # (d, column, bit)
+    scrambled = np.einsum("dpi,dji->djp", ltm, v_bits) & 1  # left matrix scramble, mod 2
+    v = (scrambled << msb[None, None, :]).sum(axis=2)
+    n = 1 << m
+    i = np.arange(n, dtype=np.int64)
+    gray = i ^ (i >> 1)
+    q = np.broadcast_to(shift, (n, d)).copy()
+    for b in range(m):
+        q[((gray >> b) & 1).astype(bool)] ^= v[:, b]
+    return q * (1.0 / 2**bits)
 
 
 def saltelli_design(
@@ -49,13 +123,11 @@ def saltelli_design(
     >>> X.shape, bool((X[16:24, 1] == X[:8, 1]).all()), bool((X[16:24, 0] == X[8:16, 0]).all())
     ((32, 2), True, True)
     """
-    from scipy.stats import qmc
-
     P = len(distributions)
     if n_base < 2:
         raise ScenarioError(f"the design needs at least 2 base samples (got {n_base})")
     m = int(math.ceil(math.log2(n_base)))
-    U = qmc.Sobol(d=2 * P, scramble=True, seed=seed).random_base2(m)[:n_base]
+    U = sobol_points(2 * P, m, seed=seed)[:n_base]
     A = np.column_stack([d.ppf(U[:, j]) for j, d in enumerate(distributions)])
     B = np.column_stack([d.ppf(U[:, P + j]) for j, d in enumerate(distributions)])
     blocks = [A, B]
@@ -131,6 +203,9 @@ def summaries(
     threads): the Sobol sums in double precision, the quantiles (5 %, 50 %, 95 %,
     linear interpolation as :func:`numpy.quantile`) from a single-precision sorted
     copy (relative error below 1e-7, clipped to the exact minimum and maximum).
+
+    ``Y`` is a (K, n) array, or a :class:`zan.batch_stream.BatchColumns` whose blocks
+    of columns are recomputed one at a time (the same numbers in bounded memory).
     """
     from .allocate import batch_threads
 
@@ -149,7 +224,12 @@ def summaries(
     ymax = np.empty(n)
 
     def run(c0: int, c1: int) -> None:
-        Yb = np.ascontiguousarray(Y[:, c0:c1].T)  # (b, K)
+        # (b, K): a block of columns as contiguous rows (recomputed by a BatchColumns)
+        Yb = (
+            Y.block_t(slice(c0, c1))
+            if hasattr(Y, "block_t")
+            else np.ascontiguousarray(Y[:, c0:c1].T)
+        )
         ymin[c0:c1] = Yb.min(axis=1)
         ymax[c0:c1] = Yb.max(axis=1)
         if P:
