@@ -23,7 +23,7 @@ sorted file wins. The GeoPackage's R-tree answers a small box fast too: its figu
 printed as it is (2026-12, loaded 2-core machine: at 200,000 parcels it beat the cache
 on the 1 % box, 0.6×; at 1,000,000 the cache was 2.3× faster than it, 30× faster than
 ``read_parquet(bbox)`` and 3.3× on the full read).
-``rows(quick)`` gives the summary rows of
+``bench_rows(quick)`` gives the summary rows of
 ``scripts/bench_all.py``.
 
 Usage::
@@ -127,7 +127,7 @@ def measure(n: int = 1_000_000, rounds: int = 3, echo: bool = True) -> dict:
     return r
 
 
-def rows(quick: bool = False, r: dict | None = None) -> list[dict]:
+def bench_rows(quick: bool = False, r: dict | None = None) -> list[dict]:
     """Summary rows: full read and département read, against read_parquet (goal >= 2x)."""
     if r is None:
         r = measure(200_000 if quick else 1_000_000, 3, echo=False)
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="200,000 parcels")
     args = ap.parse_args(argv)
     r = measure(200_000 if args.quick else args.rows, args.rounds)
-    for row in rows(args.quick, r):
+    for row in bench_rows(args.quick, r):
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
     return 0
 

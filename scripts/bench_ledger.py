@@ -330,7 +330,7 @@ def _operation(path: Path, report) -> int:
         )
 
 
-def rows(quick: bool = False) -> list[dict]:
+def bench_rows(quick: bool = False) -> list[dict]:
     """Summary row: the commune-level import against the row-by-row baseline.
 
     ``quick``: 5,000 communes (50,000 account-years), one import, goal not judged.

@@ -24,7 +24,7 @@ machine). ``--classes`` changes the number of pixel classes (zan counts two
 pixels at once when the values are under 16, four interleaved counts under 64).
 
 The strawmen (mask loop, rasterstats) are printed for reference only: the ratio that
-counts is against rasterize-once + bincount. ``rows(quick)`` gives the summary row of
+counts is against rasterize-once + bincount. ``bench_rows(quick)`` gives the summary row of
 ``scripts/bench_all.py``.
 
 Usage::
@@ -229,7 +229,7 @@ def measure(
     return r
 
 
-def rows(quick: bool = False, r: dict | None = None) -> list[dict]:
+def bench_rows(quick: bool = False, r: dict | None = None) -> list[dict]:
     """Summary row: zan against rasterize-once + bincount (medians of alternated rounds)."""
     if r is None:
         r = (
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         args.baseline_communes,
         args.rasterstats_communes,
     )
-    for row in rows(args.quick, r):
+    for row in bench_rows(args.quick, r):
         print(" | ".join(f"{k}: {v}" for k, v in row.items()))
     return 0
 

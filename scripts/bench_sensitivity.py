@@ -27,7 +27,7 @@ Timed:
   2.8 GB of values alone).
 
 Every timing is printed as min / median / max over ``--runs`` (default 5) runs, and the
-goals with a verdict. ``rows(quick)`` gives the summary rows of ``scripts/bench_all.py``
+goals with a verdict. ``bench_rows(quick)`` gives the summary rows of ``scripts/bench_all.py``
 (case, zan_s, baseline_name, baseline_s, ratio, goal, verdict).
 
 Usage::
@@ -361,7 +361,7 @@ def _row(case: str, zan_s: float, base: str, base_s: float, goal: str, met: bool
     }
 
 
-def rows(quick: bool = False, r: dict | None = None) -> list[dict]:
+def bench_rows(quick: bool = False, r: dict | None = None) -> list[dict]:
     """Summary rows: sensitivity fresh process, in-process analysis, rounded batch, memory.
 
     ``quick`` runs smaller cases (1,000 communes, 2,000 samples, 3 runs, national memory
@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             f"streamed batch + summaries, {k:,} x {nn:,} in a fresh process: "
             f"{r['national_s']:.1f} s, peak resident {r['national_mib']:.0f} MiB (goal: < 2 GiB)"
         )
-    table = rows(args.quick, r)
+    table = bench_rows(args.quick, r)
     print()
     print(f"{'case':70s} {'zan_s':>8s} {'baseline_s':>10s} {'ratio':>7s}  verdict")
     for row in table:
