@@ -22,7 +22,10 @@ The variants run alternately, ``--rounds`` times (3 by default) after the data
 are loaded; min and median wall times are printed, and the ratio of the
 minima (the median ratio too). Per-commune results are checked to agree.
 With ``--dask`` the dask path (:mod:`zan.measure.distributed`) is timed on 1
-and 2 local worker processes (1 thread each), alternately too.
+and 2 local worker processes (1 thread each), alternately with the single
+process reading the same GeoParquet files, and with the workers writing the
+per-parcel table (``out_dir``). The machine's load average is printed: on a
+shared machine, wall-time ratios mean little when the load exceeds the cores.
 
 ``rows(quick)`` returns the table rows for ``scripts/bench_all.py``.
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import tempfile
@@ -229,7 +233,10 @@ def bench_single(
         .max()
     )
     z = times["zan"]
-    echo(f"{n:,} parcels x {n_lc:,} OCS GE polygons, {rounds} alternated rounds")
+    echo(
+        f"{n:,} parcels x {n_lc:,} OCS GE polygons, {rounds} alternated rounds "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
     for name, label in (
         ("zan", "zan parcel_landcover + groupby"),
         ("strtree_art", "STRtree (artificialised) + intersection + area + groupby"),
@@ -311,20 +318,28 @@ def bench_dask(
         table = parcel_landcover(read_cache(paths["parcels"]), read_cache(paths["landcover"]))
         return table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
 
-    def on(client) -> Callable[[], pd.DataFrame]:
+    out_dir = Path(paths["parcels"]).parent / "results"
+
+    def on(client, write: bool = False) -> Callable[[], pd.DataFrame]:
         def run() -> pd.DataFrame:
             table = parcel_landcover_distributed(
-                paths["parcels_parts"], paths["landcover"], scheduler=client
+                paths["parcels_parts"],
+                paths["landcover"],
+                scheduler=client,
+                out_dir=out_dir if write else None,
             )
             return table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
 
         return run
 
+    load = os.getloadavg()[0]
     # the clusters are started before the clock runs; an idle worker takes no CPU
     with dask_client(n_workers=1) as c1, dask_client(n_workers=2) as c2:
-        on(c1)(), on(c2)()  # warm-up: imports on the workers
-        times, res = alternate({"single": from_files, "dask1": on(c1), "dask2": on(c2)}, rounds)
+        on(c1)(), on(c2)()  # warm-up: imports, and the land cover read once by each worker
+        variants = {"single": from_files, "dask1": on(c1), "dask2": on(c2), "dask2w": on(c2, True)}
+        times, res = alternate(variants, rounds)
     same = res["dask1"].equals(res["single"]) and res["dask2"].equals(res["single"])
+    close = float((res["dask2w"] - res["single"]).abs().max().max())
     n = len(read_cache(paths["parcels"], columns=["commune"]))
     parts = len(list(Path(paths["parcels_parts"]).glob("*.parquet")))
     echo(
@@ -337,6 +352,13 @@ def bench_dask(
         f"  2 workers: {_fmt(times['dask2'])}: {min(times['dask1']) / min(times['dask2']):.2f}x "
         f"1 worker, {min(times['single']) / min(times['dask2']):.2f}x the single process; "
         f"per-commune results identical: {same}"
+    )
+    echo(
+        f"  2 workers writing the per-parcel table as GeoParquet per partition: "
+        f"{_fmt(times['dask2w'])} (per-commune sums within {close:.2g} m2)"
+    )
+    echo(
+        f"  load average (1 min) before / after: {load:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     case = f"parcels {n // 1000:,}k dask 2 workers"
     r1 = min(times["dask1"]) / min(times["dask2"])
