@@ -320,15 +320,31 @@ def bench_dask(
 
     out_dir = Path(paths["parcels"]).parent / "results"
 
+    cpu: dict[str, list[float]] = {}
+
+    def from_files_cpu() -> pd.DataFrame:
+        c = time.process_time()
+        out = from_files()
+        cpu.setdefault("single", []).append(time.process_time() - c)
+        return out
+
     def on(client, write: bool = False) -> Callable[[], pd.DataFrame]:
         def run() -> pd.DataFrame:
+            # CPU seconds of the workers and of the client: a measure of the work done,
+            # steadier than wall time on a loaded machine
+            w0 = client.run(time.process_time)
+            c = time.process_time()
             table = parcel_landcover_distributed(
                 paths["parcels_parts"],
                 paths["landcover"],
                 scheduler=client,
                 out_dir=out_dir if write else None,
             )
-            return table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
+            out = table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
+            w1 = client.run(time.process_time)
+            key = f"{len(w1)}{'w' if write else ''}"
+            cpu.setdefault(key, []).append(time.process_time() - c + sum(w1[k] - w0[k] for k in w1))
+            return out
 
         return run
 
@@ -336,7 +352,13 @@ def bench_dask(
     # the clusters are started before the clock runs; an idle worker takes no CPU
     with dask_client(n_workers=1) as c1, dask_client(n_workers=2) as c2:
         on(c1)(), on(c2)()  # warm-up: imports, and the land cover read once by each worker
-        variants = {"single": from_files, "dask1": on(c1), "dask2": on(c2), "dask2w": on(c2, True)}
+        cpu.clear()
+        variants = {
+            "single": from_files_cpu,
+            "dask1": on(c1),
+            "dask2": on(c2),
+            "dask2w": on(c2, True),
+        }
         times, res = alternate(variants, rounds)
     same = res["dask1"].equals(res["single"]) and res["dask2"].equals(res["single"])
     close = float((res["dask2w"] - res["single"]).abs().max().max())
@@ -356,6 +378,12 @@ def bench_dask(
     echo(
         f"  2 workers writing the per-parcel table as GeoParquet per partition: "
         f"{_fmt(times['dask2w'])} (per-commune sums within {close:.2g} m2)"
+    )
+    labels = (("single", "single process"), ("1", "1 worker"), ("2", "2 workers"))
+    echo(
+        "  CPU seconds, client + workers (min): "
+        + ", ".join(f"{label} {min(cpu[k]):.2f}" for k, label in labels)
+        + f", 2 workers writing {min(cpu['2w']):.2f}"
     )
     echo(
         f"  load average (1 min) before / after: {load:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
