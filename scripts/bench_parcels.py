@@ -1,44 +1,50 @@
-"""Benchmark: per-commune artificialised area of parcels × OCS GE.
+"""Benchmark: per-commune artificialised and ENAF area of parcels × OCS GE.
 
-Compares, in one run on the same synthetic data (a grid of 40 m × 25 m parcels
-in 100 Voronoi communes, and an OCS GE of Voronoi blocks of about 2.5 ha, 30 %
-of them artificialised):
+Compares, in one process on the same synthetic data (a grid of 40 m × 25 m
+parcels in 100 Voronoi communes, and an OCS GE of Voronoi blocks of about
+2.5 ha, 30 % of them artificialised: 1,000,000 parcels × about 40,000 polygons
+by default), what a competent user would write against zan:
 
-* zan: :func:`zan.measure.parcels.parcel_landcover` (per parcel: covered,
-  artificialised and ENAF areas, from the polygon edges, with exact GEOS
-  intersections for the parcels that touch a land-cover edge without crossing
-  it), then a groupby per commune;
-* baseline: ``geopandas.overlay(parcels, artificialised polygons, how="intersection")``
-  followed by ``dissolve(by="commune", aggfunc="sum")`` on the pieces' areas: the
-  straightforward geopandas way to get the same per-commune figure (it computes
-  only the artificialised side; zan also computes the covered and ENAF areas).
+* **zan**: :func:`zan.measure.parcels.parcel_landcover` (covered, artificialised
+  and ENAF m² per parcel, from the polygon edges, with exact GEOS intersections
+  only where needed), then a groupby per commune;
+* **baseline** (the headline ratio): ``shapely.STRtree(artificialised
+  polygons).query(parcels, predicate="intersects")`` on geometry arrays,
+  ``shapely.intersection`` vectorised over the pairs, ``shapely.area``, then a
+  pandas groupby per commune; the covered area is the parcels' own (OCS GE
+  covers the whole territory), ENAF the difference;
+* extra rows: the same baseline intersecting every polygon (it measures the
+  covered area too, as zan does, and is much slower), and with ``--overlay N``
+  ``geopandas.overlay`` + ``dissolve`` on the first N parcels, extrapolated
+  (dissolve does union work the task does not need).
 
-Each variant runs in a fresh process, which reports its wall time, its CPU time
-and its peak memory (resident memory sampled every 5 ms during the
-measurement, above the level after loading the data). The overlay baseline is
-slow: it runs on a subset (``--baseline-parcels``, the first rows of a
-Hilbert-sorted layer, i.e. a compact area) and is extrapolated linearly to the
-full count; zan runs on both the subset (for a like-for-like ratio and the
-per-commune totals check) and the full set. With ``--dask`` the dask path is
-also timed on 1 and on 2 local worker processes (1 thread each), and on one
-worker process with 2 threads.
+The variants run alternately, ``--rounds`` times (3 by default) after the data
+are loaded; min and median wall times are printed, and the ratio of the
+minima (the median ratio too). Per-commune results are checked to agree.
+With ``--dask`` the dask path (:mod:`zan.measure.distributed`) is timed on 1
+and 2 local worker processes (1 thread each), alternately with the single
+process reading the same GeoParquet files, and with the workers writing the
+per-parcel table (``out_dir``). The machine's load average is printed: on a
+shared machine, wall-time ratios mean little when the load exceeds the cores.
+
+``rows(quick)`` returns the table rows for ``scripts/bench_all.py``.
 
 Usage::
 
-    python scripts/bench_parcels.py [--parcels 1000000] [--baseline-parcels 100000] [--dask]
+    python scripts/bench_parcels.py [--parcels 1000000] [--rounds 3] [--dask] [--overlay]
                                     [--partitions 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import multiprocessing as mp
-import resource
+import gc
+import os
+import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,8 +70,12 @@ def make_data(n_parcels: int, out: Path, seed: int = 1, partitions: int = 8) -> 
     parcels_geom = shapely.box(x0, y0, x0 + w, y0 + h)
     extent = shapely.box(700_000, 6_600_000, 700_000 + nx * w, 6_600_000 + ny * h)
     # communes: Voronoi of 100 points, parcel commune = commune of its centre
-    cpts = np.column_stack([rng.uniform(extent.bounds[0], extent.bounds[2], 100),
-                            rng.uniform(extent.bounds[1], extent.bounds[3], 100)])
+    cpts = np.column_stack(
+        [
+            rng.uniform(extent.bounds[0], extent.bounds[2], 100),
+            rng.uniform(extent.bounds[1], extent.bounds[3], 100),
+        ]
+    )
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(cpts), extend_to=extent))
     cells = shapely.intersection(cells, extent)
     centres = shapely.points(x0 + w / 2, y0 + h / 2)
@@ -73,162 +83,376 @@ def make_data(n_parcels: int, out: Path, seed: int = 1, partitions: int = 8) -> 
     first = np.unique(pi, return_index=True)[1]
     commune = np.empty(n_parcels, dtype=object)
     commune[pi[first]] = np.char.add("59", np.char.zfill(ci[first].astype(str), 3))
-    ids = np.char.add(commune.astype(str), np.char.add("000AB", np.char.zfill(np.arange(n_parcels).astype(str), 6)))
-    parcels = gpd.GeoDataFrame({"commune": commune.astype(str)}, geometry=parcels_geom,
-                               index=pd.Index(ids, name="id"), crs="EPSG:2154")
+    ids = np.char.add(
+        commune.astype(str),
+        np.char.add("000AB", np.char.zfill(np.arange(n_parcels).astype(str), 6)),
+    )
+    parcels = gpd.GeoDataFrame(
+        {"commune": commune.astype(str)},
+        geometry=parcels_geom,
+        index=pd.Index(ids, name="id"),
+        crs="EPSG:2154",
+    )
     # OCS GE: Voronoi blocks of about 2.5 ha, 30 % artificialised
     n_lc = max(int(extent.area / 25_000), 10)
-    lpts = np.column_stack([rng.uniform(extent.bounds[0], extent.bounds[2], n_lc),
-                            rng.uniform(extent.bounds[1], extent.bounds[3], n_lc)])
-    blocks = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(lpts), extend_to=extent))
+    lpts = np.column_stack(
+        [
+            rng.uniform(extent.bounds[0], extent.bounds[2], n_lc),
+            rng.uniform(extent.bounds[1], extent.bounds[3], n_lc),
+        ]
+    )
+    blocks = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(lpts), extend_to=extent)
+    )
     blocks = shapely.intersection(blocks, extent)
-    lc = gpd.GeoDataFrame({"artificialised": rng.uniform(size=len(blocks)) < 0.3},
-                          geometry=blocks, crs="EPSG:2154")
-    paths = {"parcels": out / "parcels.parquet", "landcover": out / "landcover.parquet",
-             "parcels_parts": out / "parcels_parts"}
+    lc = gpd.GeoDataFrame(
+        {"artificialised": rng.uniform(size=len(blocks)) < 0.3}, geometry=blocks, crs="EPSG:2154"
+    )
+    paths = {
+        "parcels": out / "parcels.parquet",
+        "landcover": out / "landcover.parquet",
+        "parcels_parts": out / "parcels_parts",
+    }
     write_cache(parcels, paths["parcels"])
     write_cache(lc, paths["landcover"])
     write_cache(parcels, paths["parcels_parts"], partitions=partitions)
     return paths
 
 
-def _rss() -> int:
-    """Resident memory of this process, in bytes."""
-    try:
-        import psutil
-
-        return int(psutil.Process().memory_info().rss)
-    except ImportError:  # Linux without psutil
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize()
-
-
-class PeakMemory:
-    """Peak resident memory above the starting level during a block (sampled every 5 ms)."""
-
-    def __enter__(self) -> PeakMemory:
-        self.base = self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
-
-    @property
-    def mb(self) -> float:
-        return (self.peak - self.base) / 1e6
+def per_commune(
+    commune: np.ndarray, idx: np.ndarray, covered: np.ndarray, artificialised: np.ndarray
+) -> pd.DataFrame:
+    """Covered and artificialised m² per commune (a pandas groupby)."""
+    frame = pd.DataFrame(
+        {"commune": commune[idx], "covered_m2": covered, "artificialised_m2": artificialised}
+    )
+    return frame.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
 
 
-def _run(kind: str, paths: dict[str, Path], n: int | None, queue: mp.Queue) -> None:
-    parcels = gpd.read_parquet(paths["parcels"])
-    if n is not None:
-        parcels = parcels.iloc[:n]
-    lc = gpd.read_parquet(paths["landcover"])
-    # imports outside the timed block, for every method
-    from zan.measure.distributed import parcel_landcover_distributed
+def run_zan(parcels: gpd.GeoDataFrame, lc: gpd.GeoDataFrame) -> pd.DataFrame:
+    """zan: the per-parcel table, then the per-commune sums."""
     from zan.measure.parcels import parcel_landcover
 
-    stack = contextlib.ExitStack()
-    client, start = None, 0.0
-    if kind.startswith("dask"):
-        # the local cluster is started before the clock runs (its start-up is reported apart)
-        from zan.measure.distributed import dask_client
-
-        t = time.perf_counter()
-        workers, threads = (int(v) for v in kind[4:].split("x"))
-        client = stack.enter_context(dask_client(n_workers=workers, threads_per_worker=threads))
-        start = time.perf_counter() - t
-    mem = PeakMemory().__enter__()
-    t = time.perf_counter()
-    cpu = time.process_time()
-    if kind == "zan":
-        table = parcel_landcover(parcels, lc)
-        per = table.groupby("commune")["artificialised_m2"].sum()
-    elif kind == "overlay":
-        art = lc[lc["artificialised"]][["geometry"]]
-        pieces = gpd.overlay(parcels[["commune", "geometry"]].reset_index(drop=True), art,
-                             how="intersection", keep_geom_type=True)
-        pieces["artificialised_m2"] = pieces.area
-        per = pieces.dissolve(by="commune", aggfunc={"artificialised_m2": "sum"})["artificialised_m2"]
-    elif kind.startswith("dask"):
-        # best of two runs on the same cluster: the machine may be shared
-        best = float("inf")
-        for _ in range(2):
-            t1 = time.perf_counter()
-            table = parcel_landcover_distributed(paths["parcels_parts"], paths["landcover"],
-                                                 scheduler=client)
-            per = table.groupby("commune")["artificialised_m2"].sum()
-            best = min(best, time.perf_counter() - t1)
-    else:
-        raise ValueError(kind)
-    elapsed = time.perf_counter() - t if client is None else best
-    cpu = time.process_time() - cpu
-    mem.__exit__(None, None, None)
-    stack.close()
-    queue.put((elapsed, cpu if client is None else start, mem.mb, per.astype(float)))
+    table = parcel_landcover(parcels, lc)
+    return table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
 
 
-def measure(kind: str, paths: dict[str, Path], n: int | None = None):
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_run, args=(kind, paths, n, q))
-    p.start()
-    result = q.get()
-    p.join()
-    return result
+def run_strtree(parcels: gpd.GeoDataFrame, lc: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Baseline intersecting every polygon (covered and artificialised areas)."""
+    pg = np.asarray(parcels.geometry.values)
+    lg = np.asarray(lc.geometry.values)
+    art = lc["artificialised"].to_numpy(dtype=bool)
+    pi, li = shapely.STRtree(lg).query(pg, predicate="intersects")
+    area = shapely.area(shapely.intersection(pg[pi], lg[li]))
+    return per_commune(parcels["commune"].to_numpy(), pi, area, np.where(art[li], area, 0.0))
+
+
+def run_strtree_art(parcels: gpd.GeoDataFrame, lc: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Baseline: STRtree of the artificialised polygons + intersection + area + groupby."""
+    pg = np.asarray(parcels.geometry.values)
+    lg = np.asarray(lc.geometry.values)[lc["artificialised"].to_numpy(dtype=bool)]
+    pi, li = shapely.STRtree(lg).query(pg, predicate="intersects")
+    area = shapely.area(shapely.intersection(pg[pi], lg[li]))
+    per = per_commune(parcels["commune"].to_numpy(), pi, np.zeros(len(pi)), area)
+    whole = pd.Series(shapely.area(pg)).groupby(parcels["commune"].to_numpy(), sort=True).sum()
+    whole.index.name = "commune"
+    per = per.reindex(whole.index, fill_value=0.0)  # communes without artificialised land too
+    per["covered_m2"] = whole
+    return per
+
+
+def run_overlay(parcels: gpd.GeoDataFrame, lc: gpd.GeoDataFrame) -> pd.DataFrame:
+    """geopandas.overlay with the artificialised polygons, then dissolve per commune."""
+    art = lc[lc["artificialised"]][["geometry"]]
+    pieces = gpd.overlay(
+        parcels[["commune", "geometry"]].reset_index(drop=True),
+        art,
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces["artificialised_m2"] = pieces.area
+    out = pieces.dissolve(by="commune", aggfunc={"artificialised_m2": "sum"})
+    return pd.DataFrame({"covered_m2": np.nan, "artificialised_m2": out["artificialised_m2"]})
+
+
+def alternate(
+    variants: dict[str, Callable[[], pd.DataFrame]], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, pd.DataFrame]]:
+    """Run the variants in turn, ``rounds`` times; wall seconds of each run, last results."""
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    results: dict[str, pd.DataFrame] = {}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            gc.collect()
+            t = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    return times, results
+
+
+def _fmt(ts: list[float]) -> str:
+    return f"min {min(ts):.2f} s, median {statistics.median(ts):.2f} s"
+
+
+def _verdict(ratio: float, goal: float) -> str:
+    return "met" if ratio >= goal else "not met"
+
+
+def _load(paths: dict[str, Path]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from zan.io.cache import read_cache
+
+    return read_cache(paths["parcels"]), read_cache(paths["landcover"])
+
+
+def bench_single(
+    paths: dict[str, Path],
+    rounds: int,
+    overlay_parcels: int = 0,
+    echo: Callable[[str], None] = print,
+) -> list[dict]:
+    """Alternated rounds of zan and the STRtree baselines; the table rows."""
+    parcels, lc = _load(paths)
+    n, n_lc = len(parcels), len(lc)
+    variants = {
+        "zan": lambda: run_zan(parcels, lc),
+        "strtree": lambda: run_strtree(parcels, lc),
+        "strtree_art": lambda: run_strtree_art(parcels, lc),
+    }
+    times, res = alternate(variants, rounds)
+    ref = res["strtree_art"]
+    diff = {
+        c: float((res["zan"][c] - ref[c].reindex(res["zan"].index)).abs().max())
+        for c in ("covered_m2", "artificialised_m2")
+    }
+    diff_all = float(
+        (
+            res["zan"]["artificialised_m2"]
+            - res["strtree"]["artificialised_m2"].reindex(res["zan"].index)
+        )
+        .abs()
+        .max()
+    )
+    z = times["zan"]
+    echo(
+        f"{n:,} parcels x {n_lc:,} OCS GE polygons, {rounds} alternated rounds "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    for name, label in (
+        ("zan", "zan parcel_landcover + groupby"),
+        ("strtree_art", "STRtree (artificialised) + intersection + area + groupby"),
+        ("strtree", "same, intersecting every polygon"),
+    ):
+        ratio = min(times[name]) / min(z)
+        med = statistics.median(times[name]) / statistics.median(z)
+        echo(
+            f"  {label}: {_fmt(times[name])}"
+            + ("" if name == "zan" else f"; zan is {ratio:.2f}x faster (medians {med:.2f}x)")
+        )
+    echo(
+        f"  max per-commune difference zan - baseline: covered {diff['covered_m2']:.3g} m2, "
+        f"artificialised {diff['artificialised_m2']:.3g} m2 (every-polygon baseline: "
+        f"{diff_all:.3g} m2), over {len(ref)} communes"
+    )
+    case = f"parcels {n // 1000:,}k x {n_lc // 1000:,}k OCS GE"
+    out = []
+    for name, label, goal in (
+        ("strtree_art", "STRtree+intersection+groupby", 3.0),
+        ("strtree", "same, every polygon intersected", None),
+    ):
+        ratio = min(times[name]) / min(z)
+        out.append(
+            {
+                "case": case if goal else f"{case} (extra)",
+                "zan_s": round(min(z), 3),
+                "baseline_name": label,
+                "baseline_s": round(min(times[name]), 3),
+                "ratio": round(ratio, 2),
+                "goal": f">= {goal:g}x" if goal else "",
+                "verdict": _verdict(ratio, goal) if goal else "info",
+            }
+        )
+    if overlay_parcels:
+        m = min(overlay_parcels, n)
+        sub = parcels.iloc[:m]  # the first rows of the Hilbert-sorted cache: a compact area
+        t_ov, r_ov = alternate(
+            {"zan": lambda: run_zan(sub, lc), "overlay": lambda: run_overlay(sub, lc)}, 1
+        )
+        scale = n / m
+        ratio = t_ov["overlay"][0] * scale / min(z)
+        d = float(
+            (
+                r_ov["zan"]["artificialised_m2"]
+                - r_ov["overlay"]["artificialised_m2"].reindex(r_ov["zan"].index).fillna(0)
+            )
+            .abs()
+            .max()
+        )
+        echo(
+            f"  overlay + dissolve on {m:,} parcels: {t_ov['overlay'][0]:.2f} s (zan "
+            f"{t_ov['zan'][0]:.2f} s), x{scale:.0f} extrapolated {t_ov['overlay'][0] * scale:.1f} s: "
+            f"{ratio:.1f}x zan (max per-commune difference {d:.3g} m2)"
+        )
+        out.append(
+            {
+                "case": f"{case} (extra)",
+                "zan_s": round(min(z), 3),
+                "baseline_name": f"overlay+dissolve (extrapolated from {m // 1000}k)",
+                "baseline_s": round(t_ov["overlay"][0] * scale, 3),
+                "ratio": round(ratio, 2),
+                "goal": "",
+                "verdict": "info",
+            }
+        )
+    return out
+
+
+def bench_dask(
+    paths: dict[str, Path], rounds: int, echo: Callable[[str], None] = print
+) -> list[dict]:
+    """The dask path on 1 and 2 local worker processes, against the single process from files."""
+    from zan.io.cache import read_cache
+    from zan.measure.distributed import dask_client, parcel_landcover_distributed
+    from zan.measure.parcels import parcel_landcover
+
+    def from_files() -> pd.DataFrame:
+        table = parcel_landcover(read_cache(paths["parcels"]), read_cache(paths["landcover"]))
+        return table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
+
+    out_dir = Path(paths["parcels"]).parent / "results"
+
+    cpu: dict[str, list[float]] = {}
+
+    def from_files_cpu() -> pd.DataFrame:
+        c = time.process_time()
+        out = from_files()
+        cpu.setdefault("single", []).append(time.process_time() - c)
+        return out
+
+    def on(client, write: bool = False) -> Callable[[], pd.DataFrame]:
+        def run() -> pd.DataFrame:
+            # CPU seconds of the workers and of the client: a measure of the work done,
+            # steadier than wall time on a loaded machine
+            w0 = client.run(time.process_time)
+            c = time.process_time()
+            table = parcel_landcover_distributed(
+                paths["parcels_parts"],
+                paths["landcover"],
+                scheduler=client,
+                out_dir=out_dir if write else None,
+            )
+            out = table.groupby("commune", sort=True)[["covered_m2", "artificialised_m2"]].sum()
+            w1 = client.run(time.process_time)
+            key = f"{len(w1)}{'w' if write else ''}"
+            cpu.setdefault(key, []).append(time.process_time() - c + sum(w1[k] - w0[k] for k in w1))
+            return out
+
+        return run
+
+    load = os.getloadavg()[0]
+    # the clusters are started before the clock runs; an idle worker takes no CPU
+    with dask_client(n_workers=1) as c1, dask_client(n_workers=2) as c2:
+        on(c1)(), on(c2)()  # warm-up: imports, and the land cover read once by each worker
+        cpu.clear()
+        variants = {
+            "single": from_files_cpu,
+            "dask1": on(c1),
+            "dask2": on(c2),
+            "dask2w": on(c2, True),
+        }
+        times, res = alternate(variants, rounds)
+    same = res["dask1"].equals(res["single"]) and res["dask2"].equals(res["single"])
+    close = float((res["dask2w"] - res["single"]).abs().max().max())
+    n = len(read_cache(paths["parcels"], columns=["commune"]))
+    parts = len(list(Path(paths["parcels_parts"]).glob("*.parquet")))
+    echo(
+        f"dask, {parts} partitions of {n:,} parcels read by the tasks from GeoParquet "
+        f"({rounds} alternated rounds; worker processes with 1 thread each)"
+    )
+    echo(f"  single process (reading the same files): {_fmt(times['single'])}")
+    echo(f"  1 worker: {_fmt(times['dask1'])}")
+    echo(
+        f"  2 workers: {_fmt(times['dask2'])}: {min(times['dask1']) / min(times['dask2']):.2f}x "
+        f"1 worker, {min(times['single']) / min(times['dask2']):.2f}x the single process; "
+        f"per-commune results identical: {same}"
+    )
+    echo(
+        f"  2 workers writing the per-parcel table as GeoParquet per partition: "
+        f"{_fmt(times['dask2w'])} (per-commune sums within {close:.2g} m2)"
+    )
+    labels = (("single", "single process"), ("1", "1 worker"), ("2", "2 workers"))
+    echo(
+        "  CPU seconds, client + workers (min): "
+        + ", ".join(f"{label} {min(cpu[k]):.2f}" for k, label in labels)
+        + f", 2 workers writing {min(cpu['2w']):.2f}"
+    )
+    echo(
+        f"  load average (1 min) before / after: {load:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    case = f"parcels {n // 1000:,}k dask 2 workers"
+    r1 = min(times["dask1"]) / min(times["dask2"])
+    r2 = min(times["single"]) / min(times["dask2"])
+    return [
+        {
+            "case": case,
+            "zan_s": round(min(times["dask2"]), 3),
+            "baseline_name": "dask 1 worker",
+            "baseline_s": round(min(times["dask1"]), 3),
+            "ratio": round(r1, 2),
+            "goal": ">= 1.6x",
+            "verdict": _verdict(r1, 1.6),
+        },
+        {
+            "case": case,
+            "zan_s": round(min(times["dask2"]), 3),
+            "baseline_name": "zan single process",
+            "baseline_s": round(min(times["single"]), 3),
+            "ratio": round(r2, 2),
+            "goal": "> 1x",
+            "verdict": "met" if r2 > 1 else "not met",
+        },
+    ]
+
+
+def rows(
+    quick: bool = False, *, dask: bool | None = None, echo: Callable[[str], None] = print
+) -> list[dict]:
+    """Table rows for ``scripts/bench_all.py``: case, zan_s, baseline_name, baseline_s, ratio, goal, verdict.
+
+    ``quick`` runs 100,000 parcels (3 rounds, no dask); otherwise 1,000,000
+    parcels with the dask rows.
+    """
+    n = 100_000 if quick else 1_000_000
+    dask = (not quick) if dask is None else dask
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = make_data(n, Path(tmp))
+        out = bench_single(paths, 3, echo=echo)
+        if dask:
+            out += bench_dask(paths, 3, echo=echo)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parcels", type=int, default=1_000_000)
-    ap.add_argument("--baseline-parcels", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3, help="alternated rounds (min and median)")
     ap.add_argument("--dask", action="store_true", help="also time the dask path (1 and 2 workers)")
+    ap.add_argument(
+        "--overlay",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time overlay+dissolve on the first N parcels (extrapolated)",
+    )
     ap.add_argument("--partitions", type=int, default=8, help="partitions of the parcels for dask")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         paths = make_data(args.parcels, Path(tmp), partitions=args.partitions)
-        print(f"synthetic data: {args.parcels:,} parcels, "
-              f"{len(gpd.read_parquet(paths['landcover'])):,} OCS GE polygons "
-              f"({time.perf_counter() - t:.1f} s to make)")
-        nb = min(args.baseline_parcels, args.parcels)
-        t_zs, c_zs, m_zs, per_zs = measure("zan", paths, nb)
-        t_ov, c_ov, m_ov, per_ov = measure("overlay", paths, nb)
-        diff = (per_zs - per_ov.reindex(per_zs.index).fillna(0.0)).abs().max()
-        print(f"subset {nb:,} parcels: zan {t_zs:.2f} s (CPU {c_zs:.2f} s, peak +{m_zs:.0f} MB), "
-              f"overlay+dissolve {t_ov:.2f} s (CPU {c_ov:.2f} s, peak +{m_ov:.0f} MB): "
-              f"ratio {t_ov / t_zs:.1f}x (CPU {c_ov / c_zs:.1f}x); "
-              f"max per-commune difference {diff:.6f} m2 over {len(per_zs)} communes")
-        if nb < args.parcels:
-            t_zf, c_zf, m_zf, per_zf = measure("zan", paths, None)
-            scale = args.parcels / nb
-            print(f"full {args.parcels:,} parcels: zan {t_zf:.2f} s (CPU {c_zf:.2f} s, peak "
-                  f"+{m_zf:.0f} MB); overlay+dissolve extrapolated linearly x{scale:.0f} from the "
-                  f"subset: {t_ov * scale:.1f} s (CPU {c_ov * scale:.1f} s); ratio "
-                  f"{t_ov * scale / t_zf:.1f}x (CPU {c_ov * scale / c_zf:.1f}x)")
-        else:
-            t_zf, c_zf, per_zf = t_zs, c_zs, per_zs
+        print(f"synthetic data made in {time.perf_counter() - t:.1f} s")
+        table = bench_single(paths, args.rounds, overlay_parcels=args.overlay)
         if args.dask:
-            t_d1, s_d1, m_d1, per_d1 = measure("dask1x1", paths)
-            t_d2, s_d2, m_d2, per_d2 = measure("dask2x1", paths)
-            t_d3, s_d3, m_d3, per_d3 = measure("dask1x2", paths)
-            same = per_d1.equals(per_d2) and per_d1.equals(per_d3) and per_d1.equals(per_zf)
-            print(f"dask (LocalCluster of worker processes, 1 thread each; {args.partitions} "
-                  f"partitions of {args.parcels:,} parcels read from GeoParquet by the tasks; best "
-                  f"of 2 runs): 1 worker {t_d1:.2f} s, 2 workers "
-                  f"{t_d2:.2f} s: speed-up {t_d1 / t_d2:.2f}x (single process, data already in "
-                  f"memory: {t_zf:.2f} s; "
-                  f"cluster start-up, not counted: {s_d1:.1f} s and {s_d2:.1f} s); one worker "
-                  f"process with 2 threads: {t_d3:.2f} s, speed-up {t_d1 / t_d3:.2f}x; per-commune "
-                  f"results identical to the single process: {same}")
+            table += bench_dask(paths, args.rounds)
+    print(pd.DataFrame(table).to_string(index=False))
     return 0
 
 

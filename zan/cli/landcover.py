@@ -131,6 +131,12 @@ def artif_cmd(
 @click.option(
     "--workers", type=int, default=2, show_default=True, help="Workers of the local dask cluster."
 )
+@click.option(
+    "--parcel-dir",
+    type=click.Path(file_okay=False),
+    help="With --scheduler: the workers write the per-parcel table there, one GeoParquet per "
+    "partition; only per-commune sums come back (for large runs).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the per-commune table to this CSV file."
@@ -145,10 +151,15 @@ def parcels_cmd(
     parcel_table,
     scheduler,
     workers,
+    parcel_dir,
     quiet,
     out,
 ):
-    """ENAF and artificialised area of cadastral parcels, per parcel and per commune."""
+    """ENAF and artificialised area of cadastral parcels, per parcel and per commune.
+
+    With --scheduler, PARCELS is a partitioned GeoParquet (write_cache with partitions=)
+    and --landcover may be a classified GeoParquet cache that the workers read themselves.
+    """
     from ..io.cadastre import read_parcels
     from ..io.ocsge import read_ocsge
     from ..measure.artificialisation import classify
@@ -160,20 +171,28 @@ def parcels_cmd(
         if territories
         else None
     )
-    lc = read_ocsge(landcover)
+    if parcel_dir and not scheduler:
+        raise click.UsageError("--parcel-dir needs --scheduler (use --parcel-table otherwise)")
     if scheduler:
-        from ..measure.distributed import parcel_landcover_distributed
+        from ..measure.distributed import classified_cache, parcel_landcover_distributed
 
         if len(parcels) != 1:
             raise click.UsageError("with --scheduler, give one partitioned GeoParquet of parcels")
+        # a classified GeoParquet cache is read by the workers; anything else is read and
+        # classified here, then sent once to each worker
+        layer = landcover if classified_cache(landcover) else classify(read_ocsge(landcover)).layer
         table = parcel_landcover_distributed(
             parcels[0],
-            classify(lc).layer,
+            layer,
             scheduler=None if scheduler == "local" else scheduler,
             n_workers=workers,
             progress=show_progress(quiet),
+            out_dir=parcel_dir,
         )
+        if parcel_dir:
+            click.echo(f"written: {parcel_dir}")
     else:
+        lc = read_ocsge(landcover)
         table = parcel_landcover(read_parcels(list(parcels)), lc, progress=show_progress(quiet))
     if parcel_table:
         from .._write import write_csv

@@ -7,16 +7,23 @@ GeoParquet** of parcels (:func:`zan.io.cache.write_cache` with ``partitions=``),
 on a ``dask.distributed`` cluster: a local one by default, or an existing one
 given by its scheduler address (``"tcp://host:8786"``).
 
-One task per partition file reads the file, reads from a GeoParquet cache of
-the classified land cover only the polygons within the partition's bounding
-box, measures, and sends back the partition's table: neither the parcels nor
-the land cover travel between processes, only the results. A
-``dask_geopandas.GeoDataFrame`` of parcels is accepted too (measured with
-``map_partitions``).
+One task per partition file reads the file (a contiguous range of the parcels
+sorted along a Hilbert curve, hence a compact area), takes from the classified
+land cover the polygons within the partition's bounding box, measures, and
+sends back the partition's table. The land cover is a GeoParquet path that
+each worker process reads **once** (kept in memory between tasks), or a
+GeoDataFrame sent once to every worker: the parcels and the land cover never
+travel with the tasks. With ``out_dir`` each task writes its part of the
+per-parcel table as GeoParquet and sends back only per-commune sums, so that
+the client never holds the parcels. A ``dask_geopandas.GeoDataFrame`` of
+parcels is accepted too.
 
-Results are **identical** to the single-process path: each parcel is measured by
-the same code on the same land-cover polygons (every polygon near a parcel is
-within its partition's bounding box), and its sums run in a fixed order.
+Per-parcel results are **identical** to the single-process path: each parcel
+is measured by the same code on the same land-cover polygons (every polygon
+near a parcel is within its partition's bounding box), and its sums run in a
+fixed order. Per-commune sums made of per-partition sums (``out_dir``) may
+differ from the single-process sums in the last bits (below 1e-6 m² per
+commune).
 ``docs/DISTRIBUTED.md`` explains how to run it on a real cluster.
 
 Needs the ``dask`` extra: ``pip install 'zan[dask]'`` (dask, distributed,
@@ -26,6 +33,9 @@ dask-geopandas).
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,11 +46,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._write import write_parquet
 from ..errors import DataError, require
 from ..io.cache import cache_partitions, read_cache
 from .parcels import PARCEL_MEASURE_COLUMNS, parcel_landcover
 
-__all__ = ["parcel_landcover_distributed", "dask_client"]
+__all__ = ["parcel_landcover_distributed", "dask_client", "commune_sums", "classified_cache"]
 
 
 @contextlib.contextmanager
@@ -91,9 +102,97 @@ def dask_client(
         yield client
 
 
-def _measure_file(path: str, landcover: Any) -> pd.DataFrame:
-    """Read one partition file of parcels and measure it (runs on a worker)."""
-    return _measure_partition(read_cache(path), landcover, {})
+#: Columns summed per commune when the per-parcel table stays on the workers.
+SUM_COLUMNS = ("parcels", "area_m2", "covered_m2", "artificialised_m2", "enaf_m2")
+
+# The land cover of each GeoParquet path, read once per worker process and kept
+# (the newest one only: a worker serves one measurement at a time).
+_LANDCOVER: dict[tuple[str, int, int], gpd.GeoDataFrame] = {}
+_LANDCOVER_LOCK = threading.Lock()
+
+
+def _worker_landcover(path: str | Path) -> gpd.GeoDataFrame:
+    """The land cover at ``path``, read on the first task of this process, then from memory."""
+    files = cache_partitions(path)
+    stats = [f.stat() for f in files]
+    key = (
+        str(Path(path).resolve()),
+        max(st.st_mtime_ns for st in stats),
+        sum(st.st_size for st in stats),
+    )
+    with _LANDCOVER_LOCK:
+        layer = _LANDCOVER.get(key)
+        if layer is None:
+            _LANDCOVER.clear()
+            layer = read_cache(path)
+            _ = layer.sindex  # built once, used by every task
+            _LANDCOVER[key] = layer
+    return layer
+
+
+def classified_cache(path: str | Path) -> bool:
+    """Whether ``path`` is a GeoParquet cache of a classified land cover (an ``artificialised`` column).
+
+    Examples
+    --------
+    >>> classified_cache("ocsge.gpkg")
+    False
+    """
+    p = Path(path)
+    if not (p.is_dir() or p.suffix == ".parquet") or not p.exists():
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        return "artificialised" in pq.read_schema(cache_partitions(p)[0]).names
+    except (OSError, DataError, ValueError):
+        return False
+
+
+def _measure_file(path: str, landcover: Any, out_dir: str | None = None) -> pd.DataFrame:
+    """Read one partition file of parcels and measure it (runs on a worker).
+
+    Returns the partition's per-parcel table, or with ``out_dir`` writes it there
+    (GeoParquet, with the parcels' geometry, same file name) and returns its
+    per-commune sums.
+    """
+    parcels = read_cache(path)
+    table = _measure_partition(parcels, landcover, {})
+    if out_dir is None:
+        return table
+    if len(table):
+        geometry = parcels.geometry.set_axis(parcels.index.astype("str")).reindex(table.index)
+        layer = gpd.GeoDataFrame(table, geometry=geometry.array, crs=parcels.crs)
+        write_parquet(layer, Path(out_dir) / Path(path).name)
+    return commune_sums(table)
+
+
+def commune_sums(table: pd.DataFrame) -> pd.DataFrame:
+    """Parcel count and summed areas per commune, the input of ``enaf_by_commune``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A per-parcel table of :func:`zan.measure.parcels.parcel_landcover`, or
+        a concatenation of per-commune sums (summed again).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune (sorted): ``commune`` and the :data:`SUM_COLUMNS`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"commune": ["59350", "59001", "59350"], "area_m2": [1.0, 2.0, 3.0],
+    ...                   "covered_m2": [1.0, 2.0, 3.0], "artificialised_m2": [1.0, 0.0, 0.0],
+    ...                   "enaf_m2": [0.0, 2.0, 3.0]})
+    >>> commune_sums(t)[["commune", "parcels", "enaf_m2"]].values.tolist()
+    [['59001', 1.0, 2.0], ['59350', 2.0, 3.0]]
+    """
+    frame = table if "parcels" in table.columns else table.assign(parcels=1.0)
+    out = frame.groupby("commune", sort=True)[list(SUM_COLUMNS)].sum().reset_index()
+    out["commune"] = out["commune"].astype("str")
+    return out
 
 
 def _measure_partition(
@@ -103,14 +202,11 @@ def _measure_partition(
     if len(parcels) == 0:
         return _empty_result()
     bounds = tuple(parcels.total_bounds)
-    if isinstance(landcover, (str, Path)):
-        layer = read_cache(landcover, bbox=bounds)
-    else:
-        # the polygons whose box meets the partition's box, as read_cache(bbox=) selects them:
-        # every polygon sharing an edge with one near a parcel is then there too
-        layer = landcover
-        hits = np.sort(layer.sindex.query(shapely.box(*bounds)))
-        layer = layer.iloc[hits]
+    layer = _worker_landcover(landcover) if isinstance(landcover, (str, Path)) else landcover
+    # the polygons whose box meets the partition's box: every polygon sharing an
+    # edge with one near a parcel is then there too
+    hits = np.sort(layer.sindex.query(shapely.box(*bounds)))
+    layer = layer.iloc[hits]
     if len(layer) == 0:
         layer = landcover.iloc[:0] if isinstance(landcover, gpd.GeoDataFrame) else layer
     out = parcel_landcover(parcels, layer, **classify_kwargs)
@@ -134,6 +230,7 @@ def parcel_landcover_distributed(
     n_workers: int = 2,
     threads_per_worker: int = 1,
     progress: bool = False,
+    out_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """:func:`zan.measure.parcels.parcel_landcover` on dask, partition by partition.
 
@@ -149,8 +246,8 @@ def parcel_landcover_distributed(
         The **classified** land cover (the ``layer`` of
         :func:`zan.measure.artificialisation.classify`, with its boolean
         ``artificialised`` column): a GeoParquet cache path that every worker
-        can read (each task reads its bounding box), or a GeoDataFrame (sent
-        once to every worker).
+        can read (read once per worker process, then kept in its memory), or a
+        GeoDataFrame (sent once to every worker).
     scheduler : str, distributed.Client or None
         ``"tcp://host:8786"`` to use a running cluster, a client, or None for a
         ``LocalCluster`` of ``n_workers`` processes.
@@ -158,12 +255,20 @@ def parcel_landcover_distributed(
         Size of the local cluster.
     progress : bool, default False
         Show a tqdm progress bar over the partitions.
+    out_dir : str or pathlib.Path, optional
+        A folder (on storage the workers share with the client) where each task
+        writes its part of the per-parcel table, with the parcels' geometry, as
+        GeoParquet (``part.00000.parquet``...; the folder is replaced when every
+        part is written). Only per-commune sums come back to the client. Needs
+        partitioned GeoParquet parcels.
 
     Returns
     -------
     pandas.DataFrame
         Exactly what :func:`zan.measure.parcels.parcel_landcover` returns for
-        the same parcels (sorted by id).
+        the same parcels (sorted by id); with ``out_dir``, the per-commune sums
+        of :func:`commune_sums` (which :func:`zan.measure.parcels.enaf_by_commune`
+        takes as it takes the per-parcel table).
 
     Raises
     ------
@@ -192,21 +297,55 @@ def parcel_landcover_distributed(
                 f"{p}: no 'artificialised' column in the land-cover cache; write the classified "
                 "layer: write_cache(classify(read_ocsge(...)).layer, path)"
             )
-    files = None if _is_dask_frame(parcels) else [str(f) for f in cache_partitions(parcels)]
-    with dask_client(scheduler, n_workers=n_workers, threads_per_worker=threads_per_worker) as client:
-        lc_arg: Any = str(landcover)
-        if isinstance(landcover, gpd.GeoDataFrame):
-            [lc_arg] = client.scatter([landcover], broadcast=True)
-        if files is not None:
-            futures = client.map(_measure_file, files, landcover=lc_arg, pure=False)
-        else:
-            futures = _dask_frame_futures(client, parcels, lc_arg)
-        bar = tqdm(total=len(futures), desc="partitions", unit="part", disable=not progress,
-                   leave=False)
-        for _ in distributed.as_completed(futures):
-            bar.update(1)
-        bar.close()
-        results = client.gather(futures)
+    files = (
+        None if _is_dask_frame(parcels) else [str(f.absolute()) for f in cache_partitions(parcels)]
+    )
+    if out_dir is not None and files is None:
+        raise DataError(
+            "out_dir needs the parcels as a partitioned GeoParquet (a folder written by "
+            "write_cache(parcels, path, partitions=N)), not a dask frame"
+        )
+    staging = None
+    if out_dir is not None:
+        dest = Path(out_dir).absolute()  # the workers' working folders differ from ours
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        with dask_client(
+            scheduler, n_workers=n_workers, threads_per_worker=threads_per_worker
+        ) as client:
+            lc_arg: Any = (
+                None if isinstance(landcover, gpd.GeoDataFrame) else str(Path(landcover).absolute())
+            )
+            if isinstance(landcover, gpd.GeoDataFrame):
+                [lc_arg] = client.scatter([landcover], broadcast=True)
+            if files is not None:
+                futures = client.map(
+                    _measure_file,
+                    files,
+                    landcover=lc_arg,
+                    pure=False,
+                    out_dir=None if staging is None else str(staging),
+                )
+            else:
+                futures = _dask_frame_futures(client, parcels, lc_arg)
+            bar = tqdm(
+                total=len(futures),
+                desc="partitions",
+                unit="part",
+                disable=not progress,
+                leave=False,
+            )
+            for _ in distributed.as_completed(futures):
+                bar.update(1)
+            bar.close()
+            results = client.gather(futures)
+        if staging is not None:
+            _replace_dir(staging, dest)
+            return commune_sums(pd.concat(results, ignore_index=True))
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging)
     results = [r for r in results if len(r)]
     if not results:
         return _empty_result()
@@ -218,6 +357,19 @@ def parcel_landcover_distributed(
             "write the parcels once (write_cache(parcels, path, partitions=N))"
         )
     return out.sort_index(kind="stable")
+
+
+def _replace_dir(staging: Path, dest: Path) -> None:
+    """Move a complete folder into place (the previous one, if any, removed after)."""
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old")
+        if old.exists():
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        dest.replace(old)
+    staging.replace(dest)
+    if old is not None:
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def _is_dask_frame(obj: Any) -> bool:
@@ -232,7 +384,8 @@ def _dask_frame_futures(client: Any, ddf: Any, lc_arg: Any) -> list[Any]:
         # dask-geopandas 0.5 calls reset_index(inplace=True), deprecated in pandas 3.1
         warnings.filterwarnings("ignore", message="The inplace keyword", category=FutureWarning)
         warnings.filterwarnings(
-            "ignore", message="The inplace keyword",
+            "ignore",
+            message="The inplace keyword",
             category=getattr(pd.errors, "Pandas4Warning", FutureWarning),
         )
         parts = ddf.to_delayed()

@@ -98,7 +98,9 @@ def _outline(geoms: np.ndarray) -> _Outline:
         parts, pi = parts[poly], pi[poly]
         rings, ri = shapely.get_rings(parts, return_index=True)
         xy2, rci = shapely.get_coordinates(rings, return_index=True)
-        start = np.concatenate((start[:-1], len(xy) + np.searchsorted(rci, np.arange(len(rings) + 1))))
+        start = np.concatenate(
+            (start[:-1], len(xy) + np.searchsorted(rci, np.arange(len(rings) + 1)))
+        )
         xy = np.concatenate((xy, xy2))
         ring_geom = np.concatenate((ring_geom, mi[pi[ri]]))
         exterior = np.concatenate((exterior, np.r_[True, ri[1:] != ri[:-1]] if len(ri) else []))
@@ -107,7 +109,12 @@ def _outline(geoms: np.ndarray) -> _Outline:
     if short.any():
         odd[ring_geom[short]] = True
         keep = np.repeat(~short, count)
-        xy, ring_geom, exterior, count = xy[keep], ring_geom[~short], exterior[~short], count[~short]
+        xy, ring_geom, exterior, count = (
+            xy[keep],
+            ring_geom[~short],
+            exterior[~short],
+            count[~short],
+        )
         start = np.concatenate(([0], np.cumsum(count)))
     # orientation from each ring's signed area (relative to its first vertex)
     nring = len(ring_geom)
@@ -168,15 +175,23 @@ def _net_edges(o: _Outline, art: np.ndarray) -> _NetEdges:
     # the coordinates themselves for what is left (the few net edges), so that
     # the result does not depend on the order of the rows
     h = np.zeros(len(k0), dtype=np.uint64)
-    for k, mult in ((k0, 0x9E3779B97F4A7C15), (k1, 0xC2B2AE3D27D4EB4F), (k2, 0x165667B19E3779F9),
-                    (k3, 0x27D4EB2F165667C5)):
+    for k, mult in (
+        (k0, 0x9E3779B97F4A7C15),
+        (k1, 0xC2B2AE3D27D4EB4F),
+        (k2, 0x165667B19E3779F9),
+        (k3, 0x27D4EB2F165667C5),
+    ):
         h ^= k.view(np.uint64) * np.uint64(mult)
         h ^= h >> np.uint64(29)
     order = np.argsort(h, kind="stable")
     k0, k1, k2, k3, h = k0[order], k1[order], k2[order], k3[order], h[order]
     new = np.ones(len(order), dtype=bool)
-    new[1:] = (h[1:] != h[:-1]) | (k0[1:] != k0[:-1]) | (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1]) | (
-        k3[1:] != k3[:-1]
+    new[1:] = (
+        (h[1:] != h[:-1])
+        | (k0[1:] != k0[:-1])
+        | (k1[1:] != k1[:-1])
+        | (k2[1:] != k2[:-1])
+        | (k3[1:] != k3[:-1])
     )
     group = np.cumsum(new) - 1
     ngroup = int(new.sum())
@@ -228,7 +243,9 @@ def _green_chunk(
     pg0, pj0 = pg[keep], pj[keep]
     b = bounds[pg0]
     cx, cy = 0.5 * (b[:, 0] + b[:, 2]), 0.5 * (b[:, 1] + b[:, 3])
-    m_all, m_art, on_edge = _multiplicity(lc_geoms[pj0], lc_art[pj0], lc_bounds[pj0], cx, cy, pg0, n)
+    m_all, m_art, on_edge = _multiplicity(
+        lc_geoms[pj0], lc_art[pj0], lc_bounds[pj0], cx, cy, pg0, n
+    )
     bad |= on_edge
     area0 = np.nan_to_num(area)
     covered = m_all * area0
@@ -315,7 +332,9 @@ def _green_chunk(
     t_c, t_e = c_of[cross], e_of[cross]
     along_e = o1[cross] / (o1[cross] - o2[cross])
     along_f = o3[cross] / (o3[cross] - o4[cross])
-    into_lc = np.where(o2[cross] > 0, 1.0, -1.0)  # the parcel edge enters the polygon on the left of f
+    into_lc = np.where(
+        o2[cross] > 0, 1.0, -1.0
+    )  # the parcel edge enters the polygon on the left of f
     into_p = np.where(o4[cross] > 0, 1.0, -1.0)  # the land-cover edge enters the parcel
     enter = np.bincount(t_c, weights=into_p, minlength=len(cg))
     part = np.bincount(t_c, weights=into_p * (1.0 - along_f), minlength=len(cg))
@@ -424,8 +443,10 @@ def _parcel_sums(
         lc_geoms, lc_art, lb = lc_geoms[near], lc_art[near], lb[near]
     net = _net_edges(_outline(lc_geoms), lc_art)
     boxes = shapely.box(
-        np.minimum(net.x0, net.x1), np.minimum(net.y0, net.y1),
-        np.maximum(net.x0, net.x1), np.maximum(net.y0, net.y1),
+        np.minimum(net.x0, net.x1),
+        np.minimum(net.y0, net.y1),
+        np.maximum(net.x0, net.x1),
+        np.maximum(net.y0, net.y1),
     )
     tree = shapely.STRtree(np.concatenate((lc_geoms, boxes)))
     prepared = shapely.is_prepared(lc_geoms)
@@ -455,7 +476,9 @@ def _parcel_sums(
     return covered, artificialised
 
 
-def _landcover_frame(landcover: LandCover | gpd.GeoDataFrame, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
+def _landcover_frame(
+    landcover: LandCover | gpd.GeoDataFrame, kwargs: dict[str, Any]
+) -> gpd.GeoDataFrame:
     if isinstance(landcover, gpd.GeoDataFrame):
         if "artificialised" not in landcover.columns:
             raise DataError(
@@ -522,7 +545,10 @@ def parcel_landcover(
     geoms = geom_array(parcels)
     area = shapely.area(geoms)
     covered, artificialised = _parcel_sums(
-        geoms, geom_array(layer), layer["artificialised"].to_numpy(dtype=bool), area=area,
+        geoms,
+        geom_array(layer),
+        layer["artificialised"].to_numpy(dtype=bool),
+        area=area,
         progress=progress,
     )
     out = pd.DataFrame(index=parcels.index)
@@ -530,7 +556,8 @@ def parcel_landcover(
     out["area_m2"] = area
     out["contenance_m2"] = (
         pd.to_numeric(parcels["contenance"], errors="coerce").to_numpy(dtype="float64")
-        if "contenance" in parcels.columns else np.nan
+        if "contenance" in parcels.columns
+        else np.nan
     )
     out["covered_m2"] = covered
     out["artificialised_m2"] = artificialised
@@ -555,7 +582,8 @@ def enaf_by_commune(
     Parameters
     ----------
     parcel_table : pandas.DataFrame
-        From :func:`parcel_landcover`.
+        From :func:`parcel_landcover`; or per-commune sums with a ``parcels``
+        count column (:func:`zan.measure.distributed.commune_sums`).
     territories : Territories, optional
         To sum communes per ``level`` and list communes without parcels (0).
     level : str, default "commune"
@@ -577,7 +605,7 @@ def enaf_by_commune(
     [2.0, 0.03]
     """
     cols = ["area_m2", "covered_m2", "artificialised_m2", "enaf_m2"]
-    frame = parcel_table.assign(parcels=1.0)
+    frame = parcel_table if "parcels" in parcel_table.columns else parcel_table.assign(parcels=1.0)
     per = frame.groupby("commune", sort=True)[["parcels", *cols]].sum()
     per.index.name = "code"
     if territories is not None:
@@ -642,12 +670,16 @@ def lookup_parcels(
         absent = [str(i) for i, k in zip(ids, known, strict=True) if pd.notna(i) and not k]
         parts = []
         if unread:
-            parts.append(f"not cadastral references: {', '.join(map(repr, unread[:10]))} "
-                         "(expected e.g. 59350000AB0123)")
+            parts.append(
+                f"not cadastral references: {', '.join(map(repr, unread[:10]))} "
+                "(expected e.g. 59350000AB0123)"
+            )
         if absent:
             communes = sorted({a[:5] for a in absent})
-            parts.append(f"not among the parcels measured: {', '.join(absent[:10])} "
-                         f"(communes {', '.join(communes[:10])}: load their parcel files)")
+            parts.append(
+                f"not among the parcels measured: {', '.join(absent[:10])} "
+                f"(communes {', '.join(communes[:10])}: load their parcel files)"
+            )
         raise DataError("parcel lookup: " + "; ".join(parts))
     cols = ["commune", "area_m2", "enaf_m2", "artificialised_m2", "enaf_share"]
     cols = [c for c in cols if c in parcel_table.columns]
