@@ -59,6 +59,7 @@ QUICK_ARGS: dict[str, list[str]] = {
         "100",
     ],
     "bench_reports.py": ["--baseline", "2"],
+    "bench_simulator.py": ["--updates", "20", "--synthetic"],
     "bench_sensitivity.py": [
         "--samples",
         "1000",

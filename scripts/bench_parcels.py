@@ -27,7 +27,7 @@ process reading the same GeoParquet files, and with the workers writing the
 per-parcel table (``out_dir``). The machine's load average is printed: on a
 shared machine, wall-time ratios mean little when the load exceeds the cores.
 
-``rows(quick)`` returns the table rows for ``scripts/bench_all.py``.
+``bench_rows(quick)`` returns the table rows for ``scripts/bench_all.py``.
 
 Usage::
 
@@ -263,9 +263,9 @@ def bench_single(
         out.append(
             {
                 "case": case if goal else f"{case} (extra)",
-                "zan_s": round(min(z), 3),
+                "zan_s": float(f"{min(z):.4g}"),  # significant digits: small runs stay exact
                 "baseline_name": label,
-                "baseline_s": round(min(times[name]), 3),
+                "baseline_s": float(f"{min(times[name]):.4g}"),
                 "ratio": round(ratio, 2),
                 "goal": f">= {goal:g}x" if goal else "",
                 "verdict": _verdict(ratio, goal) if goal else "info",
@@ -413,7 +413,7 @@ def bench_dask(
     ]
 
 
-def rows(
+def bench_rows(
     quick: bool = False, *, dask: bool | None = None, echo: Callable[[str], None] = print
 ) -> list[dict]:
     """Table rows for ``scripts/bench_all.py``: case, zan_s, baseline_name, baseline_s, ratio, goal, verdict.
