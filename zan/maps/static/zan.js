@@ -149,6 +149,29 @@
     if (o.credit) control("bottomleft", "zan-credit", function (d) { d.textContent = o.credit; }).addTo(map);
     if (o.fullscreen) fullscreen(map);
     map.fitBounds(o.bounds, {animate: false, paddingTopLeft: [12, o.title ? 56 : 12], paddingBottomRight: [12, 12]});
+    // once every control is on the map (legends come after the frame), the territory is
+    // fitted beside them (conference mode does it around its side panel instead)
+    if (!o.conference) setTimeout(function () { clear(map, o.bounds); }, 0);
+  }
+
+  // Fit bounds so that no control (title, legend, layer list, zoom, credit) covers them:
+  // each corner control is stepped around on the side that costs the map less room.
+  function clear(map, bounds) {
+    var box = map.getContainer(), r = box.getBoundingClientRect(), PAD = 12;
+    if (!(r.width > 0 && r.height > 0)) return;  // hidden map (an atlas tab): kept as it is
+    var pad = {l: PAD, t: PAD, r: PAD, b: PAD};
+    var ctl = box.querySelectorAll(".leaflet-control, .zan-title");
+    for (var i = 0; i < ctl.length; i++) {
+      var q = ctl[i].getBoundingClientRect();
+      if (!(q.width > 0 && q.height > 0)) continue;
+      var left = q.left - r.left, top = q.top - r.top, right = r.right - q.right, bottom = r.bottom - q.bottom;
+      var h = left < right ? ["l", left + q.width] : ["r", right + q.width];
+      var v = top < bottom ? ["t", top + q.height] : ["b", bottom + q.height];
+      var side = h[1] / r.width <= v[1] / r.height ? h : v;
+      pad[side[0]] = Math.max(pad[side[0]], side[1] + PAD);
+    }
+    if (pad.l + pad.r >= r.width - 40 || pad.t + pad.b >= r.height - 40) return;  // no room left
+    map.fitBounds(bounds, {animate: false, paddingTopLeft: [pad.l, pad.t], paddingBottomRight: [pad.r, pad.b]});
   }
 
   function points(t, g) {
@@ -353,6 +376,6 @@
     follow(a, b); follow(b, a);
   }
 
-  root.zan = {ints: ints, geom: geom, esc: esc, fmt: fmt, card: card, explain: explain, frame: frame, store: store,
+  root.zan = {ints: ints, geom: geom, esc: esc, fmt: fmt, card: card, explain: explain, frame: frame, clear: clear, store: store,
     layer: layer, outline: outline, labels: labels, free: free, declutter: declutter, fullscreen: fullscreen, switcher: switcher, sync: sync};
 })(window);
