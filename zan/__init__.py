@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
     from .levels import add_level, unassigned_communes
     from .measure.consumption import STATUS_LABELS, consumption, trajectory
     from .regions import load_region
+    from .reports.local import local_report
     from .rules import Criterion, register_rule, rule_names
     from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
     from .territory import Territories
@@ -112,6 +113,7 @@ __all__ = [
     "allocate_batch",
     "Allocation",
     "write_allocation",
+    "local_report",
     "Scenario",
     "load_scenario",
     "run_scenario",
@@ -177,6 +179,7 @@ _LAZY: dict[str, str] = {
     "consumption": ".measure.consumption",
     "trajectory": ".measure.consumption",
     "load_region": ".regions",
+    "local_report": ".reports.local",
     "Criterion": ".rules",
     "register_rule": ".rules",
     "rule_names": ".rules",

@@ -1,0 +1,207 @@
+"""The rapport local de suivi de l'artificialisation (art. R. 2231-1 CGCT), per commune and EPCI."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import pytest
+
+import zan
+from zan.datasets import get_path, scenario_path
+from zan.errors import DataError
+from zan.formatting import fr_text
+from zan.io.ocsge import read_ocsge
+from zan.measure.artificialisation import artificialisation_change, artificialisation_stock
+from zan.reports import fr_number
+from zan.reports.local import ITEMS, local_report, local_report_data, sraddet_rates
+
+SCENARIO = scenario_path("01_reduction_uniforme")
+OCSGE = (get_path("ocsge_demo_2018.gpkg"), get_path("ocsge_demo_2021.gpkg"))
+PERIOD = "2021-2022"
+
+
+def plain(page: str) -> str:
+    page = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def fr(value: float) -> str:
+    return fr_text(value).replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.fixture(scope="module")
+def epci(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local_epci")
+    res = local_report(
+        out, scenario=SCENARIO, level="epci", period=PERIOD, ocsge=OCSGE[0], ocsge_later=OCSGE[1]
+    )
+    return res
+
+
+def _report_text(res, code: str) -> str:
+    (r,) = [r for r in res.reports if r["code"] == code]
+    return plain(r["files"][0].read_text(encoding="utf-8"))
+
+
+def test_four_items_in_the_decree_order_in_every_report(epci):
+    assert len(epci.reports) == 20
+    for r in epci.reports:
+        text = _report_text(epci, r["code"])
+        positions = [text.find(title) for title in ITEMS]
+        assert all(p >= 0 for p in positions), r["code"]
+        assert positions == sorted(positions)
+        assert text.find("Commentaire : raisons des évolutions observées") > positions[-1]
+
+
+def test_consumption_equals_zan_consumption_for_the_same_period(epci):
+    conso = zan.scenario.load_consumption(SCENARIO)
+    alloc = zan.run_scenario(SCENARIO)
+    expected = zan.consumption(conso, alloc.territories, level="epci", period=PERIOD)
+    rows, _ = local_report_data(scenario=SCENARIO, level="epci", period=PERIOD)
+    assert {r["code"] for r in rows} == set(expected.index.astype(str))
+    for row in rows:
+        item1 = row["items"][0]
+        assert item1["total_ha"] == pytest.approx(expected.at[row["code"], "total_ha"], abs=1e-9)
+        assert sum(d["ha"] for d in item1["destinations"]) == pytest.approx(item1["total_ha"])
+        text = _report_text(epci, row["code"])
+        assert f"{fr(item1['total_ha'])} ha ENAF consommés 2021-2022" in text
+    envelope = alloc.table.set_index(alloc.table.index.astype(str))["envelope_ha"]
+    for row in rows:  # 4°: the scenario's envelope, consumed since 2021 against it
+        item4 = row["items"][3]
+        assert item4["available"] and item4["objective_ha"] == envelope[row["code"]]
+        assert item4["remaining_ha"] == pytest.approx(item4["objective_ha"] - item4["consumed_ha"])
+
+
+def test_ocsge_balance_and_impervious_or_the_reason_they_are_absent(epci):
+    alloc = zan.run_scenario(SCENARIO)
+    a, b = (read_ocsge(p) for p in OCSGE)
+    change = artificialisation_change(a, b, alloc.territories, level="epci").table
+    change.index = change.index.astype(str)
+    rows, _ = local_report_data(
+        scenario=SCENARIO, level="epci", period=PERIOD, ocsge=OCSGE[0], ocsge_later=OCSGE[1]
+    )
+    covered = [r for r in rows if r["items"][1]["available"]]
+    absent = [r for r in rows if not r["items"][1]["available"]]
+    assert covered and absent
+    for row in covered:
+        item2, item3 = row["items"][1], row["items"][2]
+        assert item2["balance_ha"] == pytest.approx(change.at[row["code"], "net_ha"])
+        assert item2["balance_ha"] == pytest.approx(
+            item2["artificialised_ha"] - item2["desartificialised_ha"]
+        )
+        assert item3["available"] and item3["change_ha"] == pytest.approx(
+            item3["after_ha"] - item3["before_ha"]
+        )
+        text = _report_text(epci, row["code"])
+        signed = plain(fr_number(item2["balance_ha"], 2, signed=True))
+        assert f"Solde (artificialisation nette) {signed}" in text
+        assert "millésimes 2018 et 2021" in text and "CS1.1.1.1" in text
+    for row in absent:
+        text = _report_text(epci, row["code"])
+        assert "ne couvre pas ce territoire" in text
+        assert not row["items"][2]["available"]
+
+
+def test_impervious_equals_the_couverture_categories_1_and_2():
+    alloc = zan.run_scenario(SCENARIO)
+    stock = artificialisation_stock(read_ocsge(OCSGE[0]), alloc.territories, level="epci")
+    by_cs = stock.by_couverture()
+    by_cs.index = by_cs.index.astype(str)
+    rows, _ = local_report_data(scenario=SCENARIO, level="epci", period=PERIOD, ocsge=OCSGE[0])
+    seen = 0
+    for row in rows:
+        item2, item3 = row["items"][1], row["items"][2]
+        if item3["available"]:
+            seen += 1
+            expected = by_cs.loc[row["code"], ["CS1.1.1.1", "CS1.1.1.2"]].sum()
+            assert item3["after_ha"] == pytest.approx(expected)
+            assert not item2["available"] and "Un seul millésime" in item2["reason"]
+    assert seen
+
+
+def test_without_ocsge_the_reason_is_written():
+    rows, run = local_report_data(scenario=SCENARIO, level="epci", period=PERIOD)
+    assert run["period"] == PERIOD
+    for row in rows:
+        assert [i["number"] for i in row["items"]] == [1, 2, 3, 4]
+        for item in row["items"][1:3]:
+            assert not item["available"] and "OCS GE" in item["reason"]
+
+
+def test_objectives_table_wins_and_communes_show_their_epci_objective(tmp_path):
+    conso = zan.scenario.load_consumption(SCENARIO)
+    some = sorted(map(str, conso.communes.index))[:2]
+    table = tmp_path / "objectifs.csv"
+    table.write_text(
+        f"code;objective_ha;document\n{some[0]};3,5;PLU\n{some[1]};;\n", encoding="utf-8"
+    )
+    rows, _ = local_report_data(scenario=SCENARIO, level="commune", period=PERIOD, objectives=table)
+    by_code = {r["code"]: r for r in rows}
+    first = by_code[some[0]]["items"][3]
+    assert first["available"] and first["objective_ha"] == 3.5 and first["document"] == "PLU"
+    other = by_code[some[1]]["items"][3]  # scenario allocated per EPCI: the commune's EPCI named
+    assert not other["available"] and "échelle de l'EPCI" in other["reason"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code;objective_ha\n99001;beaucoup\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad.csv: column 'objective_ha', row 2"):
+        local_report_data(scenario=SCENARIO, level="commune", period=PERIOD, objectives=bad)
+
+
+def test_sraddet_rate_of_the_receiving_territory(tmp_path):
+    """Real HdF codes: the adopted SRADDET's rate applies to the territory's reference."""
+    import pandas as pd
+
+    rates = sraddet_rates(pd.Index(["02001", "99999"]), "commune", None)
+    assert rates.at["02001", "reduction_pct"] > 0
+    assert pd.isna(rates.at["99999", "reduction_pct"])
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(DataError, match="needs a scenario, or a consumption file"):
+        local_report_data(level="epci")
+    with pytest.raises(DataError, match="'commune' or 'epci'"):
+        local_report_data(scenario=SCENARIO, level="scot")
+    with pytest.raises(DataError, match="choose among html, pdf, docx"):
+        local_report("unused", scenario=SCENARIO, formats="odt")
+
+
+def test_same_inputs_same_bytes(tmp_path, epci):
+    again = local_report(
+        tmp_path,
+        scenario=SCENARIO,
+        level="epci",
+        period=PERIOD,
+        ocsge=OCSGE[0],
+        ocsge_later=OCSGE[1],
+    )
+    for r1, r2 in zip(epci.reports, again.reports, strict=True):
+        assert r1["files"][0].read_bytes() == r2["files"][0].read_bytes()
+    assert (epci.out / "index.html").read_bytes() == again.index.read_bytes()
+    import json
+
+    m1 = json.loads(epci.manifest.read_text(encoding="utf-8"))
+    m2 = json.loads(again.manifest.read_text(encoding="utf-8"))
+    assert m1 == m2 and "data.consumption" in m1["inputs"] and len(m1["outputs"]) == 21
+
+
+@pytest.mark.slow
+def test_all_445_communes_and_20_epci_in_one_run(tmp_path):
+    start = time.perf_counter()
+    communes = local_report(
+        tmp_path / "communes",
+        scenario=SCENARIO,
+        level="commune",
+        period=PERIOD,
+        ocsge=OCSGE[0],
+        ocsge_later=OCSGE[1],
+    )
+    epcis = local_report(tmp_path / "epci", scenario=SCENARIO, level="epci", period=PERIOD)
+    seconds = time.perf_counter() - start
+    assert len(communes.reports) == 445 and len(epcis.reports) == 20
+    index = plain(communes.index.read_text(encoding="utf-8"))
+    assert "445 rapports" in index
+    assert seconds < 120, f"{seconds:.1f} s"
+    print(f"445 communes + 20 EPCI (HTML): {seconds:.1f} s")
