@@ -205,3 +205,30 @@ def test_all_445_communes_and_20_epci_in_one_run(tmp_path):
     assert "445 rapports" in index
     assert seconds < 120, f"{seconds:.1f} s"
     print(f"445 communes + 20 EPCI (HTML): {seconds:.1f} s")
+
+
+def test_cli_from_the_consumption_file_alone(tmp_path):
+    """``zan local-report --consumption F --level epci``: the file's own EPCI and areas."""
+    from click.testing import CliRunner
+
+    from zan.cli import main
+
+    conso_file = get_path("conso_enaf_2009_2023.csv")
+    res = CliRunner().invoke(
+        main,
+        ["local-report", "--consumption", str(conso_file), "--level", "epci"]
+        + ["--period", PERIOD, "--out", str(tmp_path)],
+    )
+    assert res.exit_code == 0, res.output
+    assert "20 reports written" in res.output
+    conso = zan.read_consumption(conso_file)
+    expected = zan.consumption(conso, level="epci", period=PERIOD)
+    area = conso.communes["surfcom2023"].groupby(conso.communes["epci23"]).sum() / 1e4
+    code = str(expected.index[0])
+    (folder,) = tmp_path.glob(f"{code}_*")
+    text = plain((folder / "rapport_local.html").read_text(encoding="utf-8"))
+    share = 100 * expected.at[code, "total_ha"] / area[code]
+    assert f"{fr(expected.at[code, 'total_ha'])} ha ENAF consommés" in text
+    assert f"{fr_text(share, 3)} % de la superficie" in text
+    bad = CliRunner().invoke(main, ["local-report", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "needs a scenario, or a consumption file" in bad.output

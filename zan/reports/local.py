@@ -24,6 +24,7 @@ council. Every figure names its source, vintage and method.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def _areas(conso: Any, zones: Any, groups: pd.Series | None) -> pd.Series:
         area = zones.communes["area_ha"].astype(float)
         area.index = area.index.astype(str)
     else:
-        cols = sorted(c for c in conso.communes.columns if str(c).startswith("surfcom"))
+        cols = sorted(c for c in conso.communes.columns if re.fullmatch(r"surfcom\d+", str(c)))
         if not cols:
             return pd.Series(dtype=float)
         area = pd.to_numeric(conso.communes[cols[-1]], errors="coerce") / 1e4
@@ -161,7 +162,7 @@ def _groups(conso: Any, zones: Any, membership: Any, level: str) -> pd.Series | 
     elif membership is not None:
         a = membership[level]
     else:
-        cols = sorted(c for c in conso.communes.columns if str(c).startswith("epci"))
+        cols = sorted(c for c in conso.communes.columns if re.fullmatch(r"epci\d+", str(c)))
         if level != "epci" or not cols:
             raise DataError(
                 f"{conso.source}: cannot group the communes by {level!r}; give territories or a "
