@@ -232,3 +232,69 @@ def test_cli_from_the_consumption_file_alone(tmp_path):
     assert f"{fr_text(share, 3)} % de la superficie" in text
     bad = CliRunner().invoke(main, ["local-report", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "needs a scenario, or a consumption file" in bad.output
+
+
+def test_docx_has_the_items_tables_and_empty_commentary_and_same_bytes(tmp_path):
+    docx = pytest.importorskip("docx")
+    from zan.reports.local_docx import COMMENTARY_TITLE
+
+    kwargs = dict(scenario=SCENARIO, level="epci", period=PERIOD, ocsge=OCSGE[0])
+    kwargs.update(ocsge_later=OCSGE[1], formats="docx")
+    first = local_report(tmp_path / "a", **kwargs)
+    again = local_report(tmp_path / "b", **kwargs)
+    rows, _ = local_report_data(
+        scenario=SCENARIO, level="epci", period=PERIOD, ocsge=OCSGE[0], ocsge_later=OCSGE[1]
+    )
+    by_code = {r["code"]: r for r in rows}
+    covered = 0
+    for r1, r2 in zip(first.reports, again.reports, strict=True):
+        (path,) = r1["files"]
+        assert path.suffix == ".docx" and path.read_bytes() == r2["files"][0].read_bytes()
+        doc = docx.Document(path)
+        assert doc.core_properties.created.year == 2000
+        heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+        assert heads == [*ITEMS, COMMENTARY_TITLE]
+        texts = [p.text for p in doc.paragraphs]
+        after = texts[texts.index(COMMENTARY_TITLE) + 1 :]
+        assert after and all(t == "" for t in after)  # left for the council
+        cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+        item1 = by_code[r1["code"]]["items"][0]
+        assert ["Total", fr_text(item1["total_ha"])] in cells
+        item2 = by_code[r1["code"]]["items"][1]
+        if item2["available"]:
+            covered += 1
+            assert [
+                "Solde (artificialisation nette)",
+                plain(fr_number(item2["balance_ha"], 2, signed=True)).removesuffix(" ha"),
+            ] in [[c.replace("\u202f", " ").replace("\xa0", " ") for c in row] for row in cells]
+        else:
+            assert any("ne couvre pas ce territoire" in t for t in texts)
+    assert covered
+
+
+def test_pdf_has_the_four_headings(tmp_path):
+    import shutil
+    import subprocess
+
+    from helpers import chromium_path
+
+    chromium_path()
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    res = local_report(tmp_path, scenario=SCENARIO, level="epci", period=PERIOD, formats="pdf")
+    assert len(res.reports) == 20
+    for r in res.reports[:3]:
+        (pdf,) = r["files"]
+        assert pdf.suffix == ".pdf" and not (pdf.parent / "rapport_local.html").exists()
+        text = plain(
+            subprocess.run([tool, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        )
+        positions = [text.find(title) for title in ITEMS]
+        assert all(p >= 0 for p in positions) and positions == sorted(positions), text[:300]
+        assert f"{fr(rows_total(r['code']))} ha" in text
+
+
+def rows_total(code: str) -> float:
+    rows, _ = local_report_data(scenario=SCENARIO, level="epci", period=PERIOD)
+    return next(r["items"][0]["total_ha"] for r in rows if r["code"] == code)
