@@ -56,6 +56,7 @@ from .group import main
     show_default=True,
     help="How PDFs are printed.",
 )
+@click.option("--jobs", type=int, help="Browsers printing PDFs in parallel (default: the cores).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -76,6 +77,7 @@ def local_report_cmd(
     objectives,
     formats,
     pdf_engine,
+    jobs,
     out,
     overrides,
 ):
@@ -97,5 +99,6 @@ def local_report_cmd(
         objectives=objectives,
         formats=formats,
         pdf_engine=pdf_engine,
+        jobs=jobs,
     )
     click.echo(f"{len(result.reports)} reports written: {result.index}")

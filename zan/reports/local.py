@@ -555,10 +555,28 @@ def local_report_data(
     return rows, run
 
 
-def _docx(row: dict[str, Any], run: dict[str, Any], path: Path) -> Path:
-    from .local_docx import write_docx
+def _print_chunk(pairs: Sequence[tuple[str, str]], engine: str) -> None:
+    """Print HTML files to PDF with one browser, removing each HTML once printed."""
+    from .pdf import PdfPrinter
 
-    return write_docx(row, run, path)
+    with PdfPrinter(engine) as printer:
+        for html, pdf in pairs:
+            printer.print(html, pdf)
+            Path(html).unlink()
+
+
+def _print_all(pairs: list[tuple[str, str]], engine: str, jobs: int | None) -> None:
+    """Print every page, on ``jobs`` browsers in worker processes (1: in this process)."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pairs)))
+    if jobs == 1:
+        _print_chunk(pairs, engine)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [pairs[i::jobs] for i in range(jobs)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for future in [pool.submit(_print_chunk, c, engine) for c in chunks]:
+            future.result()
 
 
 def local_report(
@@ -575,6 +593,7 @@ def local_report(
     objectives: Any = None,
     formats: str | Sequence[str] = ("html",),
     pdf_engine: str = "auto",
+    jobs: int | None = None,
 ) -> LocalReports:
     """Write the rapport local de suivi de l'artificialisation of every territory of a level.
 
@@ -608,6 +627,8 @@ def local_report(
         ``html``, ``pdf`` and/or ``docx``.
     pdf_engine : str, default "auto"
         See :mod:`zan.reports.pdf`.
+    jobs : int, optional
+        Browsers printing the PDFs in parallel (default: the machine's cores).
 
     Returns
     -------
@@ -650,38 +671,33 @@ def local_report(
     meta = {"version": __version__, "sources": sorted(Path(v).name for v in run["files"].values())}
     written: list[Path] = []
     reports = []
-    printer = None
+    to_print: list[tuple[str, str]] = []
     if "pdf" in fmts:
         from .pdf import PdfPrinter
 
-        printer = PdfPrinter(pdf_engine)
-    try:
-        for row in rows:
-            folder = out / folder_name(row["code"], row["nom"])
-            folder.mkdir(exist_ok=True)
-            footer = f"Rapport local de suivi de l'artificialisation — {row['nom']} ({row['code']})"
+        PdfPrinter(pdf_engine)  # no engine: fails here, before any report is written
+    for row in rows:
+        folder = out / folder_name(row["code"], row["nom"])
+        folder.mkdir(exist_ok=True)
+        footer = f"Rapport local de suivi de l'artificialisation — {row['nom']} ({row['code']})"
+        files = []
+        if "html" in fmts:
             html = folder / "rapport_local.html"
-            files = []
-            if "html" in fmts or "pdf" in fmts:
-                write_text(page.render(t=row, run=run, meta=meta, footer=footer, print=False), html)
-                files.append(html)
-            if printer is not None:
-                printed = folder / "rapport_local.print.html"
-                write_text(
-                    page.render(t=row, run=run, meta=meta, footer=footer, print=True), printed
-                )
-                files.append(printer.print(printed, folder / "rapport_local.pdf"))
-                printed.unlink()
-                if "html" not in fmts:
-                    html.unlink()
-                    files.remove(html)
-            if "docx" in fmts:
-                files.append(_docx(row, run, folder / "rapport_local.docx"))
-            written.extend(files)
-            reports.append({"code": row["code"], "nom": row["nom"], "files": files})
-    finally:
-        if printer is not None:
-            printer.close()
+            write_text(page.render(t=row, run=run, meta=meta, footer=footer, print=False), html)
+            files.append(html)
+        if "pdf" in fmts:
+            printed = folder / "rapport_local.print.html"
+            write_text(page.render(t=row, run=run, meta=meta, footer=footer, print=True), printed)
+            to_print.append((str(printed), str(folder / "rapport_local.pdf")))
+            files.append(folder / "rapport_local.pdf")
+        if "docx" in fmts:
+            from .local_docx import write_docx
+
+            files.append(write_docx(row, run, folder / "rapport_local.docx"))
+        written.extend(files)
+        reports.append({"code": row["code"], "nom": row["nom"], "files": files})
+    if to_print:
+        _print_all(to_print, pdf_engine, jobs)
     index = write_text(
         env.get_template("index_local.html.j2").render(
             rows=[
