@@ -6,6 +6,7 @@ import html
 import re
 import time
 
+import pandas as pd
 import pytest
 
 import zan
@@ -298,3 +299,33 @@ def test_pdf_has_the_four_headings(tmp_path):
 def rows_total(code: str) -> float:
     rows, _ = local_report_data(scenario=SCENARIO, level="epci", period=PERIOD)
     return next(r["items"][0]["total_ha"] for r in rows if r["code"] == code)
+
+
+def test_real_hdf_92_epci_with_the_real_rows_where_they_exist(tmp_path):
+    """Real HdF: 92 EPCI, two communes of real Cerema rows, the adopted SRADDET's rates."""
+    from helpers import shared_path
+
+    conso_file = shared_path("hdf", "conso", "conso_enaf_hdf_sample_cerema_api.csv")
+    members = shared_path("hdf", "admin", "communes_hdf_cog2026.csv")
+    res = local_report(
+        tmp_path, consumption=conso_file, membership=members, level="epci", period="2021-2023"
+    )
+    assert len(res.reports) == 92
+    rows, run = local_report_data(
+        consumption=conso_file, membership=members, level="epci", period="2021-2023"
+    )
+    with_data = {r["code"]: r for r in rows if r["items"][0]["available"]}
+    assert set(run["incomplete"]) == set(with_data) and len(run["left_out"]) == 90
+    arras = with_data["200033579"]  # CU d'Arras: Arras alone, 0.4684 ha over 2021-2023 (SOURCES.md)
+    assert arras["items"][0]["total_ha"] == pytest.approx(0.4684)
+    assert arras["items"][0]["partial"] and arras["items"][3]["partial"]
+    item4 = arras["items"][3]  # SRADDET: SCoT de la Région d'Arras, rate applied to 47.821 ha
+    assert item4["reference_ha"] == pytest.approx(47.821)
+    pct = sraddet_rates(pd.Index(["62041"]), "commune", None).at["62041", "reduction_pct"]
+    assert item4["objective_ha"] == pytest.approx(47.821 * (1 - pct / 100))
+    (folder,) = tmp_path.glob("200033579_*")
+    text = plain((folder / "rapport_local.html").read_text(encoding="utf-8"))
+    assert "ne portent que sur les communes renseignées" in text and "SRADDET" in text
+    empty = next(r for r in rows if not r["items"][0]["available"])
+    assert "aucune commune de ce territoire" in empty["items"][0]["reason"]
+    assert empty["nom"] != empty["code"]

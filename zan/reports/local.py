@@ -174,6 +174,20 @@ def _groups(conso: Any, zones: Any, membership: Any, level: str) -> pd.Series | 
     return a
 
 
+def _names(zones: Any, membership: Any, level: str, codes: Sequence[str]) -> Any:
+    """Name of a territory without consumption data (its code when none is known)."""
+    found: dict[str, str] = {}
+    if codes and zones is not None:
+        n = zones.names(level)
+        found = {str(k): str(v) for k, v in n.items()}
+    elif codes and membership is not None:
+        col = "nom" if level == "commune" else f"{level}_nom"
+        if col in membership.columns:
+            key = membership.index if level == "commune" else membership[level]
+            found = dict(zip(key.astype(str), membership[col].astype(str), strict=True))
+    return lambda code: found.get(code, code)
+
+
 def _measure_consumption(conso: Any, zones: Any, membership: Any, level: str, period: Any):
     from ..measure.consumption import consumption
 
@@ -335,7 +349,7 @@ def local_report_data(
     table = _measure_consumption(conso, zones, member, level, (start, end))
     table.index = table.index.astype(str)
     groups = _groups(conso, zones, member, level)
-    area = _areas(conso, zones, groups).reindex(table.index)
+    area = _areas(conso, zones, groups)
     ref_years = _REFERENCE[0] in conso.years and _REFERENCE[1] in conso.years
     reference = (
         _measure_consumption(conso, zones, member, level, _REFERENCE)["total_ha"]
@@ -369,7 +383,8 @@ def local_report_data(
         parent_table.index = parent_table.index.astype(str)
         parent_of = alloc.territories.assignment("epci").astype(str)
         parent_of.index = parent_of.index.astype(str)
-    rates = sraddet_rates(table.index, level, groups) if sraddet else None
+    every = table.index.append(pd.Index([str(c) for c in table.attrs.get("left_out", ())]))
+    rates = sraddet_rates(every, level, groups) if sraddet else None
     conso_src = {
         "source": f"Cerema, fichiers fonciers ({Path(conso.source).name})",
         "vintage": f"flux annuels {conso.years[0]} à {conso.years[-1]}",
@@ -377,24 +392,40 @@ def local_report_data(
         f"{start} à {end} (zan.consumption)",
     }
     rows = []
-    for code in table.index:
-        r = table.loc[code]
+    left_out = [str(c) for c in table.attrs.get("left_out", ())]
+    incomplete = {str(c) for c in table.attrs.get("incomplete", ())}
+    names = _names(zones, member, level, left_out)
+    for code in [*table.index, *left_out]:
+        r = table.loc[code] if code in table.index else None
         a = _num(area.get(code))
-        total = float(r["total_ha"])
-        item1 = {
-            "number": 1,
-            "title": ITEMS[0],
-            "available": True,
-            "total_ha": total,
-            "area_ha": a,
-            "share_pct": 100 * total / a if a else None,
-            "destinations": [
-                {"label": DESTINATION_LABELS.get(d, d), "ha": float(r[f"{d}_ha"])}
-                for d in dests
-                if f"{d}_ha" in r.index
-            ],
-            **conso_src,
-        }
+        item1: dict[str, Any] = {"number": 1, "title": ITEMS[0], "area_ha": a, **conso_src}
+        if r is None:
+            item1.update(
+                available=False,
+                total_ha=None,
+                share_pct=None,
+                destinations=[],
+                partial=False,
+                reason=f"Le fichier de consommation ({Path(conso.source).name}) ne donne la "
+                f"consommation d'ENAF {start}-{end} d'aucune commune de ce territoire : "
+                "l'indicateur sera produit avec un fichier complet (Cerema, fichiers fonciers).",
+            )
+        else:
+            total = float(r["total_ha"])
+            item1.update(
+                available=True,
+                total_ha=total,
+                share_pct=100 * total / a if a else None,
+                destinations=[
+                    {"label": DESTINATION_LABELS.get(d, d), "ha": float(r[f"{d}_ha"])}
+                    for d in dests
+                    if f"{d}_ha" in r.index
+                ],
+                partial=code in incomplete,
+            )
+            rest = total - sum(d["ha"] for d in item1["destinations"])
+            if item1["destinations"] and abs(rest) > 1e-6:  # total known, split unknown
+                item1["destinations"].append({"label": "Non ventilée par destination", "ha": rest})
         item2: dict[str, Any] = {"number": 2, "title": ITEMS[1], "available": False}
         item3: dict[str, Any] = {"number": 3, "title": ITEMS[2], "available": False}
         if occ is None:
@@ -478,7 +509,7 @@ def local_report_data(
             "consumed_period": f"{_TARGET[0]}-{end}",
             "document": "",
         }
-        objective = None
+        objective, sraddet_reason = None, ""
         if obj_table is not None and code in obj_table.index:
             o = obj_table.loc[code]
             o = o.iloc[0] if isinstance(o, pd.DataFrame) else o
@@ -506,9 +537,16 @@ def local_report_data(
             if ref is not None:
                 objective = ref * (1 - pct / 100)
             how = (
-                f"taux de réduction de {pct:g} % du territoire de déclinaison appliqué à la "
-                f"consommation {_REFERENCE[0]}-{_REFERENCE[1]} du territoire"
+                f"taux de réduction de {fr_text(pct, 1)} % du territoire de déclinaison appliqué "
+                f"à la consommation {_REFERENCE[0]}-{_REFERENCE[1]} du territoire"
             )
+            sraddet_reason = (
+                f"Le SRADDET Hauts-de-France modifié (21 nov. 2024) fixe au territoire de "
+                f"déclinaison « {rates.at[code, 'name']} » une réduction de {fr_text(pct, 1)} % ; "
+                f"la consommation {_REFERENCE[0]}-{_REFERENCE[1]} de ce territoire manque au "
+                "fichier : l'objectif en hectares n'est pas calculé."
+            )
+        item4["partial"] = code in incomplete
         if objective is not None:
             item4.update(
                 available=True,
@@ -518,6 +556,8 @@ def local_report_data(
                 remaining_ha=objective - consumed if consumed is not None else None,
                 vintage=f"période {_TARGET[0]}-{_TARGET[1]}",
             )
+        elif sraddet_reason:
+            item4["reason"] = sraddet_reason
         else:
             reason = (
                 "Aucun objectif chiffré n'a été fourni pour ce territoire (ni scénario "
@@ -538,7 +578,7 @@ def local_report_data(
         rows.append(
             {
                 "code": code,
-                "nom": str(r["nom"]) if pd.notna(r["nom"]) else code,
+                "nom": str(r["nom"]) if r is not None and pd.notna(r["nom"]) else names(code),
                 "items": [item1, item2, item3, item4],
             }
         )
@@ -550,7 +590,8 @@ def local_report_data(
         "level": level,
         "level_label": LEVEL_LABELS.get(level, level),
         "files": files,
-        "left_out": list(table.attrs.get("left_out", ())),
+        "left_out": left_out,
+        "incomplete": sorted(incomplete),
     }
     return rows, run
 

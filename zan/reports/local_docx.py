@@ -158,6 +158,11 @@ def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike
         if item["available"]:
             _table(doc, ("Indicateur", "ha"), _item_rows(item["number"], item))
             doc.add_paragraph(_source(item))
+            if item.get("partial"):
+                doc.add_paragraph(
+                    "Une partie des communes du territoire n'a pas de donnée de consommation dans "
+                    "le fichier : le total ne porte que sur les communes renseignées."
+                )
             cov = item.get("coverage_pct")
             if cov is not None and cov < 99.5:
                 doc.add_paragraph(
