@@ -38,7 +38,7 @@ from ..errors import DataError
 from ..formatting import fr_text, french_sort_key
 from .batch import folder_name
 from .context import DESTINATION_LABELS, LEVEL_LABELS
-from .render import check_formats, environment
+from .render import environment
 
 __all__ = ["ITEMS", "LocalReports", "local_report", "local_report_data", "sraddet_rates"]
 
@@ -684,14 +684,13 @@ def local_report(
     >>> len(res.reports), res.index.name, res.manifest.name
     (20, 'index.html', 'sources.json')
     """
-    fmts = [f.strip() for f in formats.split(",")] if isinstance(formats, str) else list(formats)
+    asked = formats.split(",") if isinstance(formats, str) else list(formats)
+    fmts = list(dict.fromkeys(str(f).strip().lower() for f in asked if str(f).strip()))
     bad = [f for f in fmts if f not in _LOCAL_FORMATS]
     if bad or not fmts:
         raise DataError(
             f"unknown report format(s) {', '.join(bad) or '(none)'}; choose among html, pdf, docx"
         )
-    if "pdf" in fmts:
-        check_formats(["html", "pdf"])
     rows, run = local_report_data(
         scenario=scenario,
         consumption=consumption,
