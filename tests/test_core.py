@@ -133,7 +133,7 @@ AlignResult Allocation CRSError Consumption Criterion DataError Envelope Geometr
 InfeasibleError LAMBERT93 LevelTable MembershipError NoSraddetError PeriodError STATUS_LABELS
 Scenario ScenarioError SchemaError Territories ValidationError ZanError ZanWarning __version__
 add_level align allocate allocate_batch allocate_cascade clip_destinations consumption errors
-get_path load_profile load_region load_scenario read_communes read_consumption
+get_path load_profile load_region load_scenario local_report read_communes read_consumption
 read_level_table read_membership read_passage region_path regional_envelope register_rule
 rule_names run_scenario scenario_schema show_versions simulator_html to_projected trajectory
 unassigned_communes write_allocation

@@ -68,6 +68,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (__getattr__)
     from .maps.simulator import simulator_html
     from .measure.consumption import STATUS_LABELS, consumption, trajectory
     from .regions import load_region
+    from .reports.local import local_report
     from .rules import Criterion, register_rule, rule_names
     from .scenario import Scenario, load_scenario, run_scenario, scenario_schema
     from .territory import Territories
@@ -113,6 +114,7 @@ __all__ = [
     "allocate_batch",
     "Allocation",
     "write_allocation",
+    "local_report",
     "Scenario",
     "load_scenario",
     "run_scenario",
@@ -179,6 +181,7 @@ _LAZY: dict[str, str] = {
     "consumption": ".measure.consumption",
     "trajectory": ".measure.consumption",
     "load_region": ".regions",
+    "local_report": ".reports.local",
     "Criterion": ".rules",
     "register_rule": ".rules",
     "rule_names": ".rules",

@@ -14,6 +14,7 @@ so that ``zan --help`` and ``zan COMMAND --help`` load neither pandas nor geopan
 - :mod:`zan.cli.scenarios`: ``allocate``, ``schema``, ``compare``, ``sensitivity``;
 - :mod:`zan.cli.maps`: ``map``, ``atlas``, ``simulator``;
 - :mod:`zan.cli.outputs`: ``report``, ``export``;
+- :mod:`zan.cli.local`: ``local-report``;
 - :mod:`zan.cli.ledger`: the ``ledger`` group;
 - :mod:`zan.cli.data`: ``data download``, ``validate``, ``demo``.
 """
@@ -21,7 +22,7 @@ so that ``zan --help`` and ``zan COMMAND --help`` load neither pandas nor geopan
 from __future__ import annotations
 
 # the command modules register their commands on ``main`` when imported
-from . import data, landcover, ledger, maps, measures, outputs, scenarios  # noqa: F401
+from . import data, landcover, ledger, local, maps, measures, outputs, scenarios  # noqa: F401
 from .common import LEVELS
 from .group import main
 
