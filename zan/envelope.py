@@ -16,8 +16,7 @@ period. It is built in a fixed order, each term kept in the :class:`Envelope` re
    result is an **estimate**: a region's **published** envelope in hectares is the
    authority (``region=`` takes it from ``data/regions/<name>/region.toml``, PENE
    already taken off);
-3. **× (1 + tolerance)**: a tolerance over the envelope (0 in the law in force, +20 % in
-   the Senate's TRACE proposal);
+3. **× (1 + tolerance)**: 0 in the law in force, +20 % in the Senate's TRACE proposal;
 4. **− regional reserve**: hectares kept at regional level for *projets d'envergure
    régionale*, a top-slice taken before the territorial split (DOMAIN.md §1, §4);
 5. what remains is **distributed** among territories; the *garantie communale*
