@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pandas as pd
-
-from tests.helpers import ROOT
+from helpers import ROOT
 
 ROW_KEYS = {"case", "zan_s", "baseline_name", "baseline_s", "ratio", "goal", "verdict"}
 

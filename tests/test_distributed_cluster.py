@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import ROOT
 
-from tests.helpers import ROOT
 from zan.datasets import get_path
 
 pytest.importorskip("distributed")
