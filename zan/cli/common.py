@@ -131,6 +131,16 @@ def set_option(f):
     return click.option("overrides", "--set", multiple=True, metavar="KEY=VALUE", help=SET_HELP)(f)
 
 
+#: ``--pdf-engine``, shared by the commands that print PDFs (``zan report``, ``zan local-report``).
+pdf_engine_option = click.option(
+    "--pdf-engine",
+    type=click.Choice(["auto", "playwright", "chromium", "weasyprint"]),
+    default="auto",
+    show_default=True,
+    help="How PDFs are printed.",
+)
+
+
 def scenario_arg(path, overrides):
     """The scenario file, or the loaded Scenario when ``--set`` overrides values or
     ``--data-root`` restricts its data files."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import scenario_arg, set_option
+from .common import pdf_engine_option, scenario_arg, set_option
 from .group import main
 
 
@@ -49,13 +49,7 @@ from .group import main
     show_default=True,
     help="html, pdf, docx, comma-separated.",
 )
-@click.option(
-    "--pdf-engine",
-    type=click.Choice(["auto", "playwright", "chromium", "weasyprint"]),
-    default="auto",
-    show_default=True,
-    help="How PDFs are printed.",
-)
+@pdf_engine_option
 @click.option("--jobs", type=int, help="Browsers printing PDFs in parallel (default: the cores).")
 @click.option(
     "--out",

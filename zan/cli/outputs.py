@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import scenario_arg, set_option, show_progress
+from .common import pdf_engine_option, scenario_arg, set_option, show_progress
 from .group import main
 
 
@@ -42,13 +42,7 @@ from .group import main
     type=click.Path(exists=True, file_okay=False),
     help="Folder of Jinja2 templates overriding the shipped ones.",
 )
-@click.option(
-    "--pdf-engine",
-    type=click.Choice(["auto", "playwright", "chromium", "weasyprint"]),
-    default="auto",
-    show_default=True,
-    help="How PDFs are printed.",
-)
+@pdf_engine_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @set_option
 @click.pass_context
