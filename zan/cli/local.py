@@ -43,6 +43,11 @@ from .group import main
     help="Objectives table (CSV): code and objective_ha or reduction_pct.",
 )
 @click.option(
+    "--ledger",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Compte foncier: items 1° and 4° from its entries and balances.",
+)
+@click.option(
     "--format",
     "formats",
     default="html",
@@ -69,6 +74,7 @@ def local_report_cmd(
     ocsge,
     ocsge_later,
     objectives,
+    ledger,
     formats,
     pdf_engine,
     jobs,
@@ -91,6 +97,7 @@ def local_report_cmd(
         ocsge=ocsge,
         ocsge_later=ocsge_later,
         objectives=objectives,
+        ledger=ledger,
         formats=formats,
         pdf_engine=pdf_engine,
         jobs=jobs,

@@ -26,6 +26,7 @@ from ..formatting import shorten
 
 __all__ = [
     "DESTINATION_LABELS",
+    "ITEMS",
     "LEVEL_LABELS",
     "ReportContext",
     "prepare_reports",
@@ -56,6 +57,15 @@ LEVEL_LABELS: dict[str, str] = {
     "departement": "Département",
     "region": "Région",
 }
+
+#: The four items of article R. 2231-1 CGCT, in the decree's order: the headings of the
+#: rapport local de suivi de l'artificialisation (:mod:`zan.reports.local`).
+ITEMS = (
+    "1° Consommation d'espaces naturels, agricoles et forestiers",
+    "2° Solde entre surfaces artificialisées et désartificialisées",
+    "3° Surfaces imperméabilisées",
+    "4° Évaluation du respect des objectifs de réduction",
+)
 
 #: How a territory whose data give no name is called in a sentence ("département 96").
 _UNNAMED: dict[str, str] = {

@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +38,13 @@ from .._write import write_manifest, write_text
 from ..errors import DataError
 from ..formatting import fr_text, french_sort_key
 from .batch import folder_name
-from .context import DESTINATION_LABELS, LEVEL_LABELS
+from .context import DESTINATION_LABELS, ITEMS, LEVEL_LABELS
 from .render import environment
 
 __all__ = ["ITEMS", "LocalReports", "local_report", "local_report_data", "sraddet_rates"]
 
 #: Couverture codes of categories 1° and 2° of the décret 2023-1096 annex (impervious).
 IMPERVIOUS_CODES = ("CS1.1.1.1", "CS1.1.1.2")
-#: The four items of article R. 2231-1 CGCT, in the decree's order (section headings).
-ITEMS = (
-    "1° Consommation d'espaces naturels, agricoles et forestiers",
-    "2° Solde entre surfaces artificialisées et désartificialisées",
-    "3° Surfaces imperméabilisées",
-    "4° Évaluation du respect des objectifs de réduction",
-)
 _REFERENCE = (2011, 2020)
 _TARGET = (2021, 2030)
 _LOCAL_FORMATS = ("html", "pdf", "docx")
@@ -632,6 +626,7 @@ def local_report(
     ocsge: Any = None,
     ocsge_later: Any = None,
     objectives: Any = None,
+    ledger: Any = None,
     formats: str | Sequence[str] = ("html",),
     pdf_engine: str = "auto",
     jobs: int | None = None,
@@ -664,6 +659,9 @@ def local_report(
         OCS GE vintages A and B (items 2° and 3°).
     objectives : path or DataFrame, optional
         Table with ``code`` and ``objective_ha`` or ``reduction_pct`` (item 4°).
+    ledger : path or zan.ledger.Ledger, optional
+        A compte foncier: items 1° and 4° from its entries and balances
+        (:func:`zan.reports.local_ledger.ledger_report_data`).
     formats : str or sequence, default ("html",)
         ``html``, ``pdf`` and/or ``docx``.
     pdf_engine : str, default "auto"
@@ -691,7 +689,14 @@ def local_report(
         raise DataError(
             f"unknown report format(s) {', '.join(bad) or '(none)'}; choose among html, pdf, docx"
         )
-    rows, run = local_report_data(
+    data: Any = partial(local_report_data, objectives=objectives)
+    if ledger is not None:  # items 1° and 4° from the compte foncier
+        from .local_ledger import ledger_report_data
+
+        if objectives is not None:
+            raise DataError("give objectives or a ledger, not both: item 4° is its envelope")
+        data = partial(ledger_report_data, ledger, base=local_report_data)
+    rows, run = data(
         scenario=scenario,
         consumption=consumption,
         territories=territories,
@@ -700,7 +705,6 @@ def local_report(
         period=period,
         ocsge=ocsge,
         ocsge_later=ocsge_later,
-        objectives=objectives,
     )
     from .._version import __version__
 

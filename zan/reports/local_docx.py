@@ -75,6 +75,7 @@ def _item_rows(number: int, item: dict[str, Any]) -> list[tuple[str, str]]:
     rows += [
         ("Consommation maximale permise 2021-2030", _ha(item["objective_ha"])),
         (f"Consommation {item['consumed_period']}", _ha(item["consumed_ha"])),
+        *((label, _ha(value)) for label, value in item.get("extra_rows", ())),
         ("Reste à consommer jusqu'en 2030", _ha(item["remaining_ha"], signed=True)),
         ("Part de l'objectif déjà consommée", _pct(item["used_pct"])),
     ]
@@ -157,6 +158,8 @@ def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike
         doc.add_heading(item["title"], level=1)
         if item["available"]:
             _table(doc, ("Indicateur", "ha"), _item_rows(item["number"], item))
+            if item.get("note"):
+                doc.add_paragraph(item["note"])
             doc.add_paragraph(_source(item))
             if item.get("partial"):
                 doc.add_paragraph(
