@@ -68,9 +68,20 @@ def ledger_path(tmp_path_factory, prepared):
         geometry=box(point.x - 50, point.y - 50, point.x + 50, point.y + 50),
         enaf_ha=0.6,
         justification="délibération test",
+        date="2022-06-30",
+    )
+    ledger.add_project(  # after the report's years: not in its balance at 2022-12-31
+        commune,
+        label="Zone d'activités future",
+        geometry=box(point.x + 60, point.y - 50, point.x + 160, point.y + 50),
+        enaf_ha=0.4,
+        justification="délibération test",
+        date="2024-03-01",
     )
     busy = ledger.balance()["consumed_ha"].drop(["region", "pene", "reserve"]).idxmax()
-    ledger.record_pene(PENE_HA, label="Ligne nouvelle", territory=busy, year=2022)
+    ledger.record_pene(
+        PENE_HA, label="Ligne nouvelle", territory=busy, year=2022, date="2022-12-31"
+    )
     ledger.close()
     return path
 
@@ -139,9 +150,12 @@ def test_a_shorter_period_sums_only_its_years(ledger_path):
 def test_item4_is_the_ledgers_balance_per_commune(ledger_path):
     rows, _ = ledger_report_data(ledger_path, level="commune")
     with Ledger(ledger_path, readonly=True) as ledger:
-        bal = ledger.balance()
+        bal = ledger.balance(at="2022-12-31")  # the end of the report's years
+        now = ledger.balance()
     bal = bal[bal["account_type"] == "territoire"]
     assert len(rows) == len(bal) == 445
+    now = now[now["account_type"] == "territoire"]
+    assert now["committed_ha"].sum() == pytest.approx(bal["committed_ha"].sum() + 0.4)
     for row in rows:
         item4, b = row["items"][3], bal.loc[row["code"]]
         assert item4["available"]
@@ -168,7 +182,9 @@ def test_item4_is_the_group_balance_per_epci(ledger_path, prepared, tmp_path):
     )
     rows, _ = ledger_report_data(ledger_path, membership=MEMBERSHIP, level="epci")
     with Ledger(ledger_path, readonly=True) as ledger:
-        bal = group_balances(ledger, zones.assignment("epci"), names=zones.names("epci"))
+        bal = group_balances(
+            ledger, zones.assignment("epci"), "2022-12-31", names=zones.names("epci")
+        )
     bal = bal[bal["account_type"] == "territoire"]
     assert len(rows) == len(bal) == len(res.reports) == 20
     for row in rows:

@@ -338,7 +338,8 @@ def _data(
             f"years among them (e.g. --period {recorded[0]}-{recorded[-1]}), or import the "
             "Cerema vintage that holds them"
         )
-    facts = report_data(book)
+    at = f"{end}-12-31"  # the state of the account at the end of the report's years
+    facts = report_data(book, at=at)
     if groups is None:
         bal = facts.balances
     else:
@@ -346,7 +347,7 @@ def _data(
         if names is None:
             codes = pd.Index(sorted(set(groups)))
             names = pd.Series(codes, index=codes)
-        bal = group_balances(book, geo["assignment"], names=names)
+        bal = group_balances(book, geo["assignment"], at, names=names)
     terr = bal[bal["account_type"] == "territoire"]
     if terr.empty:
         raise LedgerError(
@@ -460,7 +461,8 @@ def _data(
             "partial": False,
             "document": "",
             "source": src["short"],
-            "vintage": f"période {facts.period}, écritures jusqu'au {src['date']}",
+            "vintage": f"période {facts.period}, solde au 31 décembre {end} (écritures "
+            f"jusqu'au {src['date']})",
             "method": "solde du compte foncier = enveloppe (allocation, réserve attribuée, "
             "transferts) − consommation comptée depuis le début de la période (écritures de "
             "consommation, PENE déduits) − projets engagés (zan.ledger.balances"
