@@ -9,6 +9,7 @@ and :func:`write_sensitivity` (every file into a folder, atomically).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ._write import Sheet, atomic_path, write_csv, write_workbook
 from .allocate import LEVEL_LABELS
+from .background import in_child
 from .errors import ScenarioError
 from .formatting import fr_text
 from .notebook import Column, html_table
@@ -369,14 +371,22 @@ def write_sensitivity(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = [
-        write_view_csv(result, out / "intervalles.csv", view="intervalles"),
-        write_view_csv(result, out / "indices.csv", view="indices"),
-        write_xlsx(result, out / "sensibilite.xlsx"),
-    ]
-    if fan:
-        fan_plot(result, out / "eventail.png")
-        written.append(out / "eventail.png")
+    # the fan plot (matplotlib: its import and drawing) in a child process beside the
+    # tables and the workbook (zan.background: the same bytes, one file per process)
+    job = in_child(_fan_file, result, out / "eventail.png") if fan else None
+    try:
+        written = [
+            write_view_csv(result, out / "intervalles.csv", view="intervalles"),
+            write_view_csv(result, out / "indices.csv", view="indices"),
+            write_xlsx(result, out / "sensibilite.xlsx"),
+        ]
+    except BaseException:
+        if job is not None:
+            with contextlib.suppress(Exception):
+                job.wait()
+        raise
+    if job is not None:
+        written.append(job.wait())
     if result.territories is not None:
         if html:
             from .maps import save
@@ -385,6 +395,11 @@ def write_sensitivity(
         if png:
             written.append(width_png(result, out / "carte_largeur.png"))
     return written
+
+
+def _fan_file(result: SensitivityResult, path: Path) -> Path:
+    fan_plot(result, path)
+    return path
 
 
 def _slug(name: str) -> str:
