@@ -371,30 +371,39 @@ def write_sensitivity(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    # the fan plot (matplotlib: its import and drawing) in a child process beside the
-    # tables and the workbook (zan.background: the same bytes, one file per process)
-    job = in_child(_fan_file, result, out / "eventail.png") if fan else None
+    # the workbook (XlsxWriter, cell by cell) and the fan plot (matplotlib: its import
+    # and drawing) in child processes beside the tables and the map (zan.background:
+    # the same bytes, each file written by one process)
+    jobs = [in_child(write_xlsx, result, out / "sensibilite.xlsx")]
+    if fan:
+        jobs.append(in_child(_fan_file, result, out / "eventail.png"))
     try:
         written = [
             write_view_csv(result, out / "intervalles.csv", view="intervalles"),
             write_view_csv(result, out / "indices.csv", view="indices"),
-            write_xlsx(result, out / "sensibilite.xlsx"),
         ]
+        maps = []
+        if result.territories is not None:
+            if html:
+                from .maps import save
+
+                maps.append(save(width_map(result), out / "carte_largeur.html"))
+            if png:
+                maps.append(width_png(result, out / "carte_largeur.png"))
     except BaseException:
-        if job is not None:
+        for job in jobs:
             with contextlib.suppress(Exception):
                 job.wait()
         raise
-    if job is not None:
-        written.append(job.wait())
-    if result.territories is not None:
-        if html:
-            from .maps import save
-
-            written.append(save(width_map(result), out / "carte_largeur.html"))
-        if png:
-            written.append(width_png(result, out / "carte_largeur.png"))
-    return written
+    error = None
+    for job in jobs:  # every child waited for, the first error raised
+        try:
+            written.append(job.wait())
+        except Exception as exc:  # noqa: BLE001 - raised below, after the others
+            error = error or exc
+    if error is not None:
+        raise error
+    return written + maps
 
 
 def _fan_file(result: SensitivityResult, path: Path) -> Path:
