@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -176,10 +177,11 @@ def water_fill_rows(
     With ``keep=False`` the (K, n) values are not kept (None is returned in their
     place): each chunk's values live in a work buffer for ``on_chunk`` only, and
     :func:`refill_rows` gives them back from the multipliers when needed.
-    With ``threads`` > 1 (None: :func:`batch_threads`), consecutive ranges of rows
-    are water-filled by that many threads, each with its own buffers (numpy releases
-    the GIL on whole-chunk operations); rows are independent, so the values are the
-    same floats whatever the number of threads. ``W`` and ``on_chunk`` must then
+    With ``threads`` > 1 (None: :func:`batch_threads`), ranges of rows (about eight
+    per thread, taken in turn, so that a thread slowed down by another process does
+    fewer) are water-filled by that many threads, each with its own buffers (numpy
+    releases the GIL on whole-chunk operations); rows are independent, so the values
+    are the same floats whatever the number of threads. ``W`` and ``on_chunk`` must then
     accept calls from several threads on disjoint rows.
     """
     if callable(W):
@@ -193,14 +195,21 @@ def water_fill_rows(
     iters = np.empty(K, dtype=np.int64)
     f2, c2 = F.ndim == 2, C.ndim == 2
 
+    local = threading.local()  # each thread's work buffers, kept from task to task
+
     def run(first: int, last: int) -> None:
         rows = min(chunk_rows, last - first)
         if rows <= 0:
             return
-        wbuf = np.empty((rows, n))
-        xw = np.empty((rows, n))
-        m = np.empty((rows, n), dtype=bool)
-        xbuf = None if keep else np.empty((rows, n))
+        bufs = getattr(local, "bufs", None)
+        if bufs is None or bufs[0].shape[0] < rows:
+            bufs = local.bufs = (
+                np.empty((rows, n)),
+                np.empty((rows, n)),
+                np.empty((rows, n), dtype=bool),
+                None if keep else np.empty((rows, n)),
+            )
+        wbuf, xw, m, xbuf = bufs
         for start in range(first, last, chunk_rows):
             sl = slice(start, min(start + chunk_rows, last))
             k = sl.stop - sl.start
@@ -219,9 +228,11 @@ def water_fill_rows(
     else:
         from concurrent.futures import ThreadPoolExecutor
 
-        cuts = [round(K * i / n_threads) for i in range(n_threads + 1)]
+        # about eight tasks per thread, taken in turn: a thread slowed down by another
+        # process on its core takes fewer of them (the values do not depend on it)
+        task = chunk_rows * -(-K // (chunk_rows * n_threads * _TASKS_PER_THREAD))
         with ThreadPoolExecutor(n_threads, thread_name_prefix="zan-batch") as pool:
-            for f in [pool.submit(run, a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]:
+            for f in [pool.submit(run, a, min(a + task, K)) for a in range(0, K, task)]:
                 f.result()
     return X, lam, iters
 
@@ -267,6 +278,9 @@ def refill_rows(
         np.minimum(x, C[sl] if C.ndim == 2 else C, out=x)
     return X
 
+
+#: Tasks per thread of a threaded batch (load balance between the threads).
+_TASKS_PER_THREAD = 8
 
 #: Below this many values (rows × territories) a batch runs in one thread.
 _THREADED_MIN_VALUES = 2_000_000
