@@ -45,6 +45,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan.formatting",
         "zan.log",
         "zan._write",
+        "zan.background",
         "zan.crs",
         "zan.datasets",
         "zan._show_versions",

@@ -15,7 +15,20 @@ from zan.cli import main
 from zan.datasets import get_path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ["pandas", "geopandas", "numpy", "shapely", "pyogrio", "pyproj", "matplotlib", "folium"]
+HEAVY = [
+    "pandas",
+    "geopandas",
+    "numpy",
+    "shapely",
+    "pyogrio",
+    "pyproj",
+    "matplotlib",
+    "folium",
+    "scipy",
+    "rasterio",
+    "docx",
+    "xlsxwriter",
+]
 
 
 def _loaded_after(code: str) -> list[str]:

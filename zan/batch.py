@@ -12,8 +12,8 @@ weights widget build it with :meth:`BatchProblem.from_prepared` and run it with
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from .rounding import (
     round_rows,
     to_units_bounds,
 )
-from .waterfill import blend_rows, water_fill_rows
+from .waterfill import blend_rows, output_array, refill_rows, water_fill_rows
 
 __all__ = ["BatchAllocation", "BatchProblem", "allocate_batch"]
 
@@ -40,7 +40,10 @@ class BatchAllocation:
     Attributes
     ----------
     values : numpy.ndarray
-        (K, n) exact envelopes (ha), before rounding.
+        (K, n) exact envelopes (ha), before rounding. With rounding they are not kept
+        while the batch runs: they are computed on first access from the multipliers
+        (:func:`zan.waterfill.refill_rows`, the same floats) and then kept, so a rounded
+        batch whose exact values are not read never holds them.
     multipliers : numpy.ndarray
         (K,) λ of each row.
     units : numpy.ndarray or None
@@ -52,12 +55,21 @@ class BatchAllocation:
         (K,) Newton steps per row.
     """
 
-    values: np.ndarray
+    _values: np.ndarray | None = field(repr=False)
     multipliers: np.ndarray
     units: np.ndarray | None
     resolution: float | None
     codes: pd.Index | None
     iterations: np.ndarray
+    _refill: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def values(self) -> np.ndarray:
+        """(K, n) exact envelopes (ha), before rounding."""
+        if self._values is None:
+            assert self._refill is not None
+            object.__setattr__(self, "_values", self._refill())
+        return self._values  # type: ignore[return-value]
 
     @property
     def rounded_ha(self) -> np.ndarray:
@@ -189,6 +201,7 @@ def allocate_batch(
     units = None
     res = None
     on_chunk = None
+    sums = np.empty(K)  # each row's exact total, for the check below
     if resolution is not None:
         res = check_resolution(resolution)
         if rounding not in ROUNDING_METHODS:
@@ -198,7 +211,7 @@ def allocate_batch(
             )
         lo, hi = to_units_bounds(F, C, res)
         tot = np.floor(E / res + 1e-6).astype(np.int64)
-        units = np.empty((K, n), dtype=np.int64)
+        units = output_array((K, n), np.int64)
         feasible = (lo.sum(axis=-1) <= tot) & (np.minimum(hi, NO_CAP_UNITS).sum(axis=-1) >= tot)
         if not np.all(feasible):
             k = int(np.flatnonzero(~np.broadcast_to(feasible, (K,)))[0])
@@ -208,6 +221,7 @@ def allocate_batch(
             )
 
         def on_chunk(sl: slice, values: np.ndarray) -> None:
+            values.sum(axis=1, out=sums[sl])
             round_rows(
                 values,
                 tot[sl],
@@ -228,16 +242,29 @@ def allocate_batch(
         chunk_rows=chunk_rows,
         on_chunk=on_chunk,
         threads=threads,
+        keep=resolution is None,  # rounded: the exact values are given back on demand
     )
-    bad = np.abs(X.sum(axis=1) - E) > 1e-6 * np.maximum(E, 1.0)
+    if X is not None:
+        X.sum(axis=1, out=sums)
+    bad = np.abs(sums - E) > 1e-6 * np.maximum(E, 1.0)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         raise InfeasibleError(
             f"row {k}: infeasible: the caps (of territories with a weight) add up to "
-            f"{X[k].sum():,.2f} ha, less than the envelope of {E[k]:,.2f} ha; raise the caps"
+            f"{sums[k]:,.2f} ha, less than the envelope of {E[k]:,.2f} ha; raise the caps"
         )
+
+    def refill() -> np.ndarray:
+        return refill_rows(source, lam, F, C, n_cols=n)
+
     return BatchAllocation(
-        X, lam, units, res, None if codes is None else pd.Index(list(codes)), iters
+        X,
+        lam,
+        units,
+        res,
+        None if codes is None else pd.Index(list(codes)),
+        iters,
+        _refill=None if X is not None else refill,
     )
 
 

@@ -9,6 +9,7 @@ and :func:`write_sensitivity` (every file into a folder, atomically).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ._write import Sheet, atomic_path, write_csv, write_workbook
 from .allocate import LEVEL_LABELS
+from .background import in_child
 from .errors import ScenarioError
 from .formatting import fr_text
 from .notebook import Column, html_table
@@ -369,22 +371,44 @@ def write_sensitivity(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = [
-        write_view_csv(result, out / "intervalles.csv", view="intervalles"),
-        write_view_csv(result, out / "indices.csv", view="indices"),
-        write_xlsx(result, out / "sensibilite.xlsx"),
-    ]
+    # the workbook (XlsxWriter, cell by cell) and the fan plot (matplotlib: its import
+    # and drawing) in child processes beside the tables and the map (zan.background:
+    # the same bytes, each file written by one process)
+    jobs = [in_child(write_xlsx, result, out / "sensibilite.xlsx")]
     if fan:
-        fan_plot(result, out / "eventail.png")
-        written.append(out / "eventail.png")
-    if result.territories is not None:
-        if html:
-            from .maps import save
+        jobs.append(in_child(_fan_file, result, out / "eventail.png"))
+    try:
+        written = [
+            write_view_csv(result, out / "intervalles.csv", view="intervalles"),
+            write_view_csv(result, out / "indices.csv", view="indices"),
+        ]
+        maps = []
+        if result.territories is not None:
+            if html:
+                from .maps import save
 
-            written.append(save(width_map(result), out / "carte_largeur.html"))
-        if png:
-            written.append(width_png(result, out / "carte_largeur.png"))
-    return written
+                maps.append(save(width_map(result), out / "carte_largeur.html"))
+            if png:
+                maps.append(width_png(result, out / "carte_largeur.png"))
+    except BaseException:
+        for job in jobs:
+            with contextlib.suppress(Exception):
+                job.wait()
+        raise
+    error = None
+    for job in jobs:  # every child waited for, the first error raised
+        try:
+            written.append(job.wait())
+        except Exception as exc:  # noqa: BLE001 - raised below, after the others
+            error = error or exc
+    if error is not None:
+        raise error
+    return written + maps
+
+
+def _fan_file(result: SensitivityResult, path: Path) -> Path:
+    fan_plot(result, path)
+    return path
 
 
 def _slug(name: str) -> str:
