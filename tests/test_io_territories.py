@@ -438,3 +438,29 @@ def test_real_membership():
     assert sorted(m["departement"].unique()) == ["02", "59", "60", "62", "80"]
     assert m["population_insee_pmun"].sum() == 5_992_194
     assert m.loc["02001", "arrondissement"] == "022"  # leading zero kept
+
+
+def test_membership_indicators_converted_only_when_every_value_is_a_number(tmp_path):
+    """The first value rules out names at once; the whole column decides otherwise.
+
+    Thousands separators stay text (as before), decimal commas become numbers, blanks
+    become missing values, True/False booleans, leading zeros and a name after numbers
+    keep the column as text.
+    """
+    path = tmp_path / "membership.csv"
+    path.write_text(
+        "code_insee;epci_siren;population;surface;milliers;garantie;rang;mixte;nom\n"
+        "01001;200000001;120;1,5;1 234;True;012;12;Amont\n"
+        "01002;200000001;;2,25;5 000; false ;3;Abbeville;Aval\n"
+        "01003;200000001; 7 ;;12;;4;3;12\n",
+        encoding="utf-8",
+    )
+    m = read_membership(path)
+    assert m["population"].tolist()[0] == 120 and np.isnan(m["population"].iloc[1])
+    assert m.loc["01003", "population"] == 7
+    assert m["surface"].tolist()[:2] == [1.5, 2.25] and np.isnan(m["surface"].iloc[2])
+    assert m["milliers"].tolist() == ["1 234", "5 000", "12"]  # not a plain number: text
+    assert m["garantie"].tolist()[:2] == [True, False] and pd.isna(m["garantie"].iloc[2])
+    assert m["rang"].tolist() == ["012", "3", "4"]  # leading zero: an identifier
+    assert m["mixte"].tolist() == ["12", "Abbeville", "3"]  # a name after a number
+    assert m["nom"].tolist() == ["Amont", "Aval", "12"]  # a number after names

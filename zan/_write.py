@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .number_text import fixed_decimals
+
 __all__ = [
     "Sheet",
     "atomic_path",
@@ -239,7 +241,7 @@ def write_csv(
     >>> p.read_text().splitlines()
     ['nom,solde_ha', "'+cmd|' /C calc'!A0,-1.5000"]
     """
-    df = guard_frame(df, index=index)
+    df = _floats_as_text(guard_frame(df, index=index), decimals, decimal)
     with atomic_path(path) as tmp:
         df.to_csv(
             tmp,
@@ -251,6 +253,23 @@ def write_csv(
             lineterminator="\n",
         )
     return Path(path)
+
+
+def _floats_as_text(df: pd.DataFrame, decimals: int, decimal: str) -> pd.DataFrame:
+    """The float columns written as :meth:`~pandas.DataFrame.to_csv` writes them, in bulk.
+
+    ``float_format="%.4f"`` makes pandas format every value through several Python
+    calls (seconds for a national table); :func:`zan.number_text.fixed_decimals` gives
+    the same text, NaN as an empty cell, at a fraction of the cost.
+    """
+    floats = [j for j in range(df.shape[1]) if df.dtypes.iloc[j] in (np.float64, np.float32)]
+    if not floats:
+        return df
+    out = df.copy(deep=False)
+    for j in floats:
+        text = fixed_decimals(df.iloc[:, j].to_numpy(), decimals, decimal=decimal)
+        out.isetitem(j, pd.Series(text, index=df.index, dtype=object))
+    return out
 
 
 def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
