@@ -127,3 +127,18 @@ def _explain_tokens_one_by_one(values: np.ndarray, decimals: int) -> list[str]:
 def test_explain_data_tokens_are_the_one_by_one_tokens(decimals):
     values = _values(decimals)
     assert numbers_tokens(values, decimals) == _explain_tokens_one_by_one(values, decimals)
+
+
+@pytest.mark.parametrize("dtype", [object, "str", "string", "category"])
+def test_write_csv_guards_formulas_in_every_text_dtype(tmp_path, dtype):
+    names = pd.Series(["Aval", "=HYPERLINK(1)", None, "-12,5", "\tx", "@a"], dtype=dtype)
+    df = pd.DataFrame({"nom": names, "x_ha": np.arange(6.0)})
+    text = write_csv(df, tmp_path / "t.csv", index=False).read_text(encoding="utf-8")
+    assert text.splitlines()[1:] == [
+        "Aval,0.0000",
+        "'=HYPERLINK(1),1.0000",
+        ",2.0000",
+        '"-12,5",3.0000',
+        "'\tx,4.0000",
+        "'@a,5.0000",
+    ]

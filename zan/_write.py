@@ -147,6 +147,8 @@ def _guard_index(index: pd.Index) -> pd.Index:
 
 
 def _needs_guard(values: Any) -> bool:
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
+        return bool(np.asarray(values.str.startswith(FORMULA_START, na=False)).any())
     return any(isinstance(v, str) and v.startswith(FORMULA_START) for v in values)
 
 
@@ -272,7 +274,9 @@ def _floats_as_text(df: pd.DataFrame, decimals: int, decimal: str) -> pd.DataFra
     return out
 
 
-def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+def write_gpkg(
+    layers: Mapping[str, Any], path: str | os.PathLike[str], *, arrow: bool = False
+) -> Path:
     """Write GeoDataFrames as the layers of one GeoPackage, atomically and reproducibly.
 
     The tables' ``last_change`` date is fixed (:func:`fixed_gpkg_date`), so the same
@@ -282,6 +286,10 @@ def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     ----------
     layers : mapping of layer name → geopandas.GeoDataFrame
     path : path-like
+    arrow : bool, default False
+        Hand the columns to GDAL through Arrow (pyogrio's ``use_arrow``): faster, and
+        the same bytes for frames of plain columns (numbers, text, booleans); a column
+        of mixed Python objects needs the default.
 
     Returns
     -------
@@ -289,7 +297,7 @@ def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """
     with atomic_path(path, suffix=".gpkg") as tmp, fixed_gpkg_date():
         for name, frame in layers.items():
-            frame.to_file(tmp, layer=name, driver="GPKG")
+            frame.to_file(tmp, layer=name, driver="GPKG", **({"use_arrow": True} if arrow else {}))
     return Path(path)
 
 
