@@ -464,3 +464,27 @@ def test_membership_indicators_converted_only_when_every_value_is_a_number(tmp_p
     assert m["rang"].tolist() == ["012", "3", "4"]  # leading zero: an identifier
     assert m["mixte"].tolist() == ["12", "Abbeville", "3"]  # a name after a number
     assert m["nom"].tolist() == ["Amont", "Aval", "12"]  # a number after names
+
+
+def test_commune_code_pattern_is_the_rule_and_runs_in_arrow():
+    """Two characters (digits but 20, or 2A/2B) and three digits, ASCII only; no
+    look-ahead, so pandas matches a text column in C."""
+    import itertools
+    import re
+
+    from zan.io.codes import COMMUNE_CODE_PATTERN
+
+    def rule(code: str) -> bool:
+        ascii_digits = set("0123456789")
+        return (
+            len(code) == 5
+            and (set(code[:2]) <= ascii_digits and code[:2] != "20" or code[:2] in ("2A", "2B"))
+            and set(code[2:]) <= ascii_digits
+        )
+
+    codes = ["".join(p) for n in (4, 5, 6) for p in itertools.product("0129A7b", repeat=n)]
+    codes += ["20004", "2A004", "2B123", "97101", "٠١٢٣٤", "02001\n", " 02001", ""]
+    expected = [rule(c) for c in codes]
+    assert [bool(re.fullmatch(COMMUNE_CODE_PATTERN, c)) for c in codes] == expected
+    assert pd.Series(codes, dtype="str").str.fullmatch(COMMUNE_CODE_PATTERN).tolist() == expected
+    assert "(?" not in COMMUNE_CODE_PATTERN.replace("(?:", "")  # no look-around: RE2 takes it
