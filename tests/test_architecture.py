@@ -43,6 +43,7 @@ LAYERS: dict[int, tuple[str, ...]] = {
         "zan.errors",
         "zan.settings",
         "zan.formatting",
+        "zan.number_text",
         "zan.log",
         "zan._write",
         "zan.background",

@@ -42,6 +42,34 @@ def test_print_table_mixed_columns(capsys):
     assert not ENGLISH.search(out) and "2 021" not in out
 
 
+def _print_table_formatting_every_row(df, max_rows=25):
+    """print_table as it was: every cell formatted, pandas cutting afterwards."""
+    text = pd.DataFrame(
+        {i: df.iloc[:, i].map(table_cell).astype(object) for i in range(df.shape[1])},
+        index=df.index,
+    )
+    text.columns = df.columns
+    with pd.option_context("display.max_rows", max_rows, "display.width", 160):
+        return text.to_string(max_rows=max_rows) + "\n"
+
+
+@pytest.mark.parametrize("n", [1, 24, 25, 26, 49, 50, 51, 52, 1000])
+def test_print_table_long_tables_print_as_when_every_row_was_formatted(capsys, n):
+    """Only the printed rows are formatted; the text is the same as formatting all."""
+    df = pd.DataFrame(
+        {
+            "nom": [f"Commune {i}" * (1 + i % 3) for i in range(n)],
+            "x_ha": [1234.5678 * (i - n / 2) if i % 7 else None for i in range(n)],
+            "n": list(range(n)),
+        },
+        index=pd.Index([f"{i:05d}" for i in range(n)], name="code"),
+    )
+    print_table(df)
+    assert capsys.readouterr().out == _print_table_formatting_every_row(df)
+    if n > 25:
+        assert "..." in _print_table_formatting_every_row(df)
+
+
 def test_allocate_prints_the_summary_and_the_table_in_french(tmp_path):
     out = _invoke("allocate", scenario_path("02_consommation_population"), "--out", tmp_path / "a")
     assert "2 077,94 ha" in out  # the explanation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import numpy as np
 import openpyxl
@@ -18,6 +20,7 @@ from zan.export import (
     french_table,
     to_csv,
     to_xlsx,
+    write_allocation,
 )
 from zan.scenario import run_scenario
 
@@ -181,3 +184,25 @@ def test_views_and_french_headers(alloc):
     fr = french_table(views["EPCI"])
     assert "Critère « population » (ha)" in fr.columns
     assert "weight" not in fr.columns and "multiplier" not in fr.columns
+
+
+def test_write_allocation_map_uses_the_geometry_simplified_in_the_background(tmp_path):
+    """The map's geometry is prepared while the tables are written (one build, reused)."""
+    from zan.maps import _geometry
+
+    alloc = run_scenario(scenario_path("02_consommation_population"))
+    _geometry._CACHE.clear()
+    built = []
+    original = _geometry.MapGeometry._build.__func__
+
+    def counting(cls, *args, **kwargs):
+        built.append(threading.current_thread().name)
+        return original(cls, *args, **kwargs)
+
+    _geometry.MapGeometry._build = classmethod(counting)
+    try:
+        written = write_allocation(alloc, tmp_path / "out")
+    finally:
+        _geometry.MapGeometry._build = classmethod(original)
+    assert [p.name for p in written] == ["allocation.csv", "allocation.gpkg", "carte.html"]
+    assert built == ["zan-map-prefetch"]  # built once, in the background thread

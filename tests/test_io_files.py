@@ -296,3 +296,27 @@ def test_to_number_rejects_infinite_and_nan_text():
 def test_to_number_unknown_column():
     with pytest.raises(SchemaError, match=r"f.csv: no column 'x' \(columns: m2\)"):
         to_number(pd.DataFrame({"m2": ["1"]}), "x", source="f.csv")
+
+
+def test_sample_lines_reads_lines_as_stringio_does():
+    """The separator sniffer's sample: the first non-blank lines, split on \\n only."""
+    import io
+    import random
+
+    from zan.io._files import _sample_lines
+
+    def by_stringio(text, n):
+        lines = []
+        for line in io.StringIO(text):
+            if line.strip():
+                lines.append(line.rstrip("\r\n"))
+                if len(lines) >= n:
+                    break
+        return lines
+
+    rng = random.Random(2154)
+    pieces = ["a", "b;c", " ", "\n", "\r", "\r\n", "\t", "\u2028", "\x0b", "\x0c", "é"]
+    for _ in range(2_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 120)))
+        for n in (1, 3, 50):
+            assert _sample_lines(text, n) == by_stringio(text, n)

@@ -438,3 +438,53 @@ def test_real_membership():
     assert sorted(m["departement"].unique()) == ["02", "59", "60", "62", "80"]
     assert m["population_insee_pmun"].sum() == 5_992_194
     assert m.loc["02001", "arrondissement"] == "022"  # leading zero kept
+
+
+def test_membership_indicators_converted_only_when_every_value_is_a_number(tmp_path):
+    """The first value rules out names at once; the whole column decides otherwise.
+
+    Thousands separators stay text (as before), decimal commas become numbers, blanks
+    become missing values, True/False booleans, leading zeros and a name after numbers
+    keep the column as text.
+    """
+    path = tmp_path / "membership.csv"
+    path.write_text(
+        "code_insee;epci_siren;population;surface;milliers;garantie;rang;mixte;nom\n"
+        "01001;200000001;120;1,5;1 234;True;012;12;Amont\n"
+        "01002;200000001;;2,25;5 000; false ;3;Abbeville;Aval\n"
+        "01003;200000001; 7 ;;12;;4;3;12\n",
+        encoding="utf-8",
+    )
+    m = read_membership(path)
+    assert m["population"].tolist()[0] == 120 and np.isnan(m["population"].iloc[1])
+    assert m.loc["01003", "population"] == 7
+    assert m["surface"].tolist()[:2] == [1.5, 2.25] and np.isnan(m["surface"].iloc[2])
+    assert m["milliers"].tolist() == ["1 234", "5 000", "12"]  # not a plain number: text
+    assert m["garantie"].tolist()[:2] == [True, False] and pd.isna(m["garantie"].iloc[2])
+    assert m["rang"].tolist() == ["012", "3", "4"]  # leading zero: an identifier
+    assert m["mixte"].tolist() == ["12", "Abbeville", "3"]  # a name after a number
+    assert m["nom"].tolist() == ["Amont", "Aval", "12"]  # a number after names
+
+
+def test_commune_code_pattern_is_the_rule_and_runs_in_arrow():
+    """Two characters (digits but 20, or 2A/2B) and three digits, ASCII only; no
+    look-ahead, so pandas matches a text column in C."""
+    import itertools
+    import re
+
+    from zan.io.codes import COMMUNE_CODE_PATTERN
+
+    def rule(code: str) -> bool:
+        ascii_digits = set("0123456789")
+        return (
+            len(code) == 5
+            and (set(code[:2]) <= ascii_digits and code[:2] != "20" or code[:2] in ("2A", "2B"))
+            and set(code[2:]) <= ascii_digits
+        )
+
+    codes = ["".join(p) for n in (4, 5, 6) for p in itertools.product("0129A7b", repeat=n)]
+    codes += ["20004", "2A004", "2B123", "97101", "٠١٢٣٤", "02001\n", " 02001", ""]
+    expected = [rule(c) for c in codes]
+    assert [bool(re.fullmatch(COMMUNE_CODE_PATTERN, c)) for c in codes] == expected
+    assert pd.Series(codes, dtype="str").str.fullmatch(COMMUNE_CODE_PATTERN).tolist() == expected
+    assert "(?" not in COMMUNE_CODE_PATTERN.replace("(?:", "")  # no look-around: RE2 takes it

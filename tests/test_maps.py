@@ -367,3 +367,24 @@ def test_trajectory_map_picks_the_status_map(communes):
 
 def test_credit_line():
     assert credit_line(("Cerema",), scenario="B") == "Sources : Cerema ; calcul zan, scénario B"
+
+
+def test_data_in_the_page_is_text_never_a_template(tmp_path):
+    """A name with Jinja syntax is written as it is: the scripts carrying the data are
+    not compiled as Jinja templates (they were: ``{{ 7*7 }}`` was written ``49``)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from zan.maps import choropleth, save
+
+    g = gpd.GeoDataFrame(
+        {"nom": ["{{ 7*7 }} {% if 1 %}x{% endif %}", "Aval {# note #}"], "envelope_ha": [1.0, 2.0]},
+        geometry=[box(650000, 6900000, 660000, 6910000), box(660000, 6900000, 670000, 6910000)],
+        index=pd.Index(["59001", "59002"], name="code"),
+        crs="EPSG:2154",
+    )
+    m = choropleth(g, "envelope_ha", k=2)
+    first = save(m, tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "{{ 7*7 }} {% if 1 %}x{% endif %}" in first and "Aval {# note #}" in first
+    assert "49 x" not in first
+    assert first.count("zan.store(") == 1 and first.count(".addTo(") >= 1

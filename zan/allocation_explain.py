@@ -24,6 +24,7 @@ import pandas as pd
 
 from .formatting import LEVEL_LABELS, fr_text
 from .garantie import pooling_text
+from .number_text import short_decimals
 from .rules import Criterion, get_rule
 
 __all__ = ["ROUNDING_FR", "criterion_label", "explain_data", "explain_text"]
@@ -51,16 +52,19 @@ def criterion_label(crit: Criterion) -> str:
 
 def _numbers(values: np.ndarray, decimals: int) -> list[str]:
     """JSON tokens: the value rounded as ``fr_text`` rounds it, or its text when not finite."""
-    out = []
-    for v in values.tolist():
-        if v != v or v in (float("inf"), float("-inf")):
-            out.append(json.dumps(fr_text(v, decimals), ensure_ascii=False))
-            continue
-        text = f"{v:.{decimals}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        out.append("-0.0" if text == "-0" else text)  # "-0" would read as 0 in Python
-    return out
+    out = short_decimals(values, decimals)  # f"{v:.2f}" without trailing zeros, vectorised
+    texts: dict[float, str] = {}  # not finite: NaN, inf or -inf, one text each
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        v = float(values[i])
+        key = 0.0 if v != v else v
+        if key not in texts:
+            texts[key] = json.dumps(fr_text(v, decimals), ensure_ascii=False)
+        out[i] = texts[key]
+    with np.errstate(invalid="ignore"):
+        for i in np.flatnonzero((values <= 0) & (values > -1)).tolist():
+            if out[i] == "-0":  # "-0" would read as 0 in Python
+                out[i] = "-0.0"
+    return out  # type: ignore[return-value]
 
 
 def explain_data(allocation: Any, level: str | None = None) -> dict:
@@ -144,12 +148,13 @@ def explain_data(allocation: Any, level: str | None = None) -> dict:
         has_gar = gar > 0
     rounding = col("rounding_ha")
     round_tokens = _numbers(rounding, 4)
-    for i, (v, tok) in enumerate(zip(rounding.tolist(), round_tokens, strict=True)):
+    negative_token = np.array([tok.startswith("-") for tok in round_tokens], dtype=bool)
+    with np.errstate(invalid="ignore"):
         # not finite, or -0.0 (its sign and its text disagree): the text as Python writes it
-        if not np.isfinite(v) or (v >= 0) == tok.startswith("-"):
-            round_tokens[i] = json.dumps(
-                ("+" if v >= 0 else "") + fr_text(v, 4), ensure_ascii=False
-            )
+        odd = ~np.isfinite(rounding) | ((rounding >= 0) == negative_token)
+    for i in np.flatnonzero(odd).tolist():
+        v = float(rounding[i])
+        round_tokens[i] = json.dumps(("+" if v >= 0 else "") + fr_text(v, 4), ensure_ascii=False)
     columns = [
         _numbers(col("envelope_ha"), 2),
         [tok if ok else "null" for tok, ok in zip(_numbers(ref, 2), has_ref, strict=True)],
@@ -166,8 +171,8 @@ def explain_data(allocation: Any, level: str | None = None) -> dict:
     ]
     rows = ["[" + ",".join(cells) + "]" for cells in zip(*columns, strict=True)]
     return {
-        "codes": [str(c) for c in t["code"]],
-        "names": [str(v) for v in t["nom"]],
+        "codes": [str(c) for c in t["code"].tolist()],
+        "names": [str(v) for v in t["nom"].tolist()],
         "x": x,
         "r": rows,
     }

@@ -622,7 +622,8 @@ def allocation_to_gpkg(
     GeoDataFrame), default the allocation's own.
     """
     levels = [level] if level else list(alloc.levels)
-    return write_gpkg({lv: _allocation_geoframe(alloc, territories, lv) for lv in levels}, path)
+    layers = {lv: _allocation_geoframe(alloc, territories, lv) for lv in levels}
+    return write_gpkg(layers, path, arrow=True)  # numbers and text: Arrow, same bytes
 
 
 def allocation_to_parquet(
@@ -674,9 +675,11 @@ def write_allocation(
     ['allocation.csv', 'allocation.gpkg', 'carte.html']
     """
     from .levels import UNASSIGNED_FILE
-    from .maps import save, to_png
+    from .maps import prefetch, save, to_png
 
     out = Path(out)
+    if alloc.territories is not None:  # the map's geometry, simplified while tables are written
+        prefetch(alloc.territories.geometries(alloc.level))
     written = [allocation_to_csv(alloc, out / "allocation.csv")]
     if alloc.unassigned is not None:  # communes outside every receiving territory, listed
         written.append(write_csv(alloc.unassigned, out / UNASSIGNED_FILE))

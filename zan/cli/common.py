@@ -79,9 +79,18 @@ def print_table(df: pd.DataFrame, *, max_rows: int = 25) -> None:
         year = any(word in str(name).lower() for word in _YEAR_WORDS)
         return values.map(lambda v: table_cell(v, year=year)).astype(object)
 
+    # only the rows printed are formatted (the first and last max_rows at most): a
+    # national table of 35,000 communes prints 24 of them
+    shown = df
+    if max_rows and len(df) > 2 * max_rows:
+        shown = pd.concat([df.iloc[:max_rows], df.iloc[-max_rows:]])
     text = pd.DataFrame(
-        {i: column(name, df.iloc[:, i]) for i, name in enumerate(df.columns)}, index=df.index
+        {i: column(name, shown.iloc[:, i]) for i, name in enumerate(df.columns)},
+        index=shown.index,
     )
+    if shown is not df:  # the hidden rows, empty, keep pandas' "..." and its row choice
+        hidden = pd.DataFrame("", index=df.index[max_rows:-max_rows], columns=text.columns)
+        text = pd.concat([text.iloc[:max_rows], hidden, text.iloc[max_rows:]])
     text.columns = df.columns
     with pd.option_context("display.max_rows", max_rows, "display.width", 160):
         click.echo(text.to_string(max_rows=max_rows))

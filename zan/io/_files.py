@@ -96,12 +96,17 @@ def _decode(raw: bytes) -> tuple[str, str]:
 
 
 def _sample_lines(text: str, n: int = 50) -> list[str]:
-    lines = []
-    for line in io.StringIO(text):
+    """The first ``n`` non-blank lines (split on ``\n``, as ``io.StringIO`` reads them),
+    found without copying the whole text (a national file is tens of megabytes)."""
+    lines: list[str] = []
+    start = 0
+    while len(lines) < n and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        line = text[start:end]
+        start = end
         if line.strip():
             lines.append(line.rstrip("\r\n"))
-            if len(lines) >= n:
-                break
     return lines
 
 

@@ -57,8 +57,9 @@ __all__ = [
 #: three digits, or ``97`` and three digits overseas. ``20`` is no département since
 #: 1976 (Corsica: ``2A`` Corse-du-Sud, ``2B`` Haute-Corse): ``20004`` is malformed
 #: (often a postal code, or a code whose 2A/2B became 20 in a spreadsheet); zan does
-#: not guess which of 2A and 2B it was (the numbers need the COG to tell).
-COMMUNE_CODE_PATTERN = r"^(?!20)(\d{2}|2A|2B)\d{3}$|^97\d{3}$"
+#: not guess which of 2A and 2B it was (the numbers need the COG to tell). ASCII digits,
+#: and no look-ahead: pandas then matches a column in C (Arrow's RE2), not value by value.
+COMMUNE_CODE_PATTERN = r"^(?:[013-9][0-9]|2[1-9AB])[0-9]{3}$"
 #: The fix said for malformed codes.
 CODE_FIX = (
     "INSEE commune codes have five characters: '02001', '2A004', '97101'; "

@@ -131,6 +131,7 @@ _IDENTIFIER = re.compile(
 )
 _NUMBER = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 _DECIMAL_COMMA = r"[+-]?\d+(,\d+)?"
+_QUANTITY = re.compile(rf"(?i:true|false)|{_NUMBER}|{_DECIMAL_COMMA}")  # one value of either
 _LIST_LIMIT = 20
 
 
@@ -227,7 +228,9 @@ def _to_numbers(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         text = s.astype("str").str.strip()
         text = text.where(text != "", np.nan)
         filled = text.dropna()
-        if filled.empty or filled.str.match(r"[+-]?0\d").any():
+        if filled.empty or not _QUANTITY.fullmatch(filled.iloc[0]):
+            continue  # names: the first value already rules out every conversion below
+        if filled.str.match(r"[+-]?0\d").any():
             continue
         if filled.str.lower().isin(("true", "false")).all():
             out[col] = text.str.lower().map({"true": True, "false": False})

@@ -129,7 +129,37 @@ class ZanMap(folium.Map):
         super().render(**kwargs)
 
 
-class _Store(MacroElement):
+#: A template without macros: what an element shows while its script is rendered as text.
+_NO_MACROS = Template("")
+
+
+class _TextScript:
+    """Mixin putting an element's ``script`` macro in the page as text (:class:`RawHtml`).
+
+    branca's ``MacroElement.render`` wraps the script's output in an ``Element``, which
+    compiles it as a Jinja template: the lexer then reads every character of the data
+    inlined in it (seconds for a national map's megabytes), and would run any ``{{``
+    found in a territory's name. The text is the same, Jinja's one trailing newline
+    dropped; the element's other work (a layer's ``addTo``, its children) is folium's.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        script = self._template.module.__dict__.get("script")
+        if script is None or getattr(self, "includes", None):
+            super().render(**kwargs)  # type: ignore[misc]
+            return
+        text = str(script(self, kwargs))
+        self.get_root().script.add_child(
+            RawHtml(text[:-1] if text.endswith("\n") else text), name=self.get_name()
+        )
+        self._template = _NO_MACROS  # the instance's, for folium's render below
+        try:
+            super().render(**kwargs)  # type: ignore[misc]
+        finally:
+            del self._template
+
+
+class _Store(_TextScript, MacroElement):
     """Decoded geometry, codes, names and label points shared by a map's layers."""
 
     _template = Template(
@@ -152,7 +182,7 @@ class _Store(MacroElement):
         )
 
 
-class _Frame(MacroElement):
+class _Frame(_TextScript, MacroElement):
     """Title, credit line, conference mode, fullscreen button, fit to bounds."""
 
     _template = Template(
@@ -168,7 +198,7 @@ class _Frame(MacroElement):
         self.payload = script_json(options)
 
 
-class _ChoroLayer(Layer):
+class _ChoroLayer(_TextScript, Layer):
     """One classified layer of territories (a scenario, an indicator, a difference)."""
 
     _template = Template(
@@ -218,7 +248,7 @@ class _ChoroLayer(Layer):
         self.payload = script_json(self.spec)
 
 
-class _Outline(Layer):
+class _Outline(_TextScript, Layer):
     """Borders of an upper level (EPCI, SCoT, département), not interactive."""
 
     _template = Template(
@@ -235,7 +265,7 @@ class _Outline(Layer):
         self.payload = script_json({"weight": weight, "color": color})
 
 
-class _Labels(Layer):
+class _Labels(_TextScript, Layer):
     """Names of the main territories, drawn at a point inside each, without collisions."""
 
     _template = Template(

@@ -471,7 +471,7 @@ class MapGeometry:
         inside = gpd.GeoSeries(shapely.point_on_surface(simple.values), crs=simple.crs).to_crs(4326)
         minx, miny, maxx, maxy = wgs.total_bounds
         return cls(
-            codes=[str(c) for c in projected.index],
+            codes=[str(c) for c in projected.index.tolist()],
             names=list(names),
             spec=spec,
             bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]],

@@ -154,10 +154,17 @@ def script_json(obj: Any) -> str:
     )
 
 
+#: Types json writes as they are (a float only when finite).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _clean(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
+        kinds = set(map(type, obj))
+        if kinds <= _PLAIN or (kinds <= _PLAIN | {float} and _all_finite(obj)):
+            return obj  # a long list of plain values (a column of 35,000 figures), as it is
         return [_clean(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return _clean(obj.tolist())
@@ -168,6 +175,11 @@ def _clean(obj: Any) -> Any:
     if isinstance(obj, np.bool_):
         return bool(obj)
     return obj
+
+
+def _all_finite(values: list | tuple) -> bool:
+    floats = [v for v in values if type(v) is float]
+    return bool(np.isfinite(np.asarray(floats, dtype=float)).all())
 
 
 def number_list(values: Any, decimals: int) -> list[float | None]:

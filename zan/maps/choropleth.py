@@ -280,13 +280,18 @@ def explain_field(data: Mapping[str, Any], frame: pd.DataFrame) -> dict:
     when a popup first opens; names and codes are sent only where they differ from the
     map's own.
     """
-    at = pd.Index([str(c) for c in data["codes"]]).get_indexer(frame.index.astype(str))
-    rows = "[" + ",".join(data["r"][i] if i >= 0 else "null" for i in at) + "]"
-    names = [data["names"][i] if i >= 0 else None for i in at]
-    codes = [data["codes"][i] if i >= 0 else None for i in at]
+    own = [str(c) for c in frame.index.tolist()]
+    if list(map(str, data["codes"])) == own:  # the map's order already (a level's own map)
+        rows = "[" + ",".join(data["r"]) + "]"
+        names, codes = list(data["names"]), list(data["codes"])
+    else:
+        at = pd.Index([str(c) for c in data["codes"]]).get_indexer(pd.Index(own))
+        rows = "[" + ",".join(data["r"][i] if i >= 0 else "null" for i in at) + "]"
+        names = [data["names"][i] if i >= 0 else None for i in at]
+        codes = [data["codes"][i] if i >= 0 else None for i in at]
     x = {**data["x"], "r": rows}
     if names != names_of(frame):
         x["nm"] = names
-    if codes != [str(c) for c in frame.index]:
+    if codes != own:
         x["cd"] = codes
     return {"x": x}
