@@ -90,3 +90,18 @@ def test_parcel_table_of_fixed_width_duplicate_and_integer_ids():
     t = table(["b", "a", "c", "d"])  # already sorted after one swap; and the sorted case
     assert list(t.index) == ["a", "b", "c", "d"]
     assert list(table(["a", "b", "c", "d"]).index) == ["a", "b", "c", "d"]
+
+
+def test_parcel_centred_on_a_shared_land_cover_edge_is_counted_once():
+    """A parcel no net edge crosses, centred on an edge (or corner) two polygons share."""
+    cells = [box(x, y, x + 100, y + 100) for x in (0, 100) for y in (0, 100)]
+    lc = gpd.GeoDataFrame({"artificialised": [True] * 4}, geometry=cells, crs=L93)
+    geoms = [box(90, 40, 110, 60), box(80, 80, 120, 120), box(20, 20, 30, 30)]
+    ids = ["59350000AB0001", "59350000AB0002", "59350000AB0003"]
+    parcels = gpd.GeoDataFrame(
+        {"commune": ["59350"] * 3}, geometry=geoms, index=pd.Index(ids, name="id"), crs=L93
+    )
+    t = parcel_landcover(parcels, lc)
+    assert t["covered_m2"].tolist() == [400.0, 1600.0, 100.0]
+    assert t["artificialised_m2"].tolist() == [400.0, 1600.0, 100.0]
+    assert t["enaf_m2"].tolist() == [0.0, 0.0, 0.0]

@@ -300,9 +300,10 @@ def _green_chunk(
     Ex0, Ey0, Ex1, Ey1 = ex0[e_of], ey0[e_of], ex1[e_of], ey1[e_of]
     fdx, fdy = (fx1 - fx0)[c_of], (fy1 - fy0)[c_of]
     edx, edy = (ex1 - ex0)[e_of], (ey1 - ey0)[e_of]
-    o1 = fdx * (Ey0 - Fy0) - fdy * (Ex0 - Fx0)  # parcel edge start: left (+) of the land-cover edge
+    dx0, dy0 = Ex0 - Fx0, Ey0 - Fy0
+    o1 = fdx * dy0 - fdy * dx0  # parcel edge start: left (+) of the land-cover edge
     o2 = fdx * (Ey1 - Fy0) - fdy * (Ex1 - Fx0)  # parcel edge end
-    o3 = edx * (Fy0 - Ey0) - edy * (Fx0 - Ex0)  # land-cover edge start: left (+) of the parcel edge
+    o3 = edy * dx0 - edx * dy0  # land-cover edge start: left (+) of the parcel edge
     o4 = edx * (Fy1 - Ey0) - edy * (Fx1 - Ex0)  # land-cover edge end
     # _TOUCH_EPS × the squared reach of the points (rounding is monotonic: the max
     # of the two sides' tolerances is the tolerance of the max)
@@ -322,7 +323,7 @@ def _green_chunk(
         lin = ~(p1 | m1 | p2 | m2)[level]
         fl, lt = fdx[level], fdy[level]
         flen = fl * fl + lt * lt
-        u0 = (Ex0[level] - Fx0[level]) * fl + (Ey0[level] - Fy0[level]) * lt
+        u0 = dx0[level] * fl + dy0[level] * lt
         u1 = (Ex1[level] - Fx0[level]) * fl + (Ey1[level] - Fy0[level]) * lt
         tl = tol[level]
         gap = (np.maximum(u0, u1) < -tl) | (np.minimum(u0, u1) > flen + tl)
