@@ -58,6 +58,10 @@ def test_parcel_table_sorted_by_id_whatever_the_input_order():
     np.testing.assert_array_equal(
         tables[0].loc[ids, "area_m2"].to_numpy(), shapely.area(frame.geometry.array)
     )
+    # a slice of the frame (its ids an Arrow slice with an offset)
+    pd.testing.assert_frame_equal(
+        parcel_landcover(shuffled.iloc[7:], lc), tables[0].drop(shuffled.index[:7])
+    )
     # the same ids in an object-dtype index: the same order
     obj = _parcels(np.random.default_rng(11), ids, dtype="object")
     assert list(parcel_landcover(obj, lc).index) == sorted(ids)
