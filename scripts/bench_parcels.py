@@ -213,10 +213,22 @@ def bench_single(
     """Alternated rounds of zan and the STRtree baselines; the table rows."""
     parcels, lc = _load(paths)
     n, n_lc = len(parcels), len(lc)
+    cpu: dict[str, list[float]] = {}
+
+    def timed(name: str, fn: Callable[..., pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+        # CPU seconds too: steadier than wall time when the machine is loaded
+        def run() -> pd.DataFrame:
+            c = time.process_time()
+            out = fn(parcels, lc)
+            cpu.setdefault(name, []).append(time.process_time() - c)
+            return out
+
+        return run
+
     variants = {
-        "zan": lambda: run_zan(parcels, lc),
-        "strtree": lambda: run_strtree(parcels, lc),
-        "strtree_art": lambda: run_strtree_art(parcels, lc),
+        "zan": timed("zan", run_zan),
+        "strtree": timed("strtree", run_strtree),
+        "strtree_art": timed("strtree_art", run_strtree_art),
     }
     times, res = alternate(variants, rounds)
     ref = res["strtree_art"]
@@ -248,6 +260,11 @@ def bench_single(
             f"  {label}: {_fmt(times[name])}"
             + ("" if name == "zan" else f"; zan is {ratio:.2f}x faster (medians {med:.2f}x)")
         )
+    echo(
+        f"  CPU seconds (min): zan {min(cpu['zan']):.2f}, STRtree baseline "
+        f"{min(cpu['strtree_art']):.2f} ({min(cpu['strtree_art']) / min(cpu['zan']):.2f}x), "
+        f"every polygon {min(cpu['strtree']):.2f} ({min(cpu['strtree']) / min(cpu['zan']):.2f}x)"
+    )
     echo(
         f"  max per-commune difference zan - baseline: covered {diff['covered_m2']:.3g} m2, "
         f"artificialised {diff['artificialised_m2']:.3g} m2 (every-polygon baseline: "

@@ -241,10 +241,9 @@ def _green_chunk(
     pg, pj = qi[is_poly], ti[is_poly]
     keep = ~in_sub[pg]
     pg0, pj0 = pg[keep], pj[keep]
-    b = bounds[pg0]
-    cx, cy = 0.5 * (b[:, 0] + b[:, 2]), 0.5 * (b[:, 1] + b[:, 3])
+    cx, cy = 0.5 * (bounds[:, 0] + bounds[:, 2]), 0.5 * (bounds[:, 1] + bounds[:, 3])
     m_all, m_art, on_edge = _multiplicity(
-        lc_geoms[pj0], lc_art[pj0], lc_bounds[pj0], cx, cy, pg0, n
+        lc_geoms[pj0], lc_art[pj0], lc_bounds[pj0], cx[pg0], cy[pg0], pg0, n
     )
     bad |= on_edge
     area0 = np.nan_to_num(area)
@@ -295,34 +294,40 @@ def _green_chunk(
     e_of = np.repeat(gfirst[cg] - np.cumsum(ne) + ne, ne) + np.arange(nt)
     fx0, fy0 = net.x0[cf] - ox[cg], net.y0[cf] - oy[cg]
     fx1, fy1 = net.x1[cf] - ox[cg], net.y1[cf] - oy[cg]
+    # what depends on one side only is computed once per edge (or candidate), then
+    # spread over the pairs
     Fx0, Fy0, Fx1, Fy1 = fx0[c_of], fy0[c_of], fx1[c_of], fy1[c_of]
     Ex0, Ey0, Ex1, Ey1 = ex0[e_of], ey0[e_of], ex1[e_of], ey1[e_of]
-    fdx, fdy = Fx1 - Fx0, Fy1 - Fy0
-    edx, edy = Ex1 - Ex0, Ey1 - Ey0
-    o1 = fdx * (Ey0 - Fy0) - fdy * (Ex0 - Fx0)  # parcel edge start: left (+) of the land-cover edge
+    fdx, fdy = (fx1 - fx0)[c_of], (fy1 - fy0)[c_of]
+    edx, edy = (ex1 - ex0)[e_of], (ey1 - ey0)[e_of]
+    dx0, dy0 = Ex0 - Fx0, Ey0 - Fy0
+    o1 = fdx * dy0 - fdy * dx0  # parcel edge start: left (+) of the land-cover edge
     o2 = fdx * (Ey1 - Fy0) - fdy * (Ex1 - Fx0)  # parcel edge end
-    o3 = edx * (Fy0 - Ey0) - edy * (Fx0 - Ex0)  # land-cover edge start: left (+) of the parcel edge
+    o3 = edy * dx0 - edx * dy0  # land-cover edge start: left (+) of the parcel edge
     o4 = edx * (Fy1 - Ey0) - edy * (Fx1 - Ex0)  # land-cover edge end
-    reach = np.maximum(
-        np.maximum(np.abs(Ex0) + np.abs(Ey0), np.abs(Ex1) + np.abs(Ey1)),
-        np.maximum(np.abs(Fx0) + np.abs(Fy0), np.abs(Fx1) + np.abs(Fy1)),
-    )
-    tol = _TOUCH_EPS * reach * reach
-    s1 = np.sign(o1) * (np.abs(o1) > tol)
-    s2 = np.sign(o2) * (np.abs(o2) > tol)
-    s3 = np.sign(o3) * (np.abs(o3) > tol)
-    s4 = np.sign(o4) * (np.abs(o4) > tol)
-    apart = (s1 * s2 > 0) | (s3 * s4 > 0)
-    cross = (s1 * s2 < 0) & (s3 * s4 < 0)
-    level = ~apart & ~cross
-    if level.any():
+    # _TOUCH_EPS × the squared reach of the points (rounding is monotonic: the max
+    # of the two sides' tolerances is the tolerance of the max)
+    e_reach = np.maximum(np.abs(ex0) + np.abs(ey0), np.abs(ex1) + np.abs(ey1))
+    f_reach = np.maximum(np.abs(fx0) + np.abs(fy0), np.abs(fx1) + np.abs(fy1))
+    tol = np.maximum((_TOUCH_EPS * e_reach * e_reach)[e_of], (_TOUCH_EPS * f_reach * f_reach)[c_of])
+    # each orientation: clearly left (p), clearly right (m), or within the tolerance
+    p1, m1 = o1 > tol, o1 < -tol
+    p2, m2 = o2 > tol, o2 < -tol
+    p3, m3 = o3 > tol, o3 < -tol
+    p4, m4 = o4 > tol, o4 < -tol
+    apart = (p1 & p2) | (m1 & m2) | (p3 & p4) | (m3 & m4)
+    cross = ((p1 & m2) | (m1 & p2)) & ((p3 & m4) | (m3 & p4))
+    level = np.flatnonzero(~apart & ~cross)
+    if len(level):
         # on one line: touching only if the two segments overlap along it
-        lin = level & (s1 == 0) & (s2 == 0)
-        flen = fdx * fdx + fdy * fdy
-        u0 = (Ex0 - Fx0) * fdx + (Ey0 - Fy0) * fdy
-        u1 = (Ex1 - Fx0) * fdx + (Ey1 - Fy0) * fdy
-        gap = (np.maximum(u0, u1) < -tol) | (np.minimum(u0, u1) > flen + tol)
-        level &= ~(lin & gap)
+        lin = ~(p1 | m1 | p2 | m2)[level]
+        fl, lt = fdx[level], fdy[level]
+        flen = fl * fl + lt * lt
+        u0 = dx0[level] * fl + dy0[level] * lt
+        u1 = (Ex1[level] - Fx0[level]) * fl + (Ey1[level] - Fy0[level]) * lt
+        tl = tol[level]
+        gap = (np.maximum(u0, u1) < -tl) | (np.minimum(u0, u1) > flen + tl)
+        level = level[~(lin & gap)]
         bad[sub[np.unique(cg[c_of[level]])]] = True
 
     # winding number of each land-cover edge's start in the parcel (ray towards +x)
@@ -383,13 +388,15 @@ def _multiplicity(
     ``b`` holds the polygons' bounds, ``at`` the point (0..n-1) of each pair; the
     third result flags points on a polygon's boundary, where the count is ambiguous.
     """
-    touch = (b[:, 0] <= x) & (x <= b[:, 2]) & (b[:, 1] <= y) & (y <= b[:, 3])
-    touch[touch] = shapely.intersects_xy(polys[touch], x[touch], y[touch])
-    inside = touch.copy()
-    inside[touch] = shapely.contains_xy(polys[touch], x[touch], y[touch])
+    box = (b[:, 0] <= x) & (x <= b[:, 2]) & (b[:, 1] <= y) & (y <= b[:, 3])
+    inside = box.copy()
+    inside[box] = shapely.contains_xy(polys[box], x[box], y[box])
+    # on the boundary: in the box, not inside, yet intersecting (tested on those only)
+    edge = box & ~inside
+    edge[edge] = shapely.intersects_xy(polys[edge], x[edge], y[edge])
     m_all = np.bincount(at, weights=inside, minlength=n)
     m_art = np.bincount(at, weights=inside & art, minlength=n)
-    on_edge = np.bincount(at, weights=touch & ~inside, minlength=n) > 0
+    on_edge = np.bincount(at, weights=edge, minlength=n) > 0
     return m_all, m_art, on_edge
 
 
@@ -551,24 +558,108 @@ def parcel_landcover(
         area=area,
         progress=progress,
     )
-    out = pd.DataFrame(index=parcels.index)
-    out["commune"] = parcels["commune"].astype("str").array
-    out["area_m2"] = area
-    out["contenance_m2"] = (
-        pd.to_numeric(parcels["contenance"], errors="coerce").to_numpy(dtype="float64")
+    # the table is built directly in id order (no sort of the finished frame)
+    order = _id_order(parcels.index)
+    commune = parcels["commune"].astype("str").array
+    contenance = (
+        pd.to_numeric(parcels["contenance"], errors="coerce").to_numpy(dtype="float64", copy=True)
         if "contenance" in parcels.columns
-        else np.nan
+        else np.full(len(parcels), np.nan)
     )
-    out["covered_m2"] = covered
-    out["artificialised_m2"] = artificialised
-    out["enaf_m2"] = covered - artificialised
-    out["uncovered_m2"] = np.clip(area - covered, 0.0, None)
+    index = parcels.index
+    if order is not None:
+        index, commune = index.take(order), commune.take(order)
+        area, contenance = area[order], contenance[order]
+        covered, artificialised = covered[order], artificialised[order]
+    enaf = covered - artificialised
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["artificialised_share"] = artificialised / area
-        out["enaf_share"] = (covered - artificialised) / area
-    if not out.index.is_monotonic_increasing:
-        out = out.sort_index(kind="stable")
-    return out
+        columns = {
+            "commune": commune,
+            "area_m2": area,
+            "contenance_m2": contenance,
+            "covered_m2": covered,
+            "artificialised_m2": artificialised,
+            "enaf_m2": enaf,
+            "uncovered_m2": np.clip(area - covered, 0.0, None),
+            "artificialised_share": artificialised / area,
+            "enaf_share": enaf / area,
+        }
+    return pd.DataFrame(columns, index=index, copy=False)  # the arrays are this table's own
+
+
+def _id_order(index: pd.Index) -> np.ndarray | None:
+    """The stable permutation that sorts ``index`` as ``sort_index(kind="stable")`` does.
+
+    None when the index is already sorted. String ids without missing values are
+    sorted by their UTF-8 bytes (the order of their code points), read as
+    big-endian integers 8 bytes at a time, zero-padded, the length last: a
+    ``numpy.lexsort`` of a few integer columns, several times faster than
+    sorting the strings; other indexes go through pandas.
+
+    Examples
+    --------
+    >>> _id_order(pd.Index(["b", "a", "ab", "a"])).tolist()
+    [1, 3, 2, 0]
+    >>> _id_order(pd.Index(["a", "b"])) is None
+    True
+    """
+    n = len(index)
+    keys = _byte_keys(index) if n > 1 else None
+    if keys is None:
+        if index.is_monotonic_increasing:
+            return None
+        return pd.Series(np.arange(n), index=index).sort_index(kind="stable").to_numpy()
+    # already sorted: each row not after the next one (first differing key decides)
+    later = np.zeros(n - 1, dtype=bool)
+    tie = np.ones(n - 1, dtype=bool)
+    for k in reversed(keys):  # the primary key is the last one (lexsort's convention)
+        later |= tie & (k[:-1] > k[1:])
+        tie &= k[:-1] == k[1:]
+    if not later.any():
+        return None
+    return np.lexsort(keys)
+
+
+def _byte_keys(index: pd.Index) -> list[np.ndarray] | None:
+    """Sort keys of string ids (see :func:`_id_order`), least significant first; None if not strings."""
+    if index.nlevels != 1 or not pd.api.types.is_string_dtype(index.dtype):
+        return None
+    if index.dtype == object and not pd.api.types.infer_dtype(index, skipna=False) == "string":
+        return None
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(index.array, type=pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        return None
+    _, off_buf, data_buf = arr.buffers()
+    off = np.frombuffer(off_buf, dtype=np.int64, count=len(arr) + 1, offset=8 * arr.offset)
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    )
+    data = data[off[0] : off[-1]]
+    length = np.diff(off)
+    width = int(length.max())
+    words = max((width + 7) // 8, 1)
+    same = bool((length == width).all())
+    if same and width == 8 * words:
+        padded = data.reshape(len(arr), width)
+    elif same:
+        padded = np.zeros((len(arr), 8 * words), dtype=np.uint8)
+        padded[:, :width] = data.reshape(len(arr), width)
+    else:
+        padded = np.zeros((len(arr), 8 * words), dtype=np.uint8)
+        row = np.repeat(np.arange(len(arr)), length)
+        padded[row, np.arange(len(data)) - np.repeat(off[:-1] - off[0], length)] = data
+    big = padded.view(">u8")
+    keys = [big[:, j].astype(np.uint64) for j in range(words - 1, -1, -1)]
+    if not same:
+        keys.insert(0, length)
+    return keys
 
 
 def enaf_by_commune(
