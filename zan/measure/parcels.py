@@ -494,6 +494,7 @@ def parcel_landcover(
     landcover: LandCover | gpd.GeoDataFrame,
     *,
     progress: bool = False,
+    sort: bool = True,
     **classify_kwargs: Any,
 ) -> pd.DataFrame:
     """Artificialised and ENAF area of each parcel.
@@ -508,6 +509,8 @@ def parcel_landcover(
         or a GeoDataFrame with a boolean ``artificialised`` column.
     progress : bool, default False
         Show progress bars.
+    sort : bool, default True
+        Sort the table by parcel id; False keeps the order of ``parcels``.
     **classify_kwargs
         Passed to :func:`zan.measure.artificialisation.classify`.
 
@@ -566,7 +569,7 @@ def parcel_landcover(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["artificialised_share"] = artificialised / area
         out["enaf_share"] = (covered - artificialised) / area
-    if not out.index.is_monotonic_increasing:
+    if sort and not out.index.is_monotonic_increasing:
         out = out.sort_index(kind="stable")
     return out
 
