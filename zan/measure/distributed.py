@@ -52,7 +52,13 @@ from ..errors import DataError, require
 from ..io.cache import cache_partitions, read_cache
 from .parcels import PARCEL_MEASURE_COLUMNS, parcel_landcover
 
-__all__ = ["parcel_landcover_distributed", "dask_client", "commune_sums", "classified_cache"]
+__all__ = [
+    "parcel_landcover_distributed",
+    "dask_client",
+    "commune_sums",
+    "classified_cache",
+    "LOCAL_CLUSTER_CONFIG",
+]
 
 
 @contextlib.contextmanager
@@ -92,17 +98,15 @@ def dask_client(
         return
     import dask
 
-    with (
-        dask.config.set(LOCAL_CLUSTER_CONFIG),
-        distributed.LocalCluster(
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read by the scheduler and the nannies
+        cluster = distributed.LocalCluster(
             n_workers=n_workers,
             threads_per_worker=threads_per_worker,
             processes=True,
             dashboard_address=":0",  # a free port: never collides with another cluster
             silence_logs=40,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+        )
+    with cluster, distributed.Client(cluster) as client:
         yield client
 
 
