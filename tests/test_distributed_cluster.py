@@ -190,6 +190,20 @@ def test_zan_parcels_on_a_real_scheduler_and_two_workers_equals_single_process(t
             "parts",
             cwd=tmp_path,
         )
+        # the same, with the parcels' geometry (GeoParquet)
+        _zan(
+            str(tmp_path / "parcels"),
+            "--landcover",
+            str(tmp_path / "ocsge.parquet"),
+            "--scheduler",
+            address,
+            "--out",
+            "geo.csv",
+            "--parcel-dir",
+            "geo",
+            "--parcel-geometry",
+            cwd=tmp_path,
+        )
         with Client(address, timeout="30s") as client:
             imported = client.run(lambda: "zan.measure.distributed" in sys.modules)
     assert len(imported) == 2 and any(imported.values()), imported  # the tasks ran there
@@ -199,17 +213,19 @@ def test_zan_parcels_on_a_real_scheduler_and_two_workers_equals_single_process(t
     assert len(pd.read_csv(tmp_path / "single.csv", dtype={"code": str})) == len(COMMUNES)
     assert (tmp_path / "sent.csv").read_bytes() == single
     assert (tmp_path / "parts.csv").read_bytes() == single
+    assert (tmp_path / "geo.csv").read_bytes() == single
     assert (tmp_path / "sent_parcels.csv").read_bytes() == (
         tmp_path / "single_parcels.csv"
     ).read_bytes()
+    # the per-parcel table written by the workers (no geometry unless asked): every parcel once
     written = sorted(p.name for p in (tmp_path / "parts").iterdir())
     assert written == [f"part.{k:05d}.parquet" for k in range(4)]
-    back = read_cache(tmp_path / "parts")
-    assert back.crs == parcels.crs
-    back_table = pd.DataFrame(back.drop(columns="geometry")).sort_index()
-    pd.testing.assert_frame_equal(back_table, single_table, check_exact=True)
-    assert (
-        back.geometry.sort_index()
-        .geom_equals_exact(parcels.geometry.reindex(back.sort_index().index), 0)
-        .all()
+    back = pd.concat(pd.read_parquet(tmp_path / "parts" / name) for name in written)
+    assert "geometry" not in back.columns and not back.index.has_duplicates
+    pd.testing.assert_frame_equal(back.sort_index(), single_table, check_exact=True)
+    geo = read_cache(tmp_path / "geo").sort_index()
+    assert geo.crs == parcels.crs
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(geo.drop(columns="geometry")), single_table, check_exact=True
     )
+    assert geo.geometry.geom_equals_exact(parcels.geometry.reindex(geo.index), 0).all()

@@ -134,8 +134,13 @@ def artif_cmd(
 @click.option(
     "--parcel-dir",
     type=click.Path(file_okay=False),
-    help="With --scheduler: the workers write the per-parcel table there, one GeoParquet per "
+    help="With --scheduler: the workers write the per-parcel table there, one Parquet file per "
     "partition; only per-commune sums come back (for large runs).",
+)
+@click.option(
+    "--parcel-geometry",
+    is_flag=True,
+    help="With --parcel-dir: write the parcels' geometry too (GeoParquet; slower).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option(
@@ -152,6 +157,7 @@ def parcels_cmd(
     scheduler,
     workers,
     parcel_dir,
+    parcel_geometry,
     quiet,
     out,
 ):
@@ -173,6 +179,8 @@ def parcels_cmd(
     )
     if parcel_dir and not scheduler:
         raise click.UsageError("--parcel-dir needs --scheduler (use --parcel-table otherwise)")
+    if parcel_geometry and not parcel_dir:
+        raise click.UsageError("--parcel-geometry needs --parcel-dir")
     if scheduler:
         from ..measure.distributed import classified_cache, parcel_landcover_distributed
 
@@ -188,6 +196,8 @@ def parcels_cmd(
             n_workers=workers,
             progress=show_progress(quiet),
             out_dir=parcel_dir,
+            gather=bool(parcel_table),  # otherwise only per-commune sums come back
+            geometry=parcel_geometry,
         )
         if parcel_dir:
             click.echo(f"written: {parcel_dir}")

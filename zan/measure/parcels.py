@@ -501,6 +501,7 @@ def parcel_landcover(
     landcover: LandCover | gpd.GeoDataFrame,
     *,
     progress: bool = False,
+    sort: bool = True,
     **classify_kwargs: Any,
 ) -> pd.DataFrame:
     """Artificialised and ENAF area of each parcel.
@@ -515,6 +516,8 @@ def parcel_landcover(
         or a GeoDataFrame with a boolean ``artificialised`` column.
     progress : bool, default False
         Show progress bars.
+    sort : bool, default True
+        Sort the table by parcel id; False keeps the order of ``parcels``.
     **classify_kwargs
         Passed to :func:`zan.measure.artificialisation.classify`.
 
@@ -559,7 +562,7 @@ def parcel_landcover(
         progress=progress,
     )
     # the table is built directly in id order (no sort of the finished frame)
-    order = _id_order(parcels.index)
+    order = _id_order(parcels.index) if sort else None
     commune = parcels["commune"].astype("str").array
     contenance = (
         pd.to_numeric(parcels["contenance"], errors="coerce").to_numpy(dtype="float64", copy=True)
