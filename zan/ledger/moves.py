@@ -279,6 +279,12 @@ def reverse(
             f"SELECT {', '.join(cols)} FROM entries WHERE id = ?", (int(entry),)
         ).fetchone()
         if row is None:
+            if conn.execute("SELECT 1 FROM import_lines WHERE id = ?", (int(entry),)).fetchone():
+                raise LedgerError(
+                    f"{book.source}: entry {entry} is a line of a vintage import; a vintage is "
+                    "corrected by importing the revised vintage (its revisions are recorded as "
+                    "adjustments), or an older one with allow_older=True (--allow-older)"
+                )
             raise LedgerError(f"{book.source}: no entry {entry!r}; zan ledger history lists them")
         e = dict(zip(cols, row, strict=True))
         if e["kind"] == "allocation":
