@@ -224,7 +224,10 @@ def _account_years(
     if not years:
         empty = pd.DataFrame({"account": [], "year": [], "m2": []})
         return empty, pd.DataFrame({"account": [], "year": [], "unknown_communes": []})
-    vals = values[values["code"].isin(communes.index) & values["year"].isin(years)]
+    # (object codes: isin on Arrow strings loops in Python over a national file's rows)
+    codes = pd.Index(communes.index.to_numpy(dtype=object))
+    in_ledger = codes.get_indexer(values["code"].to_numpy(dtype=object)) >= 0
+    vals = values[in_ledger & values["year"].isin(years).to_numpy()]
     wide = vals.pivot(index="code", columns="year", values="m2").reindex(
         index=communes.index, columns=years
     )

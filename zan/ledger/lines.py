@@ -46,6 +46,7 @@ __all__ = [
     "VINTAGE_ACTION",
     "schema_v5",
     "lines_sha256",
+    "insert_lines",
     "next_id",
     "record_vintage",
     "recorded_figures",
@@ -144,32 +145,32 @@ def lines_sha256(codes: Any, ids: Any, years: Any, amounts: Any, revisions: Any)
     >>> lines_sha256(["A", "B"], [2, 3], [2021, 2021], [501, 0], [0, 0])[:12]
     '04e7addfd71d'
     """
-    codes_arr = np.asarray(codes, dtype=object)
-    pos, uniques = pd.factorize(codes_arr, sort=False)
-    table = np.column_stack(
-        [
-            np.asarray(ids, dtype=np.int64),
-            pos.astype(np.int64),
-            np.asarray(years, dtype=np.int64),
-            np.asarray(amounts, dtype=np.int64),
-            np.asarray(revisions, dtype=np.int64),
-        ]
-    ).astype("<i8")
+    pos, uniques = pd.factorize(np.asarray(codes, dtype=object), sort=False)
+    return _digest([str(u) for u in uniques], pos, ids, years, amounts, revisions)
+
+
+def _digest(
+    uniques: list[str], pos: Any, ids: Any, years: Any, amounts: Any, revisions: Any
+) -> str:
+    """:func:`lines_sha256` from the accounts already factorised (codes, position of each line)."""
+    table = np.empty((len(pos), 5), dtype="<i8")
+    for k, col in enumerate((ids, pos, years, amounts, revisions)):
+        table[:, k] = np.asarray(col, dtype=np.int64)
     h = hashlib.sha256(_MAGIC)
-    h.update("\n".join(str(u) for u in uniques).encode())
+    h.update("\n".join(uniques).encode())
     h.update(b"\n")
-    h.update(np.ascontiguousarray(table).tobytes())
+    h.update(table.tobytes())
     return h.hexdigest()
 
 
-def _account_ids(conn: sqlite3.Connection, codes: np.ndarray) -> np.ndarray:
-    """Compact id of each account code (new codes are added to ``line_accounts``)."""
-    uniques = pd.unique(codes)
-    conn.executemany(
-        "INSERT OR IGNORE INTO line_accounts (code) VALUES (?)", ((str(c),) for c in uniques)
-    )
+def _account_ids(conn: sqlite3.Connection, uniques: list[str]) -> np.ndarray:
+    """Compact id of each account code (codes not yet known are added to ``line_accounts``)."""
     known = dict(conn.execute("SELECT code, id FROM line_accounts").fetchall())
-    return pd.Series(known).reindex(codes).to_numpy(dtype=np.int64)
+    missing = [(c,) for c in uniques if c not in known]
+    if missing:
+        conn.executemany("INSERT INTO line_accounts (code) VALUES (?)", missing)
+        known = dict(conn.execute("SELECT code, id FROM line_accounts").fetchall())
+    return np.array([known[c] for c in uniques], dtype=np.int64)
 
 
 def next_id(conn: sqlite3.Connection) -> int:
@@ -215,11 +216,12 @@ def record_vintage(
     prev = chain_head(conn)[1]
     head_id = next_id(conn)
     ids = np.arange(head_id + 1, head_id + 1 + n, dtype=np.int64)
-    codes = lines["account"].to_numpy(dtype=object)
+    pos, found = pd.factorize(lines["account"], sort=False)
+    uniques = [str(u) for u in found]
     years = lines["year"].to_numpy(dtype=np.int64)
     amounts = lines["amount_m2"].to_numpy(dtype=np.int64)
     revisions = lines["revision"].to_numpy(dtype=bool).astype(np.int64)
-    digest = lines_sha256(codes, ids, years, amounts, revisions)
+    digest = _digest(uniques, pos, ids, years, amounts, revisions)
     fields = dict.fromkeys(ENTRY_FIELDS) | header
     fields.update(
         id=head_id,
@@ -232,7 +234,7 @@ def record_vintage(
     )
     if fields.get("account") is None:
         has_reserve = conn.execute("SELECT 1 FROM accounts WHERE code = 'reserve'").fetchone()
-        fields["account"] = "reserve" if has_reserve else str(codes[0])
+        fields["account"] = "reserve" if has_reserve else uniques[0]
     values = [fields[f] for f in ENTRY_FIELDS]
     h = entry_hash(prev, values, lines_sha256=digest)
     conn.execute(
@@ -245,24 +247,79 @@ def record_vintage(
         list(row.values()),
     )
     import_id = int(cur.lastrowid)
-    account_ids = _account_ids(conn, codes)
-    conn.executemany(
-        "INSERT INTO import_lines VALUES (?, ?, ?, ?, ?, ?)",
-        zip(
-            ids.tolist(),
-            [import_id] * n,
-            account_ids.tolist(),
-            years.tolist(),
-            amounts.tolist(),
-            revisions.tolist(),
-            strict=True,
-        ),
-    )
+    account_ids = _account_ids(conn, uniques)[pos]
+    insert_lines(conn, import_id, int(ids[0]), account_ids, years, amounts, revisions)
     conn.execute(
         "INSERT OR REPLACE INTO ledger_meta (key, value) VALUES ('head', ?)",
         (f"{head_id}:{h}",),
     )
     return int(ids[0]), int(ids[-1])
+
+
+#: Bits of one packed line (:func:`insert_lines`): account id, year, revision, amount.
+_PACK = (43, 32, 31)
+_AMOUNT_OFFSET = 1 << 30
+
+
+def insert_lines(
+    conn: sqlite3.Connection,
+    import_id: int,
+    first_id: int,
+    account_ids: np.ndarray,
+    years: np.ndarray,
+    amounts: np.ndarray,
+    revisions: np.ndarray,
+) -> None:
+    """Insert an import's lines (ids ``first_id``, ``first_id + 1``, …) in one statement.
+
+    Each line is packed into one 63-bit integer (account id: 20 bits, year: 11,
+    revision: 1, amount + 2³⁰: 31, i.e. ±107,374 ha), the lines sent as one JSON
+    array and unpacked by SQLite (``json_each``): about twice as fast as an
+    ``executemany`` binding six values per line. Lines outside these ranges are
+    inserted with ``executemany``.
+
+    Examples
+    --------
+    >>> conn = sqlite3.connect(":memory:")
+    >>> _ = conn.execute("CREATE TABLE import_lines (id INTEGER PRIMARY KEY, import_id, "
+    ...                  "account_id, year, amount_m2, revision)")
+    >>> insert_lines(conn, 1, 10, np.array([3, 4]), np.array([2021, 2022]),
+    ...              np.array([-5, 250_000_000_000]), np.array([1, 0]))
+    >>> conn.execute("SELECT * FROM import_lines").fetchall()
+    [(10, 1, 3, 2021, -5, 1), (11, 1, 4, 2022, 250000000000, 0)]
+    """
+    a_bits, y_bits, r_bits = _PACK
+    acc, yr = account_ids.astype(np.int64), years.astype(np.int64)
+    amt, rev = amounts.astype(np.int64), revisions.astype(np.int64)
+    ok = (
+        (acc >= 0)
+        & (acc < 1 << (63 - a_bits))
+        & (yr >= 0)
+        & (yr < 1 << (a_bits - y_bits))
+        & (amt >= -_AMOUNT_OFFSET)
+        & (amt < _AMOUNT_OFFSET)
+    )
+    ids = np.arange(first_id, first_id + len(acc), dtype=np.int64)
+    packed = (acc << a_bits) | (yr << y_bits) | (rev << r_bits) | (amt + _AMOUNT_OFFSET)
+    packed = np.where(ok, packed, -1)
+    conn.execute(
+        "INSERT INTO import_lines SELECT ? + key, ?, value >> 43, (value >> 32) & 2047, "
+        "(value & 2147483647) - 1073741824, (value >> 31) & 1 FROM json_each(?) WHERE value >= 0",
+        (first_id, import_id, "[" + ",".join(map(str, packed.tolist())) + "]"),
+    )
+    if not ok.all():
+        conn.executemany(
+            "INSERT INTO import_lines VALUES (?, ?, ?, ?, ?, ?)",
+            zip(
+                ids[~ok].tolist(),
+                [import_id] * int((~ok).sum()),
+                acc[~ok].tolist(),
+                yr[~ok].tolist(),
+                amt[~ok].tolist(),
+                rev[~ok].tolist(),
+                strict=True,
+            ),
+        )
 
 
 def recorded_figures(conn: sqlite3.Connection, periods: list[str]) -> pd.DataFrame:
@@ -369,9 +426,10 @@ def vintage_lines(conn: sqlite3.Connection) -> dict[int, tuple[int, str, str]]:
         if part is None:
             out[int(entry)] = (0, hashlib.sha256(b"").hexdigest(), str(stored))
             continue
-        account = pd.Series(codes).reindex(part["account_id"].to_numpy()).to_numpy(dtype=object)
-        digest = lines_sha256(
-            account,
+        pos, found = pd.factorize(part["account_id"].to_numpy(), sort=False)
+        digest = _digest(
+            [str(codes.get(int(i))) for i in found],
+            pos,
             part["id"].to_numpy(),
             part["year"].to_numpy(),
             part["amount_m2"].to_numpy(),
