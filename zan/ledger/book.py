@@ -288,6 +288,10 @@ class Book:
     def entries(self, *, account: str | None = None, kind: str | None = None) -> pd.DataFrame:
         """All entries (or one account's, or one kind's), indexed by ``id``, with ``amount_ha``.
 
+        The lines of a vintage import are listed as the consumption entries they
+        stand for (``prev_hash`` empty, ``hash`` that of the import's entry, which
+        seals them and is itself listed by :meth:`imports`; :mod:`zan.ledger.lines`).
+
         Examples
         --------
         >>> from zan.ledger import example_ledger
