@@ -466,7 +466,7 @@ def main() -> None:
                 ident,
                 20.0,
                 args.sample,
-                max(1, args.repeat - 1),
+                args.repeat,
                 net,
             )
 

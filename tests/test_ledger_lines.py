@@ -124,6 +124,8 @@ def test_a_line_is_corrected_by_a_vintage_not_reversed(ledger: Ledger, vintage1)
     report = ledger.import_consumption(vintage1)
     with pytest.raises(LedgerError, match="line of a vintage import.*revised vintage"):
         ledger.reverse(report.entries[0], justification="erreur")
+    with pytest.raises(LedgerError, match="records a vintage import.*revised vintage"):
+        ledger.reverse(report.entries[0] - 1, justification="erreur")  # the import's entry
 
 
 def test_lines_sha256_depends_on_every_field() -> None:

@@ -357,9 +357,12 @@ def _sum_by_key(
     out = np.zeros((n_keys, len(_KINDS)))
     if sums:
         account, kind, m2 = (np.array(c, dtype=object) for c in list(zip(*sums, strict=True))[:3])
-        rows = key_pos[pd.Index(codes).get_indexer(account)]
+        rows = key_pos[pd.Index(codes.astype(object)).get_indexer(account)]
         cols = pd.Index(_KINDS).get_indexer(kind)
-        np.add.at(out, (rows, cols), m2.astype("float64"))
+        flat = np.bincount(
+            rows * len(_KINDS) + cols, weights=m2.astype("float64"), minlength=out.size
+        )
+        out = flat.reshape(out.shape)
     return out
 
 
