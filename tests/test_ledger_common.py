@@ -103,7 +103,7 @@ def count_entries(path: Path) -> int:
     import sqlite3
 
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM ledger_entries").fetchone()[0]
 
 
 def test_fixture_region_adds_up(ledger: Ledger) -> None:

@@ -41,7 +41,7 @@ _STALLED_IMPORT = """
     from zan.ledger import Ledger
 
     ledger_path, vintage, flag = sys.argv[1:4]
-    append = imports.append_entries
+    append = imports.record_vintage
 
     def stalled(conn, frame, **kwargs):
         out = append(conn, frame, **kwargs)
@@ -49,7 +49,7 @@ _STALLED_IMPORT = """
         time.sleep(120)
         return out
 
-    imports.append_entries = stalled
+    imports.record_vintage = stalled
     Ledger(ledger_path).import_consumption(vintage)
 """
 
@@ -64,11 +64,12 @@ def test_sigkill_during_an_import_leaves_no_partial_entries(
     proc = _python(_STALLED_IMPORT, str(ledger.path), str(vintage1), str(flag))
     try:
         deadline = time.monotonic() + 60
-        while not flag.exists():
+        while not flag.exists() or not flag.read_text():
             assert proc.poll() is None, proc.communicate()[1]
             assert time.monotonic() < deadline, "the import never reached its write"
             time.sleep(0.05)
-        assert flag.read_text() == f"({n + 1}, {n + 6})"  # six entries written, not committed
+        # the import's entry (n + 1) and its six lines written, not committed
+        assert flag.read_text() == f"({n + 2}, {n + 7})"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:

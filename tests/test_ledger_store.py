@@ -116,19 +116,27 @@ def test_an_edited_row_is_detected_by_verify(ledger: Ledger, vintage1) -> None:
     assert ledger.verify().ok
     with _raw(ledger) as conn:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("UPDATE entries SET amount_m2 = 0 WHERE id = 7")
+            conn.execute("UPDATE entries SET amount_m2 = 0 WHERE id = 6")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("DELETE FROM entries WHERE id = 7")
+            conn.execute("DELETE FROM entries WHERE id = 6")
+        # The import is entry 6, its lines 7-12.
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE import_lines SET amount_m2 = 0 WHERE id = 7")
         # Someone removes the protection and edits a consumption figure.
-        conn.execute("DROP TRIGGER entries_no_update")
-        conn.execute("UPDATE entries SET amount_m2 = amount_m2 - 10000 WHERE id = 7")
+        conn.execute("DROP TRIGGER import_lines_no_update")
+        conn.execute("UPDATE import_lines SET amount_m2 = amount_m2 - 10000 WHERE id = 7")
     report = ledger.verify()
     assert not report.ok
     text = str(report)
-    assert "row 7" in text and "the row was edited" in text
-    assert "trigger entries_no_update is missing" in text
-    with pytest.raises(IntegrityError, match="row 7"):
+    assert "row 6" in text and "the row was edited" in text
+    assert "lines of the import recorded by entry 6" in text
+    assert "trigger import_lines_no_update is missing" in text
+    with pytest.raises(IntegrityError, match="row 6"):
         ledger.verify(strict=True)
+    with _raw(ledger) as conn:  # and an edited chained entry
+        conn.execute("DROP TRIGGER entries_no_update")
+        conn.execute("UPDATE entries SET amount_m2 = amount_m2 - 10000 WHERE id = 3")
+    assert "row 3" in str(ledger.verify())
 
 
 def test_a_deleted_or_rehashed_row_is_detected(ledger: Ledger, vintage1) -> None:
@@ -137,7 +145,7 @@ def test_a_deleted_or_rehashed_row_is_detected(ledger: Ledger, vintage1) -> None
     with _raw(ledger) as conn:
         conn.execute("DROP TRIGGER entries_no_delete")
         conn.execute("DROP TRIGGER entries_no_update")
-        conn.execute("DELETE FROM entries WHERE id = 8")
+        conn.execute("DELETE FROM entries WHERE id = 3")
     assert "entries were deleted" in str(ledger.verify())
     with _raw(ledger) as conn:
         # A careful forger rewrites the last row and its hash, and the head.
@@ -188,7 +196,7 @@ def test_old_schema_is_migrated_on_open(tmp_path) -> None:
     led = Ledger(path)
     with _raw_path(path) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY version")]
-        assert versions == [1, 2, 3, 4]
+        assert versions == [1, 2, 3, 4, 5]
         assert (
             c.execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'account_balances'"
@@ -197,10 +205,13 @@ def test_old_schema_is_migrated_on_open(tmp_path) -> None:
         )
         # Version 3: each import says which metric it recorded.
         columns = [r[1] for r in c.execute("PRAGMA table_info(imports)")]
-        assert columns[-2:] == ["metric", "vintage"]
+        assert columns[-5:-3] == ["metric", "vintage"]
         # Version 4: the balance views have a period column.
         columns = [r[1] for r in c.execute("PRAGMA table_info(account_balances)")]
         assert "period" in columns and "metric" in columns
+        # Version 5: vintage imports as one entry and compact lines.
+        columns = [r[1] for r in c.execute("PRAGMA table_info(import_lines)")]
+        assert columns == ["id", "import_id", "account_id", "year", "amount_m2", "revision"]
     assert led.verify().ok
 
 

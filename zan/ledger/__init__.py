@@ -41,7 +41,8 @@ counted against the PENE forfait.
 =======================================  ==========================================
 
 Modules, from the bottom up: :mod:`~zan.ledger.store` (file, schema, migrations,
-locking), :mod:`~zan.ledger.entries` (kinds, hash chain), :mod:`~zan.ledger.accounts`,
+locking), :mod:`~zan.ledger.entries` (kinds, hash chain), :mod:`~zan.ledger.lines` (an
+import as one chained entry and its compact lines), :mod:`~zan.ledger.accounts`,
 :mod:`~zan.ledger.verify` (invariants), :mod:`~zan.ledger.book` (the kernel: the open
 file, its write transactions, accounts and periods); the modules that take a book:
 :mod:`~zan.ledger.allocation` (recording an allocation run), :mod:`~zan.ledger.moves`

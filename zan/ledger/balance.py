@@ -44,6 +44,7 @@ import pandas as pd
 from ..errors import LedgerError
 from ..measure.consumption import STATUS_LABELS
 from .entries import CONSUMED_KINDS, ENVELOPE_KINDS, M2_PER_HA, parse_date
+from .lines import VINTAGE_ACTION, line_filter
 from .store import read_snapshot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -260,12 +261,24 @@ def _balances(
     period = period or ledger.default_period
     start, end, metric = _period_row(ledger, period)
     at_text = None if at is None else parse_date(at, what="at")
-    where, args = _filters(period, at_text, _known_at(known_at))
+    known_text = _known_at(known_at)
+    where, args = _filters(period, at_text, known_text)
     with read_snapshot(conn):
+        # (an import's own entry, amount 0 and no year, changes no sum: the query stays
+        # within the covering index entries_balance)
         sums = conn.execute(
             f"SELECT account, kind, SUM(amount_m2), MAX(year) FROM entries WHERE {where} "
             "GROUP BY account, kind",
             args,
+        ).fetchall()
+        # the lines of the imports, summed per account before their code is looked up
+        lines_where, lines_args = line_filter(conn, period, at=at_text, known_at=known_text)
+        sums += conn.execute(
+            "SELECT a.code, 'consumption', s.m2, s.y FROM (SELECT l.account_id, "
+            "SUM(l.amount_m2) AS m2, MAX(l.year) AS y FROM import_lines l "
+            f"WHERE {lines_where} GROUP BY l.account_id) s "
+            "JOIN line_accounts a ON a.id = s.account_id",
+            lines_args,
         ).fetchall()
         rows = conn.execute(
             "SELECT code, account_type, nom, COALESCE(territory, code) FROM accounts ORDER BY rowid"
@@ -298,7 +311,12 @@ def _balances(
         years = [r[3] for r in sums if r[1] == "consumption" and r[3] is not None]
         last = max(years) if years else None
         per_year = _yearly(
-            conn, where, args, pd.Series(key, index=codes), keys[con > env + _TOL_M2]
+            conn,
+            where,
+            args,
+            pd.Series(key, index=codes),
+            keys[con > env + _TOL_M2],
+            (period, at_text, known_text),
         )
     out = _table(keys, mat, per_year, names, types, (start, end), last)
     if groups is not None:
@@ -341,34 +359,53 @@ def _sum_by_key(
     out = np.zeros((n_keys, len(_KINDS)))
     if sums:
         account, kind, m2 = (np.array(c, dtype=object) for c in list(zip(*sums, strict=True))[:3])
-        rows = key_pos[pd.Index(codes).get_indexer(account)]
+        rows = key_pos[pd.Index(codes.astype(object)).get_indexer(account)]
         cols = pd.Index(_KINDS).get_indexer(kind)
-        np.add.at(out, (rows, cols), m2.astype("float64"))
+        flat = np.bincount(
+            rows * len(_KINDS) + cols, weights=m2.astype("float64"), minlength=out.size
+        )
+        out = flat.reshape(out.shape)
     return out
 
 
 def _yearly(
-    conn: Any, where: str, args: list[Any], key: pd.Series, over: np.ndarray
+    conn: Any,
+    where: str,
+    args: list[Any],
+    key: pd.Series,
+    over: np.ndarray,
+    filters: tuple[str, str | None, str | None],
 ) -> pd.DataFrame:
     """Consumption per year of the accounts (rows) that went over their envelope.
 
     Read only for them, so that a balance of many accounts stays one index scan.
+    ``filters``: the period, date and moment of the balance (for the import lines).
     """
-    consumed = f"kind IN ({', '.join(repr(k) for k in CONSUMED_KINDS)})"
+    consumed = (
+        f"kind IN ({', '.join(repr(k) for k in CONSUMED_KINDS)}) AND action != '{VINTAGE_ACTION}'"
+    )
+    period, at, known_at = filters
     frames = []
     if "region" in set(over.tolist()):
+        lw, la = line_filter(conn, period, at=at, known_at=known_at)
         rows = conn.execute(
-            f"SELECT year, SUM(amount_m2) FROM entries WHERE {where} AND {consumed} "
-            "AND account != 'pene' GROUP BY year",
-            args,
+            f"SELECT year, SUM(m2) FROM (SELECT year, amount_m2 AS m2 FROM entries WHERE {where} "
+            f"AND {consumed} AND account != 'pene' UNION ALL SELECT l.year, l.amount_m2 "
+            f"FROM import_lines l WHERE {lw} AND l.account_id NOT IN "
+            "(SELECT id FROM line_accounts WHERE code = 'pene')) GROUP BY year",
+            [*args, *la],
         ).fetchall()
         frames.append(pd.DataFrame(rows, columns=["year", "m2"]).assign(key="region"))
     accounts = key.index[key.isin(set(over.tolist()) - {"region"}).to_numpy()].tolist()
     if accounts:
+        lw, la = line_filter(conn, period, at=at, known_at=known_at, accounts=accounts)
         rows = conn.execute(
-            f"SELECT account, year, SUM(amount_m2) FROM entries WHERE {where} AND {consumed} "
-            "AND account IN (SELECT value FROM json_each(?)) GROUP BY account, year",
-            [*args, json.dumps(accounts)],
+            f"SELECT account, year, SUM(m2) FROM (SELECT account, year, amount_m2 AS m2 "
+            f"FROM entries WHERE {where} AND {consumed} "
+            "AND account IN (SELECT value FROM json_each(?)) UNION ALL "
+            "SELECT a.code, l.year, l.amount_m2 FROM import_lines l "
+            f"JOIN line_accounts a ON a.id = l.account_id WHERE {lw}) GROUP BY account, year",
+            [*args, json.dumps(accounts), *la],
         ).fetchall()
         y = pd.DataFrame(rows, columns=["account", "year", "m2"])
         frames.append(y.assign(key=key.reindex(y["account"]).to_numpy())[["year", "m2", "key"]])
@@ -564,7 +601,7 @@ def history(
     metric = _period_row(ledger, period)[2]
     df = pd.read_sql_query(
         "SELECT id, effective_date, recorded_at, kind, action, account, counterpart, year, "
-        "project, label, author, justification, source_file, amount_m2 FROM entries "
+        "project, label, author, justification, source_file, amount_m2 FROM ledger_entries "
         f"WHERE period = ? AND account IN ({', '.join('?' * len(codes))}) "
         "ORDER BY effective_date, id",
         conn,

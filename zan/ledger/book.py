@@ -29,6 +29,7 @@ from .._write import atomic_path
 from ..errors import LedgerError, PeriodError
 from . import access, store
 from .entries import LEGAL_PERIODS, M2_PER_HA, append_entries
+from .lines import line_filter
 from .verify import check_invariants
 
 __all__ = ["Book", "check_new_path", "write_new"]
@@ -184,7 +185,10 @@ class Book:
         self.close()
 
     def __repr__(self) -> str:
-        n = self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+        n = self._conn.execute(
+            "SELECT (SELECT COUNT(*) FROM entries WHERE action != 'vintage') "
+            "+ (SELECT COUNT(*) FROM import_lines)"
+        ).fetchone()[0]
         k = self._conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
         name = type(self).__name__
         return f"<{name} {self.source}: {k} accounts, {n:,} entries, period {self.default_period}>"
@@ -284,6 +288,10 @@ class Book:
     def entries(self, *, account: str | None = None, kind: str | None = None) -> pd.DataFrame:
         """All entries (or one account's, or one kind's), indexed by ``id``, with ``amount_ha``.
 
+        The lines of a vintage import are listed as the consumption entries they
+        stand for (``prev_hash`` empty, ``hash`` that of the import's entry, which
+        seals them and is itself listed by :meth:`imports`; :mod:`zan.ledger.lines`).
+
         Examples
         --------
         >>> from zan.ledger import example_ledger
@@ -291,7 +299,7 @@ class Book:
         >>> e["account"].tolist()
         ['96', '98', '99', 'reserve', 'pene']
         """
-        sql, args = "SELECT * FROM entries", []
+        sql, args = "SELECT * FROM ledger_entries", []
         where = []
         if account is not None:
             where.append("account = ?")
@@ -398,7 +406,11 @@ class Book:
             "THEN amount_m2 ELSE -amount_m2 END), 0) FROM entries WHERE account = ? AND period = ?",
             (account, period),
         ).fetchone()
-        return int(row[0])
+        where, args = line_filter(conn, period, accounts=[account])  # the imports' lines
+        lines = conn.execute(
+            f"SELECT COALESCE(SUM(l.amount_m2), 0) FROM import_lines l WHERE {where}", args
+        ).fetchone()
+        return int(row[0]) - int(lines[0])
 
     def append(
         self, conn: sqlite3.Connection, entries: pd.DataFrame | dict[str, Any]

@@ -69,6 +69,7 @@ __all__ = [
     "parse_date",
     "append_entries",
     "entry_hash",
+    "chain_head",
     "verify_chain",
 ]
 
@@ -253,8 +254,11 @@ def _column(values: Any, n: int, integer: bool) -> list[Any]:
     return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values]
 
 
-def entry_hash(prev_hash: str, values: Iterable[Any]) -> str:
+def entry_hash(prev_hash: str, values: Iterable[Any], *, lines_sha256: str | None = None) -> str:
     """Hash of one entry: ``sha256(prev_hash + "\\n" + canonical JSON of its fields)``.
+
+    The entry of a vintage import also seals its lines: ``"\\n" + lines_sha256``
+    is appended to the text hashed (:mod:`zan.ledger.lines`).
 
     Parameters
     ----------
@@ -262,6 +266,8 @@ def entry_hash(prev_hash: str, values: Iterable[Any]) -> str:
         Hash of the previous entry (:data:`GENESIS_HASH` for the first).
     values : iterable
         The entry's fields in :data:`ENTRY_FIELDS` order (int, str or None).
+    lines_sha256 : str, optional
+        SHA-256 of the import's lines (:func:`zan.ledger.lines.lines_sha256`).
 
     Examples
     --------
@@ -269,6 +275,8 @@ def entry_hash(prev_hash: str, values: Iterable[Any]) -> str:
     64
     """
     canonical = _ENCODER.encode(list(values))
+    if lines_sha256 is not None:
+        canonical += "\n" + lines_sha256
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -310,8 +318,8 @@ def _chain(prev: str, canonical: Iterable[str]) -> list[str]:
     return hashes
 
 
-def _chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
-    """(id, hash) of the last entry, or (0, :data:`GENESIS_HASH`)."""
+def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(id, hash) of the last chained entry, or (0, :data:`GENESIS_HASH`)."""
     row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
@@ -370,7 +378,12 @@ def append_entries(
     kinds = set(frame["kind"].tolist())
     if not kinds <= set(KINDS):
         raise LedgerError(f"entries: unknown kind(s) {sorted(kinds - set(KINDS))}")
-    last_id, prev = _chain_head(conn)
+    last_id, prev = chain_head(conn)
+    try:  # the lines of an import follow its entry (schema version 5)
+        lines = conn.execute("SELECT MAX(id) FROM import_lines").fetchone()[0]
+    except sqlite3.OperationalError:  # a file being migrated from an older version
+        lines = None
+    last_id = max(last_id, int(lines or 0))
     ids = list(range(last_id + 1, last_id + 1 + n))
     cols: dict[str, list[Any]] = {}
     for field in ENTRY_FIELDS:
@@ -398,9 +411,27 @@ def append_entries(
 
 
 def verify_chain(
-    conn: sqlite3.Connection, *, batch: int = 50_000
+    conn: sqlite3.Connection,
+    *,
+    batch: int = 50_000,
+    sealed: dict[int, tuple[int, str, str]] | None = None,
 ) -> tuple[list[Problem], int, str]:
     """Recompute the hash chain of every entry.
+
+    The entry of a vintage import is hashed with the SHA-256 of its lines, as
+    recomputed from the lines stored (``sealed``), and the ids of its lines
+    follow it (:mod:`zan.ledger.lines`).
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The ledger.
+    batch : int, default 50000
+        Entries read at a time.
+    sealed : dict, optional
+        Entry id of each import → (number of lines, SHA-256 recomputed, SHA-256
+        stored), from :func:`zan.ledger.lines.vintage_lines`; default: the SHA-256
+        stored with each import (the lines themselves are not re-read).
 
     Returns
     -------
@@ -409,7 +440,7 @@ def verify_chain(
         follow from it), ids not in sequence, and a head that does not match the
         one recorded with the last write.
     count : int
-        Number of entries.
+        Number of chained entries.
     head : str
         Hash of the last entry (publish it to anchor the ledger).
 
@@ -420,9 +451,18 @@ def verify_chain(
     >>> problems, count
     ([], 5)
     """
+    if sealed is None:  # the SHA-256 of the lines as stored (verify_ledger recomputes them)
+        try:
+            rows = conn.execute(
+                "SELECT entry, lines, lines_sha256 FROM imports WHERE entry IS NOT NULL"
+            ).fetchall()
+        except sqlite3.OperationalError:  # a file before schema version 5
+            rows = []
+        sealed = {int(e): (int(n), str(h), str(h)) for e, n, h in rows}
     problems: list[Problem] = []
     prev = GENESIS_HASH
     expected_id = 1
+    last_id = 0
     count = 0
     cur = conn.execute(
         f"SELECT {', '.join(ENTRY_FIELDS)}, prev_hash, hash FROM entries ORDER BY id"
@@ -435,13 +475,19 @@ def verify_chain(
         cols = list(zip(*rows, strict=True))
         ids = np.asarray(cols[0], dtype=np.int64)
         stored_prev, stored = list(cols[-2]), list(cols[-1])
-        expected = _chain(
-            prev, _canonical_rows(dict(zip(ENTRY_FIELDS, map(list, cols), strict=False)))
-        )
+        canonical = _canonical_rows(dict(zip(ENTRY_FIELDS, map(list, cols), strict=False)))
+        # an import's entry seals its lines, whose ids follow it
+        skip = np.zeros(len(ids), dtype=np.int64)
+        for k, i in enumerate(ids.tolist()):
+            if i in sealed:
+                canonical[k] += "\n" + sealed[i][1]
+                skip[k] = sealed[i][0]
+        expected = _chain(prev, canonical)
+        expected_ids = np.concatenate([[expected_id], ids[:-1] + 1 + skip[:-1]])
         links = np.array([prev, *stored[:-1]], dtype=object)
         checks = [
             (
-                ids != np.arange(expected_id, expected_id + len(ids)),
+                ids != expected_ids,
                 "id",
                 "entry ids jump here: entries were deleted",
             ),
@@ -474,20 +520,21 @@ def verify_chain(
                     break
             broken = True
         count += len(rows)
-        expected_id = int(ids[-1]) + 1
+        expected_id = int(ids[-1]) + 1 + int(skip[-1])
+        last_id = int(ids[-1])
         prev = stored[-1]
     if broken:
         count += sum(len(r) for r in iter(lambda: cur.fetchmany(batch), []))
-        prev = _chain_head(conn)[1]
+        prev = chain_head(conn)[1]
     head_row = conn.execute("SELECT value FROM ledger_meta WHERE key = 'head'").fetchone()
     if count and not broken:
         recorded = head_row[0] if head_row else None
-        if recorded != f"{expected_id - 1}:{prev}":
+        if recorded != f"{last_id}:{prev}":
             problems.append(
                 Problem(
                     "ledger_meta",
                     f"the head recorded with the last write ({recorded}) is not the "
-                    f"last entry ({expected_id - 1}:{prev}): entries were removed or added "
+                    f"last entry ({last_id}:{prev}): entries were removed or added "
                     "outside zan",
                     row="head",
                     fix="restore the file from a backup",

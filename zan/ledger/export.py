@@ -307,7 +307,12 @@ def report_data(ledger: Book, *, at: Any = None, period: str | None = None) -> L
         region=table.loc["region"],
         projects=projects(ledger),
         imports=ledger.imports(),
-        entries=0 if last is None else int(last[0]),
+        entries=int(
+            conn.execute(
+                "SELECT (SELECT COUNT(*) FROM entries WHERE action != 'vintage') "
+                "+ (SELECT COUNT(*) FROM import_lines)"
+            ).fetchone()[0]
+        ),
         head="" if last is None else str(last[1]),
         metric=table.attrs["metric"],
     )

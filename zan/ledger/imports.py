@@ -44,7 +44,8 @@ import pandas as pd
 from ..errors import DataError, LedgerError
 from . import store
 from .accounts import author_name, clean_text, file_sha256
-from .entries import M2_PER_HA, METRICS, append_entries, next_operation
+from .entries import M2_PER_HA, METRICS, next_operation
+from .lines import LABELS, record_vintage, recorded_figures
 from .net_table import content_sha, net_file_hint, period_of_years, read_net_table
 from .verify import check_invariants
 
@@ -223,7 +224,10 @@ def _account_years(
     if not years:
         empty = pd.DataFrame({"account": [], "year": [], "m2": []})
         return empty, pd.DataFrame({"account": [], "year": [], "unknown_communes": []})
-    vals = values[values["code"].isin(communes.index) & values["year"].isin(years)]
+    # (object codes: isin on Arrow strings loops in Python over a national file's rows)
+    codes = pd.Index(communes.index.to_numpy(dtype=object))
+    in_ledger = codes.get_indexer(values["code"].to_numpy(dtype=object)) >= 0
+    vals = values[in_ledger & values["year"].isin(years).to_numpy()]
     wide = vals.pivot(index="code", columns="year", values="m2").reindex(
         index=communes.index, columns=years
     )
@@ -408,16 +412,6 @@ class _Batch:
     notes: tuple[str, ...]
 
 
-#: Label of a first figure and of a revision, per metric (French: shown in the history).
-_LABELS: dict[str, tuple[str, str]] = {
-    "enaf_consumption": ("Consommation d'ENAF ", "Révision de la consommation "),
-    "net_artificialisation": (
-        "Artificialisation nette ",
-        "Révision de l'artificialisation nette ",
-    ),
-}
-
-
 def _record(
     ledger: Book,
     batch: _Batch,
@@ -451,15 +445,7 @@ def _record(
     def write(c: sqlite3.Connection) -> ImportReport:
         if _already_imported(c, sha, options):
             return ImportReport(batch.source, sha, already_imported=True, metric=batch.metric)
-        placeholders = ", ".join("?" * len(batch.periods))
-        current = pd.DataFrame(
-            c.execute(
-                "SELECT account, year, SUM(amount_m2) FROM entries WHERE kind = 'consumption' "
-                f"AND period IN ({placeholders}) GROUP BY account, year",
-                list(batch.periods),
-            ).fetchall(),
-            columns=["account", "year", "before"],
-        )
+        current = recorded_figures(c, list(batch.periods))
         merged = known.merge(current, on=["account", "year"], how="left")
         had = merged["before"].notna().to_numpy()
         before = merged["before"].fillna(0).to_numpy(dtype=np.int64)
@@ -487,51 +473,46 @@ def _record(
         if not write_mask.any():
             return ImportReport(batch.source, sha, revisions=revisions, **report_kwargs)
         sel = merged[write_mask]
-        yrs = sel["year"].to_numpy()
+        yrs = sel["year"].to_numpy(dtype=np.int64)
         is_rev = rev[write_mask]
-        year_text = pd.Series(yrs, dtype="int64").astype(str)
-        first, again = _LABELS[batch.metric]
-        suffix = f" ({batch.vintage})"
-        label_new = first + year_text + suffix
-        label_rev = again + year_text + suffix
-        op = next_operation(c)
-        frame = pd.DataFrame(
+        lines = pd.DataFrame(
             {
-                "operation": op,
-                "effective_date": (year_text + "-12-31").to_numpy(),
-                "period": pd.Series(yrs).map(batch.year_period).to_numpy(),
-                "metric": batch.metric,
-                "kind": "consumption",
-                "action": np.where(is_rev, "revision", "import"),
                 "account": sel["account"].to_numpy(),
-                "amount_m2": delta[write_mask],
                 "year": yrs,
-                "label": np.where(is_rev, label_rev.to_numpy(), label_new.to_numpy()),
-                "author": who,
-                "justification": why,
-                "source_file": Path(batch.source).name,
-                "source_sha256": sha,
+                "amount_m2": delta[write_mask],
+                "revision": is_rev,
             }
         )
+        n_new, n_rev = int(new.sum()), int(rev.sum())
+        first_label = LABELS[batch.metric][0].strip()
+        header = {
+            "operation": next_operation(c),
+            "effective_date": f"{int(yrs.max())}-12-31",
+            "period": batch.year_period[int(yrs.max())],
+            "metric": batch.metric,
+            "label": f"{first_label} : {batch.vintage}, {len(lines)} ligne(s) "
+            f"({n_new} nouvelle(s), {n_rev} révision(s))",
+            "author": who,
+            "justification": why,
+            "source_file": Path(batch.source).name,
+            "source_sha256": sha,
+        }
         now = store.now_utc()
-        first_id, last_id = append_entries(c, frame, recorded_at=now)
-        c.execute(
-            "INSERT INTO imports (operation, source_file, source_sha256, options_sha256, years, "
-            "new_entries, revisions, recorded_at, author, metric, vintage) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                op,
-                Path(batch.source).name,
-                sha,
-                options,
-                batch.span,
-                int(new.sum()),
-                int(rev.sum()),
-                now,
-                who,
-                batch.metric,
-                batch.vintage,
-            ),
+        imports_row = {
+            "operation": header["operation"],
+            "source_file": Path(batch.source).name,
+            "source_sha256": sha,
+            "options_sha256": options,
+            "years": batch.span,
+            "new_entries": n_new,
+            "revisions": n_rev,
+            "recorded_at": now,
+            "author": who,
+            "metric": batch.metric,
+            "vintage": batch.vintage,
+        }
+        first_id, last_id = record_vintage(
+            c, lines, header=header, imports_row=imports_row, recorded_at=now
         )
         check_invariants(c, ledger.source)
         return ImportReport(

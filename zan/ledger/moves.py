@@ -23,6 +23,7 @@ from ..errors import LedgerError
 from .accounts import PENE, RESERVE, author_name, clean_text
 from .book import Book
 from .entries import M2_PER_HA, next_operation, parse_date, to_m2
+from .lines import VINTAGE_ACTION
 from .projects import project_actions
 
 __all__ = ["transfer", "grant", "record_pene", "reverse"]
@@ -279,8 +280,20 @@ def reverse(
             f"SELECT {', '.join(cols)} FROM entries WHERE id = ?", (int(entry),)
         ).fetchone()
         if row is None:
+            if conn.execute("SELECT 1 FROM import_lines WHERE id = ?", (int(entry),)).fetchone():
+                raise LedgerError(
+                    f"{book.source}: entry {entry} is a line of a vintage import; a vintage is "
+                    "corrected by importing the revised vintage (its revisions are recorded as "
+                    "adjustments), or an older one with allow_older=True (--allow-older)"
+                )
             raise LedgerError(f"{book.source}: no entry {entry!r}; zan ledger history lists them")
         e = dict(zip(cols, row, strict=True))
+        if e["action"] == VINTAGE_ACTION:
+            raise LedgerError(
+                f"{book.source}: entry {entry} records a vintage import (its lines); a vintage "
+                "is corrected by importing the revised vintage (its revisions are recorded as "
+                "adjustments), or an older one with allow_older=True (--allow-older)"
+            )
         if e["kind"] == "allocation":
             raise LedgerError(
                 f"{book.source}: entry {entry} is an allocation credit; it cannot be reversed "

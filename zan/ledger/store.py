@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: Version of the ledger schema written by this version of zan.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id`` of a GeoPackage ("GPKG").
 GPKG_APPLICATION_ID = 0x47504B47
 #: ``PRAGMA user_version`` of a GeoPackage 1.4.
@@ -420,6 +420,13 @@ def _v4(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    from .lines import schema_v5  # version 5: vintage imports as one entry and compact lines
+
+    for sql in schema_v5(_V4_VIEWS):
+        _script(conn, sql)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: ``apply`` takes the file from ``version - 1`` to ``version``."""
@@ -435,6 +442,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "views for QGIS: account_balances, territory_balances, project_status", _v2),
     Migration(3, "imports: metric and vintage columns (net artificialisation from 2031)", _v3),
     Migration(4, "views for QGIS: one row per account (territory) and allocated period", _v4),
+    Migration(5, "vintage imports: one chained entry and compact lines (import_lines)", _v5),
 )
 
 
@@ -485,7 +493,7 @@ def migrate(
     >>> conn.execute("PRAGMA journal_mode = WAL").fetchone()
     ('wal',)
     >>> migrate(conn, target=1), migrate(conn), schema_version(conn)
-    ([1], [2, 3, 4], 4)
+    ([1], [2, 3, 4, 5], 5)
     """
     applied: list[int] = []
 

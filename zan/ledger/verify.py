@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import IntegrityError, Problem
 from . import store
 from .entries import M2_PER_HA, raise_integrity, verify_chain
+from .lines import LINE_TRIGGERS, line_problems, vintage_lines
 
 __all__ = ["VerifyReport", "check_invariants", "invariant_problems", "verify_ledger"]
 
@@ -186,12 +187,19 @@ def verify_ledger(
     True
     """
     with store.read_snapshot(conn):
-        problems, count, head = verify_chain(conn)
-        checks = ["SHA-256 chain of every entry", "head recorded by the last write"]
+        sealed = vintage_lines(conn)
+        problems, count, head = verify_chain(conn, sealed=sealed)
+        problems += line_problems(conn, sealed)
+        count += sum(n for n, _, _ in sealed.values()) - len(sealed)  # lines, not their seals
+        checks = [
+            "SHA-256 chain of every entry",
+            "SHA-256 of the lines of every import",
+            "head recorded by the last write",
+        ]
         triggers = {
             r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         }
-        for name in store.APPEND_ONLY_TRIGGERS:
+        for name in (*store.APPEND_ONLY_TRIGGERS, *LINE_TRIGGERS):
             if name not in triggers:
                 problems.append(
                     Problem(
