@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -45,6 +46,19 @@ def test_zan_threads_1_keeps_the_work_in_the_caller(monkeypatch):
     assert in_child(os.getpid).wait() == os.getpid()
     with pytest.raises(ScenarioError):
         in_child(_fail)
+
+
+def test_another_python_thread_keeps_the_work_in_the_caller():
+    """A thread running beside the caller could hold a lock the forked child would need."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert not can_fork()
+        assert in_child(os.getpid).wait() == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_sensitivity_files_are_the_same_bytes_in_one_process_or_two(tmp_path, monkeypatch):

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
+import threading
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +29,9 @@ __all__ = ["Background", "in_child", "can_fork"]
 def can_fork() -> bool:
     """Whether :func:`in_child` runs its work in a child: fork exists, two cores or more.
 
-    ``ZAN_THREADS=1`` (:mod:`zan.settings`) keeps everything in one process.
+    ``ZAN_THREADS=1`` (:mod:`zan.settings`) keeps everything in one process; so do
+    macOS (where forking a process that has loaded system frameworks is unsafe) and a
+    caller running other Python threads (one of them could hold a lock the child needs).
 
     Examples
     --------
@@ -34,6 +39,8 @@ def can_fork() -> bool:
     True
     """
     if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return False
+    if sys.platform == "darwin" or threading.active_count() > 1:
         return False
     threads = read_setting("threads")
     return threads is None or threads > 1
@@ -99,6 +106,11 @@ def in_child(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Background:
     context = mp.get_context("fork")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(child, func, args, kwargs), daemon=True)
-    process.start()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on fork in any process with threads, counting the idle
+        # threads of numpy's BLAS; can_fork() has checked no other Python thread runs,
+        # and the child only writes one file with pure-Python code.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        process.start()
     child.close()
     return Background(process, parent)
