@@ -31,7 +31,8 @@ def can_fork() -> bool:
 
     ``ZAN_THREADS=1`` (:mod:`zan.settings`) keeps everything in one process; so do
     macOS (where forking a process that has loaded system frameworks is unsafe) and a
-    caller running other Python threads (one of them could hold a lock the child needs).
+    caller running Python threads other than zan's own (``zan-*``, which only compute
+    on arrays): one of them could hold a lock the child needs.
 
     Examples
     --------
@@ -40,10 +41,20 @@ def can_fork() -> bool:
     """
     if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:
         return False
-    if sys.platform == "darwin" or threading.active_count() > 1:
+    if sys.platform == "darwin" or _foreign_threads():
         return False
     threads = read_setting("threads")
     return threads is None or threads > 1
+
+
+def _foreign_threads() -> bool:
+    """Whether Python threads other than the main one and zan's own (``zan-*``) run.
+
+    zan's threads (the map's geometry prepared in the background) only compute on
+    arrays; a thread of the caller's could hold any lock when the child is forked.
+    """
+    main = threading.main_thread()
+    return any(t is not main and not t.name.startswith("zan-") for t in threading.enumerate())
 
 
 class Background:
@@ -108,7 +119,7 @@ def in_child(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Background:
     process = context.Process(target=_child, args=(child, func, args, kwargs), daemon=True)
     with warnings.catch_warnings():
         # Python 3.12+ warns on fork in any process with threads, counting the idle
-        # threads of numpy's BLAS; can_fork() has checked no other Python thread runs,
+        # threads of numpy's BLAS; can_fork() has checked no thread but zan's runs,
         # and the child only writes one file with pure-Python code.
         warnings.simplefilter("ignore", DeprecationWarning)
         process.start()
