@@ -181,8 +181,11 @@ def _groups(book: Any, level: str, geo: dict[str, Any]) -> pd.Series | None:
 
 def _ledger_source(book: Any, facts: Any) -> dict[str, str]:
     """The source line of the ledger's figures: file, last entry, its hash, vintages."""
+    # the hash chain's head "number:sha256", as `zan ledger verify --expected-head` reads it
+    number, _, digest = (book.meta("head") or "").partition(":")
+    number = number or "0"
     last = book.connection.execute(
-        "SELECT recorded_at FROM entries WHERE id = ?", (facts.entries,)
+        "SELECT recorded_at FROM entries ORDER BY id DESC LIMIT 1"
     ).fetchone()
     when = str(last[0])[:10] if last else "—"
     imports = facts.imports
@@ -193,9 +196,10 @@ def _ledger_source(book: Any, facts: Any) -> dict[str, str]:
     ]
     name = Path(book.source).name
     return {
-        "source": f"compte foncier {name} (dernière écriture n° {facts.entries}, enregistrée "
-        f"le {when}, empreinte SHA-256 {facts.head})",
-        "short": f"compte foncier {name} (dernière écriture n° {facts.entries} du {when})",
+        "source": f"compte foncier {name} (dernière écriture n° {number}, enregistrée "
+        f"le {when}, empreinte SHA-256 {digest or facts.head})",
+        "short": f"compte foncier {name} (dernière écriture n° {number} du {when})",
+        "number": number,
         "vintage": "; ".join(vintages) or "aucun millésime importé",
         "date": when,
     }
@@ -492,7 +496,7 @@ def _data(
             "file": str(book.source),
             "level": book.level,
             "period": facts.period,
-            "entries": facts.entries,
+            "entries": int(src["number"]),
             "head": facts.head,
             "last_entry_date": src["date"],
             "recorded_years": recorded,
