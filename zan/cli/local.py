@@ -43,6 +43,11 @@ from .group import main
     help="Objectives table (CSV): code and objective_ha or reduction_pct.",
 )
 @click.option(
+    "--renaturation",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Renaturation table (CSV): code, year, renaturated_ha or renaturated_m2 (item 1°).",
+)
+@click.option(
     "--format",
     "formats",
     default="html",
@@ -69,6 +74,7 @@ def local_report_cmd(
     ocsge,
     ocsge_later,
     objectives,
+    renaturation,
     formats,
     pdf_engine,
     jobs,
@@ -91,6 +97,7 @@ def local_report_cmd(
         ocsge=ocsge,
         ocsge_later=ocsge_later,
         objectives=objectives,
+        renaturation=renaturation,
         formats=formats,
         pdf_engine=pdf_engine,
         jobs=jobs,
