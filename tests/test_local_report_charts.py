@@ -287,3 +287,28 @@ def test_pdf_keeps_the_headings_and_the_chart_captions(tmp_path):
         assert positions[0] < text.find("Consommation d'ENAF par année civile") < positions[1]
         assert positions[3] < text.find("Consommation d'ENAF cumulée depuis")
         assert "Objectif 2021-2030" in text  # the chart's text is text in the PDF
+
+
+def test_cli_renaturation_option(tmp_path):
+    from click.testing import CliRunner
+
+    from zan.cli import main
+    from zan.datasets import get_path
+
+    conso_file = get_path("conso_enaf_2009_2023.csv")
+    conso = zan.read_consumption(conso_file)
+    commune = str(conso.communes.index[0])
+    epci_code = str(conso.communes.at[conso.communes.index[0], "epci23"])
+    table = tmp_path / "renat.csv"
+    table.write_text(f"code,year,renaturated_ha\n{commune},2022,1.25\n", encoding="utf-8")
+    args = ["local-report", "--consumption", str(conso_file), "--level", "epci"]
+    args += ["--period", PERIOD, "--renaturation", str(table), "--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    (folder,) = (tmp_path / "o").glob(f"{epci_code}_*")
+    text = plain((folder / "rapport_local.html").read_text(encoding="utf-8"))
+    assert "forestiers 2021-2022 : 1,25 ha" in text and "renat.csv" in text
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,year\n1,2022\n", encoding="utf-8")
+    res = CliRunner().invoke(main, [*args[:-4], "--renaturation", str(bad), "--out", str(tmp_path)])
+    assert res.exit_code != 0 and "a renaturation table needs the columns" in res.output

@@ -15,10 +15,10 @@ The HTML page gets an inline SVG written directly from a small template: an
 accessible ``<title>`` and ``<desc>``, French labels, hectares with a decimal comma,
 the colours of :mod:`zan.reports.charts` (:data:`~zan.reports.charts.DESTINATION_COLOURS`,
 colour-blind-safe), no id but the page's own and no date: the same figures give the
-same bytes. Matplotlib took about 0.3 s per chart on this machine (``savefig`` and the
-text fit of :mod:`zan.reports.charts`), i.e. some 5 minutes for the 930 charts of the
-445 communes and 20 EPCI of the demo region; the template takes well under a
-millisecond. The DOCX gets PNGs of the same data drawn by
+same bytes. Matplotlib took 0.3 to 0.5 s per SVG chart on this (loaded) machine
+(``savefig`` and the text fit of :mod:`zan.reports.charts`), i.e. 5 to 8 minutes for
+the 930 charts of the 445 communes and 20 EPCI of the demo region; the template takes
+about a millisecond per report for both charts. The DOCX gets PNGs of the same data drawn by
 :func:`zan.reports.charts.consumption_chart` and
 :func:`zan.reports.charts.trajectory_chart` (matplotlib, texts kept inside the figure,
 no date in the file): :func:`chart_pngs`, only when a DOCX is asked for.
