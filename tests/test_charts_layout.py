@@ -4,6 +4,7 @@ lie inside the figure, even with long territory names and large numbers."""
 from __future__ import annotations
 
 import pytest
+from helpers import texts_outside
 
 from zan.reports import charts
 
@@ -38,37 +39,6 @@ def _draw_all(tmp_path):
     )
 
 
-def _drawn_ticks(axis) -> list:
-    """Tick labels inside the axis's view limits (the ones matplotlib draws)."""
-    lo, hi = sorted(axis.get_view_interval())
-    eps = 1e-9 * (hi - lo)
-    locs, labels = axis.get_majorticklocs(), axis.get_majorticklabels()
-    return [t for x, t in zip(locs, labels, strict=True) if lo - eps <= x <= hi + eps]
-
-
-def _texts_outside(fig) -> list[str]:
-    """Texts of the figure's axes whose box runs past the figure's edge."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()  # places the axis labels beside their tick labels
-    renderer = canvas.get_renderer()
-    w, h = fig.bbox.width, fig.bbox.height
-    out = []
-    for ax in fig.axes:
-        texts = [*_drawn_ticks(ax.xaxis), *_drawn_ticks(ax.yaxis), ax.xaxis.label, ax.yaxis.label]
-        texts += [ax.title, ax._left_title, ax._right_title]
-        if ax.get_legend() is not None:
-            texts += ax.get_legend().get_texts()
-        for t in texts:
-            if not t.get_visible() or not t.get_text():
-                continue
-            b = t.get_window_extent(renderer)
-            if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5:
-                out.append(f"{t.get_text()!r} {b.bounds}")
-    return out
-
-
 @pytest.fixture
 def figures(monkeypatch):
     seen = []
@@ -86,7 +56,7 @@ def test_chart_texts_lie_inside_the_figure(tmp_path, figures):
     _draw_all(tmp_path)
     assert len(figures) == 5
     for fig in figures:
-        assert _texts_outside(fig) == []
+        assert texts_outside(fig) == []
         names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
         assert all(len(line) <= 40 for n in names for line in n.split("\n"))
         assert fig.axes[0].get_position().width > 0.2  # the plot keeps room to be read
@@ -95,6 +65,6 @@ def test_chart_texts_lie_inside_the_figure(tmp_path, figures):
 def test_the_check_sees_clipped_labels_without_the_fit(tmp_path, figures, monkeypatch):
     monkeypatch.setattr(charts, "_fit", lambda fig, pad=3.0: None)
     _draw_all(tmp_path)
-    clipped = [i for i, fig in enumerate(figures) if _texts_outside(fig)]
+    clipped = [i for i, fig in enumerate(figures) if texts_outside(fig)]
     # the long title and legend of the consumption chart, the last "1/1/2031" of the trajectory
     assert clipped == [0, 1]

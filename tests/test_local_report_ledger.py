@@ -294,3 +294,29 @@ def test_ocsge_items_with_a_ledger_are_those_of_the_scenarios_report(ledger_path
     assert {"ocsge", "ocsge_later", "ledger"} <= set(manifest["inputs"])
     with pytest.raises(DataError, match="base="):
         ledger_report_data(ledger_path, scenario=SCENARIO, level="epci", **ocsge)
+
+
+def test_charts_and_renaturation_from_the_ledger(ledger_path, tmp_path):
+    """1°'s chart: the ledger's entries per year; 4°'s: consumption counted at each year's end."""
+    rows, _ = ledger_report_data(ledger_path, level="commune")
+    with Ledger(ledger_path, readonly=True) as ledger:
+        cons = ledger.entries(kind="consumption")
+        counted = {y: ledger.balance(at=f"{y}-12-31")["consumed_ha"] for y in (2021, 2022)}
+    cons = cons[cons["year"].between(2021, 2022)]
+    per_year = cons.groupby([cons["account"].astype(str), "year"])["amount_ha"].sum()
+    busy = max(rows, key=lambda r: r["items"][0]["total_ha"] or 0.0)
+    annual = {e["year"]: e["total_ha"] for e in busy["items"][0]["annual"]}
+    for year in (2021, 2022):
+        assert annual[year] == pytest.approx(per_year[(busy["code"], year)], abs=1e-9)
+    cumul = {e["year"]: e["cumul_ha"] for e in busy["items"][3]["cumulative"]}
+    assert cumul == {y: pytest.approx(counted[y][busy["code"]]) for y in (2021, 2022)}
+    table = pd.DataFrame(
+        {"code": [busy["code"]] * 2, "year": [2021, 2023], "renaturated_m2": [2500, 900]}
+    )
+    rows, run = ledger_report_data(ledger_path, level="commune", renaturation=table)
+    got = next(r for r in rows if r["code"] == busy["code"])["items"][0]
+    assert got["renaturation_ha"] == pytest.approx(0.25)  # 2023 is outside the report's years
+    res = local_report(tmp_path, ledger=ledger_path, level="commune", formats="html")
+    page = next(tmp_path.glob(f"{busy['code']}_*")) / "rapport_local.html"
+    assert page.read_text(encoding="utf-8").count("<svg") >= 2
+    assert len(res.reports) == 445

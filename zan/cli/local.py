@@ -48,6 +48,11 @@ from .group import main
     help="Compte foncier: items 1° and 4° from its entries and balances.",
 )
 @click.option(
+    "--renaturation",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Renaturation table (CSV): code, year, renaturated_ha or renaturated_m2 (item 1°).",
+)
+@click.option(
     "--format",
     "formats",
     default="html",
@@ -75,6 +80,7 @@ def local_report_cmd(
     ocsge_later,
     objectives,
     ledger,
+    renaturation,
     formats,
     pdf_engine,
     jobs,
@@ -98,6 +104,7 @@ def local_report_cmd(
         ocsge_later=ocsge_later,
         objectives=objectives,
         ledger=ledger,
+        renaturation=renaturation,
         formats=formats,
         pdf_engine=pdf_engine,
         jobs=jobs,

@@ -155,6 +155,8 @@ def consumption_chart(
     *,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    colours: Mapping[str, str] | None = None,
+    highlight: tuple[int, int] | None = None,
 ) -> Path:
     """Stacked bars of ENAF consumption per year and destination (ha).
 
@@ -169,6 +171,10 @@ def consumption_chart(
     labels : mapping, optional
         French label of each destination.
     title : str, optional
+    colours : mapping, optional
+        Colour of a destination not in :data:`DESTINATION_COLOURS`.
+    highlight : (int, int), optional
+        Years shown on a shaded band, their bars in full colour (the others lighter).
 
     Returns
     -------
@@ -189,18 +195,32 @@ def consumption_chart(
         fig = _figure(7.0, 3.0, right=0.80)
         ax = fig.add_subplot()
         bottom = np.zeros(len(years))
+        inside = np.ones(len(years), dtype=bool)
+        if highlight is not None:
+            inside = (years >= highlight[0]) & (years <= highlight[1])
+            ax.axvspan(highlight[0] - 0.5, highlight[1] + 0.5, color="#f1f4f6", zorder=0)
         for d in destinations:
             v = np.array([float(r.get(d, 0.0)) for r in by_year])
             if not np.any(v):
                 continue
+            colour = DESTINATION_COLOURS.get(d, (colours or {}).get(d, "#999999"))
             ax.bar(
                 years,
                 v,
                 bottom=bottom,
-                color=DESTINATION_COLOURS.get(d, "#999999"),
+                color=colour,
                 label=(labels or {}).get(d, d),
                 width=0.75,
             )
+            if not inside.all():  # the years outside the highlight drawn lighter
+                ax.bar(
+                    years[~inside],
+                    v[~inside],
+                    bottom=bottom[~inside],
+                    color="white",
+                    alpha=0.55,
+                    width=0.75,
+                )
             bottom += v
         ax.set_xticks(years)
         ax.set_xticklabels([str(y) for y in years])
@@ -224,6 +244,7 @@ def trajectory_chart(
     end: int = 2030,
     projected_ha: float | None = None,
     title: str | None = None,
+    envelope_label: str = "Enveloppe",
 ) -> Path:
     """Cumulated consumption since ``start`` against the envelope, projected to ``end``.
 
@@ -242,6 +263,8 @@ def trajectory_chart(
     projected_ha : float, optional
         Consumption projected at ``end``.
     title : str, optional
+    envelope_label : str, default "Enveloppe"
+        Legend of the horizontal line.
 
     Returns
     -------
@@ -260,7 +283,7 @@ def trajectory_chart(
         ax = fig.add_subplot()
         # flows of year y are counted at the end of y (1 January of y + 1)
         x0 = start
-        ax.axhline(envelope_ha, color=_ENVELOPE, linewidth=2, label="Enveloppe")
+        ax.axhline(envelope_ha, color=_ENVELOPE, linewidth=2, label=envelope_label)
         ax.plot(
             [x0, end + 1],
             [0, envelope_ha],

@@ -39,6 +39,8 @@ from ..errors import DataError
 from ..formatting import fr_text, french_sort_key
 from .batch import folder_name
 from .context import DESTINATION_LABELS, ITEMS, LEVEL_LABELS
+from .local_charts import add_chart_data, page_charts
+from .local_items import add_renaturation, add_vintage_notes
 from .render import environment
 
 __all__ = ["ITEMS", "LocalReports", "local_report", "local_report_data", "sraddet_rates"]
@@ -314,6 +316,7 @@ def local_report_data(
     ocsge_later: Any = None,
     objectives: Any = None,
     sraddet: bool = True,
+    renaturation: Any = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The figures of every territory's local report, as plain values.
 
@@ -576,6 +579,13 @@ def local_report_data(
                 "items": [item1, item2, item3, item4],
             }
         )
+    measure = lambda p: _measure_consumption(conso, zones, member, level, p)  # noqa: E731
+    add_chart_data(rows, measure, conso.years, DESTINATION_LABELS, end)
+    if renaturation_file := add_renaturation(rows, renaturation, groups, (start, end)):
+        files["renaturation"] = renaturation_file
+    if occ is not None:
+        vintages = occ["change"].vintages if occ["change"] is not None else (occ["a"].vintage,)
+        add_vintage_notes(rows, vintages, (start, end))
     rows.sort(key=lambda x: (french_sort_key(x["nom"]), x["code"]))
     run = {
         "period": f"{start}-{end}",
@@ -627,6 +637,7 @@ def local_report(
     ocsge_later: Any = None,
     objectives: Any = None,
     ledger: Any = None,
+    renaturation: Any = None,
     formats: str | Sequence[str] = ("html",),
     pdf_engine: str = "auto",
     jobs: int | None = None,
@@ -662,6 +673,9 @@ def local_report(
     ledger : path or zan.ledger.Ledger, optional
         A compte foncier: items 1° and 4° from its entries and balances
         (:func:`zan.reports.local_ledger.ledger_report_data`).
+    renaturation : path or DataFrame, optional
+        Renaturation of built-up land into ENAF (item 1°, optional in the decree): ``code``,
+        ``year``, ``renaturated_ha`` or ``_m2`` (:mod:`zan.reports.local_items`).
     formats : str or sequence, default ("html",)
         ``html``, ``pdf`` and/or ``docx``.
     pdf_engine : str, default "auto"
@@ -705,6 +719,7 @@ def local_report(
         period=period,
         ocsge=ocsge,
         ocsge_later=ocsge_later,
+        renaturation=renaturation,
     )
     from .._version import __version__
 
@@ -725,6 +740,7 @@ def local_report(
         folder.mkdir(exist_ok=True)
         footer = f"Rapport local de suivi de l'artificialisation — {row['nom']} ({row['code']})"
         files = []
+        row["charts"] = page_charts(row, run) if {"html", "pdf"} & set(fmts) else {}
         if "html" in fmts:
             html = folder / "rapport_local.html"
             write_text(page.render(t=row, run=run, meta=meta, footer=footer, print=False), html)

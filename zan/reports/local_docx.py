@@ -3,7 +3,8 @@
 Councils amend the report's text before the vote: this writes the figures of
 :func:`zan.reports.local.local_report_data` as tables, in the order of article
 R. 2231-1 CGCT, each with its source, vintage and method, and leaves the commentary
-paragraphs empty for the authors. The bytes are reproducible: the core properties'
+paragraphs empty for the authors. The charts of :mod:`zan.reports.local_charts` are
+inserted as PNGs after the tables of items 1° and 4°, each with its caption. The bytes are reproducible: the core properties'
 dates are fixed and every part of the archive carries the same date.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from .._write import atomic_path
 from ..errors import MissingDependencyError
 from ..formatting import fr_text
+from .local_charts import annual_caption, chart_pngs, trajectory_caption
 
 __all__ = ["COMMENTARY_TITLE", "write_docx"]
 
@@ -104,6 +106,14 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _picture(doc: Any, png: bytes | None, caption: str) -> None:
+    from docx.shared import Cm
+
+    if png:
+        doc.add_picture(io.BytesIO(png), width=Cm(16))
+        doc.add_paragraph(caption, style="Caption")
+
+
 def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Write one territory's local report as a DOCX file, atomically.
 
@@ -154,6 +164,7 @@ def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike
         "l'article R. 2231-1 du même code (items 1° à 4° ci-dessous, dans l'ordre du décret)."
     )
     items = row["items"]
+    pngs = chart_pngs(row, run)
     for item in items:
         doc.add_heading(item["title"], level=1)
         if item["available"]:
@@ -166,6 +177,10 @@ def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike
                     "Une partie des communes du territoire n'a pas de donnée de consommation dans "
                     "le fichier : le total ne porte que sur les communes renseignées."
                 )
+            if item["number"] == 4 and "trajectory" in pngs:
+                _picture(doc, pngs["trajectory"], trajectory_caption(row))
+            if item.get("vintage_note"):
+                doc.add_paragraph(item["vintage_note"])
             cov = item.get("coverage_pct")
             if cov is not None and cov < 99.5:
                 doc.add_paragraph(
@@ -177,6 +192,18 @@ def write_docx(row: dict[str, Any], run: dict[str, Any], path: str | os.PathLike
             if item.get("stock_ha") is not None:
                 reason += f"{_ha(item['stock_ha'])} ha."
             doc.add_paragraph(reason)
+            if item.get("vintage_note"):
+                doc.add_paragraph(item["vintage_note"])
+        if item["number"] == 1:
+            if item.get("renaturation_ha") is not None:
+                doc.add_paragraph(
+                    "Renaturation de sols artificialisés en espaces naturels, agricoles et "
+                    f"forestiers {run['start']}-{run['end']} : {_ha(item['renaturation_ha'])} ha. "
+                    f"Source : {item['renaturation_source']}."
+                )
+            elif item.get("renaturation_note"):
+                doc.add_paragraph(item["renaturation_note"])
+            _picture(doc, pngs.get("annual"), annual_caption(row, run))
     doc.add_heading(COMMENTARY_TITLE, level=1)
     for _ in range(COMMENTARY_PARAGRAPHS):
         doc.add_paragraph("")

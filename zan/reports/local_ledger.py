@@ -34,6 +34,8 @@ from ..errors import DataError, LedgerError, PeriodError
 from ..formatting import fr_text, french_sort_key
 from ..measure.consumption import STATUS_LABELS, parse_period
 from .context import ITEMS, LEVEL_LABELS
+from .local_charts import add_chart_data
+from .local_items import add_renaturation
 
 __all__ = ["ledger_report_data", "recorded_years"]
 
@@ -216,6 +218,7 @@ def ledger_report_data(
     period: str | tuple[int, int] | None = None,
     ocsge: Any = None,
     ocsge_later: Any = None,
+    renaturation: Any = None,
     base: Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The figures of every territory's local report, items 1° and 4° from a compte foncier.
@@ -234,6 +237,9 @@ def ledger_report_data(
         (2021) to the last year it records.
     ocsge, ocsge_later : path or LandCover, optional
         OCS GE vintages (items 2° and 3°; need a scenario or a consumption file).
+    renaturation : path or DataFrame, optional
+        Renaturation of built-up land into ENAF (item 1°, optional in the decree), as in
+        :func:`zan.reports.local_items.read_renaturation`.
     base : callable, optional
         What measures items 2° and 3° from OCS GE:
         :func:`zan.reports.local.local_report_data`, which :func:`zan.local_report`
@@ -308,7 +314,49 @@ def ledger_report_data(
                 for n in (2, 3)
             ]
         )
+    groups = geo["assignment"] if level != "commune" else None  # commune → territory
+    if renaturation_file := add_renaturation(
+        rows, renaturation, groups, (run["start"], run["end"])
+    ):
+        run["files"]["renaturation"] = renaturation_file
     return rows, run
+
+
+def _add_charts(
+    book: Any,
+    rows: list[dict[str, Any]],
+    cons: pd.DataFrame,
+    key: pd.Series,
+    recorded: list[int],
+    span: tuple[int, int],
+    geo: dict[str, Any] | None,
+) -> None:
+    """The charts' figures from the ledger (in place): yearly consumption entries (1°),
+    and the consumption counted against the envelope at the end of each year (4°)."""
+    from ..ledger.balance import balances, group_balances
+
+    owner = key.reindex(cons["account"].astype(str)).to_numpy()
+    yearly = cons["amount_ha"].groupby([owner, cons["year"].to_numpy()]).sum()
+
+    def measure(years: tuple[int, int]) -> pd.DataFrame:
+        one = yearly[yearly.index.get_level_values(1) == years[0]]
+        return pd.DataFrame({"total_ha": one.to_numpy()}, index=one.index.get_level_values(0))
+
+    add_chart_data(rows, measure, recorded, {}, span[1])
+    counted: dict[int, pd.Series] = {}
+    for year in range(span[0], span[1] + 1):
+        at = f"{year}-12-31"
+        if geo is None:
+            bal = balances(book, at)
+        else:
+            bal = group_balances(book, geo["assignment"], at, names=geo["names"])
+        counted[year] = bal["consumed_ha"]
+    for row in rows:
+        item4 = row["items"][3]
+        if "cumulative" in item4:  # the ledger's figure: PENE deducted, as item 4° says
+            item4["cumulative"] = [
+                {"year": y, "cumul_ha": float(c.get(row["code"], 0.0))} for y, c in counted.items()
+            ]
 
 
 def _value(x: Any) -> float | None:
@@ -482,6 +530,7 @@ def _data(
                 "items": [item1, None, None, item4],
             }
         )
+    _add_charts(book, rows, cons, key, recorded, (first, end), geo if summed else None)
     rows.sort(key=lambda x: (french_sort_key(x["nom"]), x["code"]))
     run = {
         "period": f"{start}-{end}",
