@@ -221,3 +221,42 @@ def test_geographic_raster_blocks_weight_rows(tmp_path):
     halves = np.asarray([box(1.9, 49.9, 2.13, 50.5), box(2.13, 49.9, 2.4, 50.5)], dtype=object)
     both = _class_counts(path, 1, halves, **kw)[1]
     assert both.sum() == pytest.approx(rows.sum() * 30, rel=1e-12)  # every pixel once
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16"])
+def test_two_threads_count_the_same_as_one(tmp_path, monkeypatch, dtype):
+    """An 8-bit raster is counted in two halves of rows in two threads; the same counts."""
+    from zan.measure.raster import _class_counts, _ClassCounter
+
+    made = []
+    init = _ClassCounter.__init__
+    monkeypatch.setattr(
+        _ClassCounter, "__init__", lambda self, *a, **k: made.append(1) or init(self, *a, **k)
+    )
+    rng = np.random.default_rng(7)
+    height, width = 251, 199
+    data = rng.integers(0, 40, size=(height, width)).astype(dtype)
+    path = _tif(tmp_path / "r.tif", data, x0=1000.0, y1=3000.0, px=10.0, nodata=None)
+    zones = _random_zones(
+        rng, 30, (990.0, 3000.0 - height * 10 - 5, 1000.0 + width * 10 + 5, 3010.0)
+    )
+    src = open_raster(path)
+    kw = dict(
+        transform=src.transform,
+        width=src.width,
+        height=src.height,
+        dtype=src.dtype,
+        row_area=None,
+        strip_pixels=2_000,
+        progress=False,
+    )
+    monkeypatch.setenv("ZAN_THREADS", "2")
+    v_two, c_two = _class_counts(path, 1, zones, **kw)
+    assert len(made) == (2 if dtype == "uint8" else 1)  # halves only for 8-bit counts
+    monkeypatch.setenv("ZAN_THREADS", "1")
+    made.clear()
+    v_one, c_one = _class_counts(path, 1, zones, **kw)
+    assert len(made) == 1
+    np.testing.assert_array_equal(v_two, v_one)
+    np.testing.assert_array_equal(c_two, c_one)
+    assert c_one.sum() > 0.9 * data.size

@@ -14,6 +14,7 @@ area exactly.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,9 @@ def _band_spans(
     return fs, fe, zid
 
 
-def _paint(fs: np.ndarray, fe: np.ndarray, values: np.ndarray, length: int, dtype: Any) -> np.ndarray:
+def _paint(
+    fs: np.ndarray, fe: np.ndarray, values: np.ndarray, length: int, dtype: Any
+) -> np.ndarray:
     """``length`` pixels: ``values`` on the spans ``[fs, fe)``, 0 between them."""
     n = len(fs)
     lens = np.empty(2 * n + 1, dtype=np.int64)
@@ -365,7 +368,9 @@ class _ClassCounter:
             cls = self.lut[shifted]
             if (cls < 0).any():
                 new = np.unique(data[cls < 0]).astype(np.int64)
-                self.lut[new - self.offset] = np.arange(len(self.values), len(self.values) + len(new))
+                self.lut[new - self.offset] = np.arange(
+                    len(self.values), len(self.values) + len(new)
+                )
                 self.values.extend(int(v) for v in new)
                 cls = self.lut[shifted]
         else:
@@ -406,7 +411,9 @@ class _ClassCounter:
             if self._pair_lanes is None or len(self._pair_lanes) < half:
                 self._pair_lanes = np.tile(np.array([0, 32768], dtype=np.uint16), half // 2 + 1)
             np.bitwise_or(code, self._pair_lanes[:half], out=code)
-        comp = _paint((sp.fs + 1) // 2, (sp.fe + 1) // 2, sp.local.astype(np.uint16) << 8, half, np.uint16)
+        comp = _paint(
+            (sp.fs + 1) // 2, (sp.fe + 1) // 2, sp.local.astype(np.uint16) << 8, half, np.uint16
+        )
         np.add(comp, code, out=comp)
         wide = self._scratch64[:half]
         np.copyto(wide, comp, casting="unsafe")
@@ -516,46 +523,86 @@ def _class_counts(
     band_rows = max(rows, (_strip_rows(width, 1 << 25) // rows) * rows)
     zbits, xbits = _key_bits(nz, width)
     band_rows = min(band_rows, 1 << max(62 - zbits - xbits, 0))  # room for the span sort key
-    counter = _ClassCounter(dtype, nz, weighted=row_area is not None, block_len=block_len)
     edges = _pixel_edges(geoms, transform, height) if scanline else None
     tree = shapely.STRtree(geoms)
-    buf = np.empty((rows, width), dtype=np.dtype(dtype))
     bar = tqdm(total=height, desc="raster rows", unit="row", disable=not progress, leave=False)
-    with rasterio.open(path) as ds:
-        for b0 in range(0, height, band_rows):
-            bh = min(band_rows, height - b0)
-            starts = range(b0, b0 + bh, rows)
-            spans = _band_spans(edges, b0, b0 + bh, width, nz) if edges is not None else None
-            zone_px = None
-            if spans is not None:
-                blocks: list[Any] = _split_blocks(spans, block_len, len(starts), nz)
-            else:
-                t = transform @ Affine.translation(0, b0)
-                ys = (t.f, t.f + t.e * bh)
-                wb = shapely.box(t.c, min(ys), t.c + t.a * width, max(ys))
-                sel = tree.query(wb, predicate="intersects")
-                if len(sel) == 0:
-                    bar.update(bh)
-                    continue
-                zone_px = rasterize(
-                    zip(geoms[sel], ids[sel], strict=True),
-                    out_shape=(bh, width),
-                    transform=t,
-                    fill=0,
-                    dtype="int32",
-                    all_touched=False,
-                ).ravel()
-                blocks = [zone_px[(r0 - b0) * width : (r0 - b0 + rows) * width] for r0 in starts]
-                blocks = [blk if blk.any() else None for blk in blocks]
-            for r0, zones in zip(starts, blocks, strict=True):
-                h = min(rows, b0 + bh - r0)
-                if zones is not None:
-                    data = ds.read(band, window=Window(0, r0, width, h), out=buf[:h]).ravel()
-                    weights = None if row_area is None else np.repeat(row_area[r0 : r0 + h], width)
-                    counter.add(data, zones, weights)
-                bar.update(h)
+
+    def count(lo: int, hi: int) -> _ClassCounter:
+        """Rows ``lo`` to ``hi`` (``lo`` a multiple of ``rows``) with their own counter."""
+        counter = _ClassCounter(dtype, nz, weighted=row_area is not None, block_len=block_len)
+        buf = np.empty((rows, width), dtype=np.dtype(dtype))
+        with _GDAL_LOCK:
+            ds = rasterio.open(path)  # one handle per thread
+        with ds:
+            for b0 in range(lo, hi, band_rows):
+                bh = min(band_rows, hi - b0)
+                starts = range(b0, b0 + bh, rows)
+                spans = _band_spans(edges, b0, b0 + bh, width, nz) if edges is not None else None
+                if spans is not None:
+                    blocks: list[Any] = _split_blocks(spans, block_len, len(starts), nz)
+                else:
+                    t = transform @ Affine.translation(0, b0)
+                    ys = (t.f, t.f + t.e * bh)
+                    wb = shapely.box(t.c, min(ys), t.c + t.a * width, max(ys))
+                    sel = tree.query(wb, predicate="intersects")
+                    if len(sel) == 0:
+                        bar.update(bh)
+                        continue
+                    with _GDAL_LOCK:  # rasterio's warning filters are process-wide
+                        zone_px = rasterize(
+                            zip(geoms[sel], ids[sel], strict=True),
+                            out_shape=(bh, width),
+                            transform=t,
+                            fill=0,
+                            dtype="int32",
+                            all_touched=False,
+                        ).ravel()
+                    blocks = [
+                        zone_px[(r0 - b0) * width : (r0 - b0 + rows) * width] for r0 in starts
+                    ]
+                    blocks = [blk if blk.any() else None for blk in blocks]
+                for r0, zones in zip(starts, blocks, strict=True):
+                    h = min(rows, b0 + bh - r0)
+                    if zones is not None:
+                        data = ds.read(band, window=Window(0, r0, width, h), out=buf[:h]).ravel()
+                        weights = (
+                            None if row_area is None else np.repeat(row_area[r0 : r0 + h], width)
+                        )
+                        counter.add(data, zones, weights)
+                    bar.update(h)
+        return counter
+
+    # Two halves of the rows in two threads (reading, numpy additions and bincount
+    # release the GIL) when the counts are integers of an 8-bit raster: their sum is
+    # exact whatever the split; weighted areas (floats) and other types stay in one.
+    mid = (height // 2 // rows) * rows  # the halves' boundary, on a block of rows
+    split = np.dtype(dtype) == np.uint8 and row_area is None and mid > 0 and _threads() > 1
+    if split:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2, thread_name_prefix="zan-raster") as pool:
+            first, second = pool.map(lambda span: count(*span), [(0, mid), (mid, height)])
+        first.counts += second.counts
+        counter = first
+    else:
+        counter = count(0, height)
     bar.close()
     return counter.result()
+
+
+#: Held while a thread opens the raster or paints zones with rasterio: those calls set
+#: temporary warning filters, which are process-wide (``warnings.catch_warnings``).
+_GDAL_LOCK = threading.Lock()
+
+
+def _threads() -> int:
+    """Threads the raster count may use: ``$ZAN_THREADS``, else the machine's cores."""
+    import os
+
+    from ..settings import read_setting
+
+    threads = read_setting("threads")
+    return int(threads) if threads is not None else (os.cpu_count() or 1)
 
 
 def raster_class_areas(
@@ -623,11 +670,16 @@ def raster_class_areas(
     notes.extend(z.notes)
     geoms = geom_array(z.gdf)
     extent = shapely.box(*src.bounds)
-    inside_m2 = pd.Series(
-        shapely.area(geom_array(prepare_zones(
-            _clip_frame(z.gdf, extent), None, _area_crs(zones)).gdf)),
-        index=z.gdf.index,
-    ) if src.crs.is_projected else None
+    inside_m2 = (
+        pd.Series(
+            shapely.area(
+                geom_array(prepare_zones(_clip_frame(z.gdf, extent), None, _area_crs(zones)).gdf)
+            ),
+            index=z.gdf.index,
+        )
+        if src.crs.is_projected
+        else None
+    )
     if not shapely.intersects(geoms, extent).any():
         zb = tuple(round(v, 3) for v in z.gdf.total_bounds)
         rb = tuple(round(v, 3) for v in src.bounds)
@@ -637,10 +689,20 @@ def raster_class_areas(
         )
 
     pixel_area = src.pixel_area_m2
-    row_area = None if pixel_area is not None else geographic_row_areas(src.transform, src.height, src.crs)
+    row_area = (
+        None if pixel_area is not None else geographic_row_areas(src.transform, src.height, src.crs)
+    )
     vals, counts = _class_counts(
-        src.path, src.band, geoms, transform=src.transform, width=src.width, height=src.height,
-        dtype=src.dtype, row_area=row_area, strip_pixels=strip_pixels, progress=progress,
+        src.path,
+        src.band,
+        geoms,
+        transform=src.transform,
+        width=src.width,
+        height=src.height,
+        dtype=src.dtype,
+        row_area=row_area,
+        strip_pixels=strip_pixels,
+        progress=progress,
     )
     scale = pixel_area if pixel_area is not None else 1.0
     m2 = counts * scale
@@ -671,11 +733,13 @@ def raster_class_areas(
     zone_m2["nodata_m2"] = m2[:, is_nodata].sum(axis=1)
     zone_m2["outside_extent_m2"] = (
         (zone_m2["area_m2"] - inside_m2.reindex(z.gdf.index)).clip(lower=0.0).to_numpy()
-        if inside_m2 is not None else np.nan
+        if inside_m2 is not None
+        else np.nan
     )
     zone_m2["artificial_m2"] = (
         class_m2.loc[:, np.isin(class_vals, art_vals)].sum(axis=1).to_numpy()
-        if art_vals is not None else np.nan
+        if art_vals is not None
+        else np.nan
     )
     agg = z.aggregate(zone_m2.fillna({"outside_extent_m2": 0.0, "artificial_m2": 0.0}))
     table = pd.DataFrame(index=agg.index)
@@ -692,10 +756,13 @@ def raster_class_areas(
     by_class.columns = pd.Index(class_vals, name="value")
     labels = pd.Series(
         [str(leg["libelle"].get(v, v)) if leg is not None else str(v) for v in class_vals],
-        index=pd.Index(class_vals, name="value"), name="libelle", dtype="str",
+        index=pd.Index(class_vals, name="value"),
+        name="libelle",
+        dtype="str",
     )
-    return RasterStats(table=table, by_class=by_class, labels=labels, pixel_area_m2=pixel_area,
-                       notes=tuple(notes))
+    return RasterStats(
+        table=table, by_class=by_class, labels=labels, pixel_area_m2=pixel_area, notes=tuple(notes)
+    )
 
 
 def _area_crs(zones: Any) -> Any:
